@@ -1,0 +1,109 @@
+/**
+ * The results folder layout, and what a run's files say about its state.
+ *
+ * ```
+ * results/<pipeline>/<run-key>/   one run
+ *   spec.json            what to run (written by the planner)
+ *   metrics.csv, *.csv   result tables
+ *   params.safetensors   final parameters
+ *   run.json             written last: resolved config, key parts, hashes, backend, versions, timing
+ *   checkpoint.safetensors  while running or after an interruption
+ *   failure.json         after a failure
+ *   run.log              log of every attempt
+ * results/<pipeline>/<profile>/   aggregates of one profile
+ *   hashes.csv, summary.csv, summary.<table>.csv, claims.csv, figures/
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { runDir } from "./results.ts";
+ * runDir("results", "hnca-bandit", "3f2a"); // "results/hnca-bandit/3f2a"
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { exists, readJsonIfExists } from "./atomic.ts";
+import type { KeyParts } from "./plan.ts";
+import type { BackendName } from "./backend.ts";
+
+/** Folder of one run. */
+export function runDir(resultsDir: string, pipeline: string, key: string): string {
+  return join(resultsDir, pipeline, key);
+}
+
+/** Folder of one profile's aggregates. */
+export function profileDir(resultsDir: string, pipeline: string, profile: string): string {
+  return join(resultsDir, pipeline, profile);
+}
+
+/** What a worker needs to execute a run (spec.json). */
+export interface RunSpec {
+  key: string;
+  parts: KeyParts;
+  pipeline: string;
+  profile: string;
+  cell: string;
+  labels: Record<string, string>;
+  seed: number;
+  config: Record<string, unknown>;
+  /** Registry module URLs, in order. */
+  registry: string[];
+  backend: BackendName;
+  /** Prepared dataset folders by name. */
+  datasets: Record<string, string>;
+  /** Folder of this run. */
+  dir: string;
+}
+
+/** run.json: the record of a completed run. */
+export interface RunRecord {
+  status: "complete";
+  key: string;
+  pipeline: string;
+  profile: string;
+  cell: string;
+  labels: Record<string, string>;
+  seed: number;
+  config: Record<string, unknown>;
+  key_parts: KeyParts;
+  /** SHA-256 of metrics.csv. */
+  result_hash: string;
+  /** SHA-256 of the sha256sum-style manifest of every output file (see README). */
+  outputs_hash: string;
+  outputs: Record<string, string>;
+  backend: { name: string; adapter: Record<string, unknown> | null; details: Record<string, unknown> };
+  versions: Record<string, string>;
+  machine: Record<string, unknown>;
+  source_files: string[];
+  wall_time_s: number;
+  attempts: number;
+  peak_rss_bytes: number | null;
+  finished: string;
+}
+
+/** failure.json: the record of the last failed attempt. */
+export interface FailureRecord {
+  key: string;
+  error: string;
+  /** The step (for example the epoch) where it failed, when known. */
+  step: { column: string; value: unknown } | null;
+  log: string;
+  time: string;
+}
+
+/** Where a run stands. */
+export type RunState = "complete" | "resumable" | "failed" | "new";
+
+/** Reads a run's state from its files (run.json must name the same key). */
+export async function runState(dir: string, key: string): Promise<RunState> {
+  const record = await readJsonIfExists<RunRecord>(join(dir, "run.json")).catch(() => null);
+  if (record && record.status === "complete" && record.key === key) return "complete";
+  if (await exists(join(dir, "checkpoint.safetensors"))) return "resumable";
+  if (await exists(join(dir, "failure.json"))) return "failed";
+  return "new";
+}
+
+/** The sha256sum-format manifest of output hashes (sorted by file name) and its SHA-256 input text. */
+export function outputsManifest(outputs: Record<string, string>): string {
+  return Object.keys(outputs).sort().map((f) => `${outputs[f]}  ${f}\n`).join("");
+}

@@ -1,0 +1,18 @@
+/**
+ * The registry of experiments: id -> module and export. Pipelines name an
+ * experiment by id (`experiment: hnca-bandit`).
+ *
+ * @example
+ * ```ts
+ * import { experiments } from "./mod.ts";
+ * Object.keys(experiments);
+ * ```
+ * @module
+ */
+import type { RegistryEntry } from "../engine/registry.ts";
+
+const here = (file: string) => new URL(file, import.meta.url).href;
+
+/** Registered experiments. */
+export const experiments: Record<string, RegistryEntry> = {};
+void here;

@@ -1,0 +1,31 @@
+/**
+ * `deno task plot <pipeline> [--profile P]`: redraws a profile's figures from
+ * its summary files, without training.
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { parseReproduceArgs, runMain } from "../lib/engine/cli.ts";
+import { renderPlots } from "../lib/engine/plot.ts";
+import { repoRoot } from "../lib/engine/registry.ts";
+import { loadAndPlan } from "../lib/engine/reproduce.ts";
+import { profileDir } from "../lib/engine/results.ts";
+import { readSummaryCsv } from "../lib/engine/summary.ts";
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const opts = parseReproduceArgs(Deno.args);
+    if (opts.help || !opts.pipeline) {
+      console.log("Usage: deno task plot <pipeline> [--profile P] [--results DIR]");
+      return opts.help ? 0 : 2;
+    }
+    const { plan } = await loadAndPlan({ ...opts, backend: opts.backend === "auto" ? "wasm" : opts.backend });
+    const dir = profileDir(
+      resolve(opts.resultsDir ?? join(repoRoot(), "results")),
+      plan.pipeline.data.name,
+      plan.profile,
+    );
+    const files = await renderPlots(plan, await readSummaryCsv(plan, dir), join(dir, "figures"));
+    console.log(files.length ? `Wrote ${files.join(", ")}` : "This pipeline declares no plots.");
+    return 0;
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Runs the project's tasks as a user would, in a subprocess.
+ *
+ * @example
+ * ```ts
+ * import { runTask } from "./cli.ts";
+ * const { code, stdout } = await runTask("reproduce", ["--help"]);
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { repoRoot } from "../../lib/engine/registry.ts";
+
+/** Output of a finished task. */
+export interface TaskResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Fixture registry and pipeline, for engine tests. */
+export const FIXTURE = {
+  registry: join(repoRoot(), "tests/fixtures/experiments/registry.ts"),
+  pipeline: join(repoRoot(), "tests/fixtures/pipelines/regression.yaml"),
+};
+
+/** The deno command line of a task file under tasks/. */
+export function taskCommand(task: string, args: string[]): string[] {
+  return [
+    "run",
+    "--allow-all",
+    "--quiet",
+    "--config",
+    join(repoRoot(), "deno.json"),
+    join(repoRoot(), "tasks", `${task}.ts`),
+    ...args,
+  ];
+}
+
+/** Runs `tasks/<task>.ts` with args and waits for it. */
+export async function runTask(task: string, args: string[], env: Record<string, string> = {}): Promise<TaskResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: taskCommand(task, args),
+    cwd: repoRoot(),
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Starts a task without waiting. */
+export function spawnTask(task: string, args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: taskCommand(task, args),
+    cwd: repoRoot(),
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Reads a finished child's output. */
+export async function collect(child: Deno.ChildProcess): Promise<TaskResult> {
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Reproduce-style arguments for the fixture pipeline into a results folder. */
+export function fixtureArgs(results: string, ...extra: string[]): string[] {
+  return [
+    FIXTURE.pipeline,
+    "--registry",
+    FIXTURE.registry,
+    "--results",
+    results,
+    "--backend",
+    "wasm",
+    "--progress",
+    "lines",
+    "--no-plots",
+    ...extra,
+  ];
+}
+
+/** Waits until `path` exists (polling), or throws after `timeoutMs`. */
+export async function waitFor(path: string, timeoutMs = 30_000): Promise<void> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  throw new Error(`Timed out waiting for ${path}`);
+}

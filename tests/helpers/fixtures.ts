@@ -1,0 +1,41 @@
+/**
+ * Plans and fake runs over the fixture experiment, for summary and claims tests.
+ * @module
+ */
+import { parsePipeline } from "../../lib/engine/load_pipeline.ts";
+import { type Plan, planRuns } from "../../lib/engine/plan.ts";
+import { defaultRegistryUrl, loadRegistry, toModuleUrl } from "../../lib/engine/registry.ts";
+import type { LoadedRun } from "../../lib/engine/summary.ts";
+import { VALID } from "../fixtures/pipelines/valid.ts";
+
+const registry = await loadRegistry([
+  defaultRegistryUrl(),
+  toModuleUrl(new URL("../fixtures/experiments/registry.ts", import.meta.url).href),
+]);
+
+/** A plan over the fixture experiment with 2 cells x 2 seeds. */
+export async function fixturePlan(text = VALID): Promise<Plan> {
+  return await planRuns(parsePipeline(text, "p.yaml"), {
+    registry,
+    environment: { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "v" } },
+  });
+}
+
+/** Fake loaded runs: loss per epoch given by `loss(cell, seed, epoch)`; `epochs(seed)` rows each. */
+export function fakeRuns(
+  plan: Plan,
+  loss: (cell: string, seed: number, epoch: number) => number,
+  epochs = (_: number) => 2,
+): LoadedRun[] {
+  return plan.runs.map((run) => ({
+    run,
+    record: {} as LoadedRun["record"],
+    tables: {
+      metrics: {
+        header: ["epoch", "loss", "weight_norm"],
+        rows: Array.from({ length: epochs(run.seed) }, (_, i) => [i + 1, loss(run.cell, run.seed, i + 1), 1]),
+      },
+      weights: { header: ["unit", "weight"], rows: [[0, run.seed], [1, -run.seed]] },
+    },
+  }));
+}

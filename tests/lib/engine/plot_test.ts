@@ -1,0 +1,53 @@
+import { assert, assertEquals } from "../../helpers/assert.ts";
+import { join } from "node:path";
+import { plotSpec, renderPlots } from "../../../lib/engine/plot.ts";
+import { summarize } from "../../../lib/engine/summary.ts";
+import { fakeRuns, fixturePlan } from "../../helpers/fixtures.ts";
+import { VALID } from "../../fixtures/pipelines/valid.ts";
+
+const PLOTS = VALID + `plots:
+  - {id: loss, title: Training loss, y: loss, y_label: Squared error, y_scale: log}
+  - {id: final, kind: bar, title: Final weight norm, y: weight_norm, y_label: Norm}
+`;
+
+Deno.test("renderPlots() writes an SVG with title, axis labels and legend, and a PNG", async () => {
+  const plan = await fixturePlan(PLOTS);
+  const summary = summarize(
+    plan,
+    fakeRuns(plan, (cell, seed, epoch) => (cell === "label=a" ? 1 : 2) / epoch + seed * 0.1),
+    0.95,
+  );
+  const dir = await Deno.makeTempDir();
+  const files = await renderPlots(plan, summary, dir);
+  assertEquals(files.map((f) => f.slice(dir.length + 1)), ["loss.svg", "loss.png", "final.svg", "final.png"]);
+  const svg = await Deno.readTextFile(join(dir, "loss.svg"));
+  assert(svg.startsWith("<svg"), svg.slice(0, 50));
+  for (
+    const text of [
+      "Training loss",
+      "demo · profile smoke · mean and 95% CI over 2 seeds",
+      "Squared error",
+      "Epoch",
+      "label=a",
+      "label=b",
+    ]
+  ) {
+    assert(svg.includes(text), `SVG lacks '${text}'`);
+  }
+  const png = await Deno.readFile(join(dir, "loss.png"));
+  assertEquals([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
+  const width = new DataView(png.buffer).getUint32(16);
+  assert(width >= 1000, `PNG is ${width} px wide`);
+});
+
+Deno.test("plotSpec() draws a band from ci_low to ci_high and a line at the mean for each cell", async () => {
+  const plan = await fixturePlan(PLOTS);
+  const summary = summarize(plan, fakeRuns(plan, () => 1), 0.95);
+  const spec = plotSpec(plan, plan.pipeline.data.plots[0], summary) as {
+    data: { values: Record<string, unknown>[] };
+    layer: { mark: { type: string } }[];
+  };
+  assertEquals(spec.layer.map((l) => l.mark.type), ["errorband", "line"]);
+  assertEquals(spec.data.values.length, 4, "2 cells x 2 epochs");
+  assertEquals(spec.data.values[0], { x: 1, series: "label=a", mean: 1, lo: 1, hi: 1 });
+});
