@@ -32,6 +32,8 @@ export interface RunEntry {
   outputs_hash: string | null;
   /** Folder with the run's files, when they are present. */
   dir: string | null;
+  /** Files covered by the hashes (deterministic outputs); null when unknown. */
+  files: string[] | null;
   key_parts: unknown;
 }
 
@@ -99,6 +101,7 @@ async function readHashesCsv(file: string): Promise<RunEntry[]> {
       result_hash: r[col("result_hash")],
       outputs_hash: col("outputs_hash") >= 0 ? r[col("outputs_hash")] : null,
       dir: await exists(join(dir, "run.json")) ? dir : null,
+      files: null,
       key_parts: null,
     });
   }
@@ -137,6 +140,7 @@ export async function readSide(path: string): Promise<RunEntry[]> {
       result_hash: r.result_hash,
       outputs_hash: r.outputs_hash,
       dir: dirname(f),
+      files: r.outputs ? Object.keys(r.outputs) : null,
       key_parts: r.key_parts,
     });
   }
@@ -202,6 +206,12 @@ export function diffTables(file: string, textA: string, textB: string): TableDif
   };
 }
 
+/** The files a run's hashes cover (run.json's outputs), or null when run.json does not say. */
+async function hashedFiles(dir: string): Promise<string[] | null> {
+  const record = JSON.parse(await Deno.readTextFile(join(dir, "run.json"))) as { outputs?: Record<string, string> };
+  return record.outputs ? Object.keys(record.outputs) : null;
+}
+
 async function csvFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(".csv")) out.push(e.name);
@@ -230,7 +240,8 @@ export async function compareResults(pathA: string, pathB: string, options: Comp
     const tables: TableDiff[] = [];
     let status: PairResult["status"] = same ? "identical" : "different";
     if (!same && a.dir && b.dir) {
-      const files = (await csvFiles(a.dir)).filter((f) => f !== "summary.csv");
+      const known = a.files ?? await hashedFiles(a.dir);
+      const files = (await csvFiles(a.dir)).filter((f) => known === null || known.includes(f));
       let withinTolerance = options.tolerance > 0;
       for (const f of files) {
         if (!(await exists(join(b.dir, f)))) {

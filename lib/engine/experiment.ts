@@ -65,6 +65,12 @@ export interface TableSpec {
   columns: ColumnSpec[];
   /** The index column that orders training progress; its last value per run is "final". */
   step?: string;
+  /**
+   * False for measurements that vary between identical runs (wall time): the
+   * file is written and summarized, but left out of the run's hashes and of
+   * comparisons. Default true.
+   */
+  deterministic?: boolean;
 }
 
 /** One row: values by column name. */

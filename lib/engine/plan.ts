@@ -60,7 +60,7 @@ export interface PlannedRun {
   parts: KeyParts;
   pipeline: string;
   profile: string;
-  /** Grid cell id, for example `estimator=hnca,use_baseline=true` (`default` with no axes). */
+  /** Grid cell id, for example `estimator=hnca baseline=true` (`default` with no axes). */
   cell: string;
   /** The cell's label for each axis, in axis order. */
   labels: Record<string, string>;
@@ -322,7 +322,7 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
     ? [{ values: options.set, origin: ["(command line --set)"] }]
     : [];
   const cells: Cell[] = combos.map((labels) => ({
-    id: axisNames.length === 0 ? "default" : axisNames.map((n) => `${n}=${labels[n]}`).join(","),
+    id: axisNames.length === 0 ? "default" : axisNames.map((n) => `${n}=${labels[n]}`).join(" "),
     labels,
     layers: [
       { values: data.config, origin: ["config"] },

@@ -71,6 +71,8 @@ export interface RunRecord {
   /** SHA-256 of the sha256sum-style manifest of every output file (see README). */
   outputs_hash: string;
   outputs: Record<string, string>;
+  /** Hashes of files that differ between identical runs (timing tables); not in outputs_hash. */
+  unhashed_outputs: Record<string, string>;
   backend: { name: string; adapter: Record<string, unknown> | null; details: Record<string, unknown> };
   versions: Record<string, string>;
   machine: Record<string, unknown>;

@@ -201,10 +201,11 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
 
     // Outputs: tables, parameters, then run.json.
     const outputs: Record<string, string> = {};
+    const unhashed: Record<string, string> = {};
     for (const t of tables) {
       const text = toCsv(t, rows[t.name]);
       await writeFileAtomic(join(dir, `${t.name}.csv`), text);
-      outputs[`${t.name}.csv`] = await sha256Hex(text);
+      (t.deterministic === false ? unhashed : outputs)[`${t.name}.csv`] = await sha256Hex(text);
     }
     if (params) {
       const bytes = encodeSafetensors(params, { format: "repro-params/1", experiment: experiment.id });
@@ -225,6 +226,7 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
       result_hash: outputs["metrics.csv"],
       outputs_hash: await sha256Hex(outputsManifest(outputs)),
       outputs,
+      unhashed_outputs: unhashed,
       backend,
       versions: { ...versions, typescript: Deno.version.typescript },
       machine: await machineInfo(),

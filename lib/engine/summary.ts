@@ -22,6 +22,7 @@ import { sha256Hex } from "./hash.ts";
 import type { Plan, PlannedRun } from "./plan.ts";
 import { runDir, type RunRecord } from "./results.ts";
 import { describe } from "./stats.ts";
+import { UserError } from "./errors.ts";
 import { parseCsv } from "./tables.ts";
 import { stringify } from "csv-stringify/sync";
 
@@ -63,11 +64,14 @@ export async function loadRunTables(plan: Plan, resultsDir: string): Promise<Loa
       const file = join(dir, `${spec.name}.csv`);
       const text = await Deno.readTextFile(file);
       const hash = await sha256Hex(text);
-      if (hash !== record.outputs[`${spec.name}.csv`]) {
-        throw new Error(
-          `${file} has SHA-256 ${hash}, but its run.json records ${
-            record.outputs[`${spec.name}.csv`]
-          }: the file was changed after the run; rerun it with --force --only seed=${run.seed}`,
+      const recorded =
+        (spec.deterministic === false ? record.unhashed_outputs ?? {} : record.outputs)[`${spec.name}.csv`];
+      if (hash !== recorded) {
+        throw new UserError(
+          `${file} has SHA-256 ${hash}, but its run.json records ${recorded}: ` +
+            `the file was changed after the run; rerun it with --force --only seed=${run.seed}` +
+            Object.entries(run.labels).map(([k, v]) => ` --only ${k}=${v}`).join(""),
+          1,
         );
       }
       const { header, rows } = parseCsv(text, file);

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { experiments } from "./mod.ts";
- * Object.keys(experiments);
+ * Object.keys(experiments); // ["hnca-bandit", ...]
  * ```
  * @module
  */
@@ -14,5 +14,6 @@ import type { RegistryEntry } from "../engine/registry.ts";
 const here = (file: string) => new URL(file, import.meta.url).href;
 
 /** Registered experiments. */
-export const experiments: Record<string, RegistryEntry> = {};
-void here;
+export const experiments: Record<string, RegistryEntry> = {
+  "hnca-bandit": { module: here("./hnca_bandit.ts"), exportName: "hncaBandit" },
+};

@@ -1,0 +1,43 @@
+/**
+ * Registered benchmarks. Each runs in its own process (`run_bench.ts <id>`),
+ * so its peak memory is its own; `deno task bench` collects the results into
+ * one JSON file with the machine, backend and versions.
+ *
+ * @example
+ * ```ts
+ * import { BENCHMARKS } from "./mod.ts";
+ * BENCHMARKS.map((b) => b.id); // ["engine/plan-1000-runs", ...]
+ * ```
+ * @module
+ */
+
+/** What a benchmark measured. */
+export interface BenchResult {
+  /** The headline number and its unit (examples/s, s, ms). */
+  value: number;
+  unit: string;
+  /** Higher is better for throughput, lower for times. */
+  better: "higher" | "lower";
+  /** A target from the issue tracker, if any, in the same unit. */
+  target?: number;
+  /** Anything else worth keeping (configuration, counts). */
+  details?: Record<string, unknown>;
+}
+
+/** A benchmark. */
+export interface Benchmark {
+  id: string;
+  description: string;
+  /** Backends it runs on; "any" for engine benchmarks. */
+  backends: ("wasm" | "webgpu" | "any")[];
+  run(backend: "wasm" | "webgpu"): Promise<BenchResult>;
+}
+
+/** All benchmarks (modules are imported lazily by run_bench.ts). */
+export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webgpu" | "any")[] }[] = [
+  { id: "engine/plan-1000-runs", module: "./engine.ts", backends: ["any"] },
+  { id: "engine/reproduce-all-cached", module: "./engine.ts", backends: ["any"] },
+  { id: "kernel/bernoulli-delta-paper", module: "./hnca.ts", backends: ["any"] },
+  { id: "hnca-bandit/train-hnca-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
+  { id: "hnca-bandit/train-reinforce-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
+];

@@ -1,0 +1,57 @@
+/**
+ * HNCA (Young 2022) for a network of Bernoulli layers with a softmax output.
+ *
+ * A hidden unit's credit uses its children: with fr its (clipped) fire rate
+ * and delta = log P(children | unit off) - log P(children | unit on),
+ *   rho1 = 1 / (fr + (1 - fr) e^delta),   rho0 = 1 / (fr e^-delta + (1 - fr)),
+ *   g = -(R - b) (rho1 - rho0) fr (1 - fr).
+ * The output layer uses the REINFORCE softmax signal. Every counterfactual is
+ * computed with the parameters of the forward pass.
+ *
+ * @example
+ * ```ts
+ * import { hnca } from "./hnca.ts";
+ * // const signals = await hnca({ net, trace, advantage, path: "wasm" });
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { bernoulliChildDelta, softmaxChildDelta } from "./counterfactual.ts";
+import { softmaxSignal } from "./reinforce.ts";
+import type { BanditEstimator } from "./types.ts";
+
+/**
+ * rho1 - rho0 from fire rates and deltas.
+ * @param fireRate [B, K] clipped fire rates
+ * @param delta [B, K] log P(children | off) - log P(children | on)
+ */
+export function creditFactor(fireRate: tf.Tensor2D, delta: tf.Tensor2D): tf.Tensor2D {
+  if (fireRate.shape.join() !== delta.shape.join()) {
+    throw new Error(`creditFactor(): fireRate [${fireRate.shape}] and delta [${delta.shape}] differ`);
+  }
+  return tf.tidy(() => {
+    const notFr = tf.sub(1, fireRate);
+    const rho1 = tf.div(1, tf.add(fireRate, tf.mul(notFr, tf.exp(delta))));
+    const rho0 = tf.div(1, tf.add(tf.mul(fireRate, tf.exp(tf.neg(delta))), notFr));
+    return tf.sub(rho1, rho0) as tf.Tensor2D;
+  });
+}
+
+/** HNCA logit signals for every layer. */
+export const hnca: BanditEstimator = async ({ net, trace, advantage, path }) => {
+  const L = net.hidden.length;
+  const negAdv = tf.tidy(() => tf.neg(tf.expandDims(advantage, 1)));
+  const hidden: tf.Tensor2D[] = new Array(L);
+  for (let l = L - 1; l >= 0; l--) {
+    const delta = l === L - 1
+      ? await softmaxChildDelta(net.output.W, trace.output, net.centered, path)
+      : await bernoulliChildDelta(net.hidden[l + 1].W, trace.hidden[l + 1], net.centered, path);
+    const fr = trace.hidden[l].fireRate;
+    hidden[l] = tf.tidy(() =>
+      tf.mul(tf.mul(creditFactor(fr, delta), tf.mul(fr, tf.sub(1, fr))), negAdv) as tf.Tensor2D
+    );
+    delta.dispose();
+  }
+  negAdv.dispose();
+  return { hidden, output: softmaxSignal(trace.output.onehot, trace.output.probs, advantage) };
+};

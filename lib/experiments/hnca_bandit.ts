@@ -1,0 +1,354 @@
+/**
+ * HNCA paper (Young 2022), MNIST contextual bandit: a network of Bernoulli
+ * hidden layers with a softmax policy over the 10 digits, rewarded 1 for
+ * naming the label. Estimators: HNCA and REINFORCE, each with or without a
+ * running-average reward baseline.
+ *
+ * One epoch, as the original `contextual_bandit/HNCA.py`:
+ * 1. shuffle the training set and binarize it dynamically (Bernoulli(pixel / 255));
+ * 2. per batch: sample the network, reward = 1[action = label], estimate the
+ *    gradient with the parameters of the forward pass, update every layer by
+ *    Adam, then baseline <- gamma baseline + (1 - gamma) mean(reward);
+ * 3. test: binarize the test set afresh and score sampled actions (the
+ *    original's test accuracy) and the most probable action (greedy).
+ * Gradient variance per layer is the variance over the batch of per-example
+ * gradients (ddof 0) averaged over the layer's weights, and over its biases;
+ * its mean weights every layer, the output included, by parameter count.
+ *
+ * @example
+ * ```ts
+ * // deno task reproduce hnca-bandit --profile quick
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import type { Mnist } from "../data/mod.ts";
+import { binarize } from "../data/mod.ts";
+import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import type { NamedTensor } from "../engine/safetensors.ts";
+import { BANDIT_ESTIMATORS, type CounterfactualPath, outerProductGrads } from "../estimators/mod.ts";
+import {
+  type BernoulliNet,
+  disposeNet,
+  disposeTrace,
+  drawUniforms,
+  initBernoulliNet,
+  netParams,
+  sampleNet,
+  withParams,
+} from "../models/bernoulli_net.ts";
+import { adam, disposeOptState, type Optimizer, type OptState, sgd } from "../optim/adam.ts";
+import type { Rng } from "../rng/mod.ts";
+
+/** Hyperparameters; defaults are the original's HNCA.json (paper configuration). */
+export const HncaBanditConfig = z.strictObject({
+  estimator: z.enum(["hnca", "reinforce"]).default("hnca").describe("gradient estimator for every hidden layer"),
+  baseline: z.boolean().default(false).describe("subtract a running average of the reward (use_baseline)"),
+  gamma: z.number().min(0).max(1).default(0.99).describe("baseline <- gamma baseline + (1 - gamma) mean(reward)"),
+  epochs: z.number().int().positive().default(100).describe("passes over the training examples (num_epochs)"),
+  batch_size: z.number().int().positive().default(50).describe("examples per update"),
+  lr: z.number().positive().default(1e-4).describe("learning rate (alpha)"),
+  optimizer: z.enum(["adam", "sgd"]).default("adam").describe("adam (use_adam true) or plain sgd"),
+  hidden_layers: z.number().int().min(1).max(8).default(3).describe("number of Bernoulli hidden layers (num_hidden)"),
+  hidden_width: z.number().int().positive().default(200).describe("units per hidden layer"),
+  centered: z.boolean().default(true).describe("hidden units pass +-1 forward instead of 0/1 (use_centered)"),
+  train_examples: z.number().int().positive().max(60000).nullable().default(null)
+    .describe("use the first n training images (null: all 60000)"),
+  test_examples: z.number().int().positive().max(10000).nullable().default(null)
+    .describe("use the first n test images (null: all 10000)"),
+  test_batch_size: z.number().int().positive().default(1000).describe(
+    "examples per test forward pass (does not change results)",
+  ),
+  counterfactual: z.enum(["auto", "wasm", "tfjs"]).default("auto")
+    .describe("HNCA's counterfactual term: wasm SIMD kernel, tfjs ops, or auto (kernel unless the backend is webgpu)"),
+});
+/** The resolved config. */
+export type HncaBanditConfig = z.infer<typeof HncaBanditConfig>;
+
+const f64 = (name: string, doc: string, unit?: string): ColumnSpec => ({
+  name,
+  type: "f64",
+  role: "metric",
+  doc,
+  unit,
+});
+
+/** Layer names in the order of the variance columns: h1..hL, then out. */
+function layerNames(c: HncaBanditConfig): string[] {
+  return [...Array.from({ length: c.hidden_layers }, (_, l) => `h${l + 1}`), "out"];
+}
+
+function tables(c: HncaBanditConfig): TableSpec[] {
+  return [
+    {
+      name: "metrics",
+      doc: "One row per epoch.",
+      step: "epoch",
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+        f64(
+          "train_accuracy",
+          "mean reward of the epoch's training updates (the original's train accuracy)",
+          "fraction",
+        ),
+        f64(
+          "test_accuracy",
+          "fraction of test images whose sampled action is the label (the original's test accuracy)",
+          "fraction",
+        ),
+        f64(
+          "test_accuracy_greedy",
+          "fraction of test images whose most probable action (hidden units sampled) is the label",
+          "fraction",
+        ),
+        f64(
+          "grad_var_mean",
+          "per-example gradient variance, mean over every parameter (weights by count), averaged over the epoch's updates",
+        ),
+        ...layerNames(c).flatMap((l) => [
+          f64(
+            `grad_var_w_${l}`,
+            `gradient variance of layer ${l}'s weights, mean over entries, averaged over the epoch`,
+          ),
+          f64(
+            `grad_var_b_${l}`,
+            `gradient variance of layer ${l}'s biases, mean over entries, averaged over the epoch`,
+          ),
+        ]),
+        f64("baseline", "reward baseline at the end of the epoch (0 without baseline)", "reward"),
+      ],
+    },
+    {
+      name: "timing",
+      doc: "Wall time per epoch (not deterministic; not part of the result hash).",
+      step: "epoch",
+      deterministic: false,
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+        f64("train_seconds", "wall time of the epoch's training updates", "s"),
+        f64("test_seconds", "wall time of the epoch's test pass", "s"),
+        f64("examples_per_second", "training examples per second of wall time", "examples/s"),
+      ],
+    },
+  ];
+}
+
+/** A batch of binarized images [B, 784] and labels [B]. */
+function makeBatch(images: Uint8Array, labels: Uint8Array, idx: ArrayLike<number>, pixels: number, rng: Rng) {
+  const B = idx.length;
+  const raw = new Uint8Array(B * pixels);
+  const y = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    raw.set(images.subarray(idx[b] * pixels, (idx[b] + 1) * pixels), b * pixels);
+    y[b] = labels[idx[b]];
+  }
+  return { x: binarize(raw, rng), y };
+}
+
+/** One update. Returns the mean reward and each layer's [varW, varB] and the new net and optimizer state. */
+async function trainStep(
+  net: BernoulliNet,
+  opt: Optimizer,
+  state: OptState,
+  x: Float32Array,
+  y: Int32Array,
+  baseline: number,
+  rng: Rng,
+  c: HncaBanditConfig,
+  path: CounterfactualPath,
+) {
+  const B = y.length;
+  const xt = tf.tensor2d(x, [B, x.length / B]);
+  const trace = sampleNet(net, xt, drawUniforms(net, B, rng));
+  xt.dispose();
+  const action = await trace.output.action.data();
+  const reward = new Float32Array(B);
+  let total = 0;
+  for (let b = 0; b < B; b++) total += reward[b] = action[b] === y[b] ? 1 : 0;
+  const advantage = tf.tidy(() => tf.sub(tf.tensor1d(reward), baseline) as tf.Tensor1D);
+  const signals = await BANDIT_ESTIMATORS[c.estimator]({ net, trace, advantage, path });
+  const layers = [...signals.hidden, signals.output].map((g, l) =>
+    outerProductGrads(g, l < net.hidden.length ? trace.hidden[l].input : trace.output.input)
+  );
+  const variances = tf.tidy(() => tf.stack(layers.flatMap((g) => [g.varW, g.varB])));
+  const params = netParams(net);
+  const next = opt.update(layers.flatMap((g) => [g.dW, g.db]), state, params);
+  const v = await variances.data();
+  tf.dispose([
+    advantage,
+    variances,
+    ...signals.hidden,
+    signals.output,
+    ...layers.flatMap((g) => [g.dW, g.db, g.varW, g.varB]),
+  ]);
+  disposeTrace(trace);
+  return { net: withParams(net, next.params), state: next.state, meanReward: total / B, variances: v };
+}
+
+/** Test accuracy with sampled and with most probable actions. */
+async function evaluate(net: BernoulliNet, mnist: Mnist, n: number, c: HncaBanditConfig, binRng: Rng, sampleRng: Rng) {
+  let sampled = 0, greedy = 0;
+  for (let start = 0; start < n; start += c.test_batch_size) {
+    const idx = Array.from({ length: Math.min(c.test_batch_size, n - start) }, (_, i) => start + i);
+    const { x, y } = makeBatch(mnist.test.images, mnist.test.labels, idx, mnist.pixels, binRng);
+    const xt = tf.tensor2d(x, [idx.length, mnist.pixels]);
+    const trace = sampleNet(net, xt, drawUniforms(net, idx.length, sampleRng));
+    const best = tf.argMax(trace.output.probs, 1);
+    const [a, g] = [await trace.output.action.data(), await best.data()];
+    for (let b = 0; b < idx.length; b++) {
+      if (a[b] === y[b]) sampled++;
+      if (g[b] === y[b]) greedy++;
+    }
+    tf.dispose([xt, best]);
+    disposeTrace(trace);
+  }
+  return { sampled: sampled / n, greedy: greedy / n };
+}
+
+function paramNames(net: BernoulliNet): string[] {
+  return [...net.hidden.flatMap((_, l) => [`h${l + 1}.W`, `h${l + 1}.b`]), "out.W", "out.b"];
+}
+
+async function toNamed(names: string[], tensors: tf.Tensor[]): Promise<Record<string, NamedTensor>> {
+  const out: Record<string, NamedTensor> = {};
+  for (let i = 0; i < names.length; i++) {
+    out[names[i]] = { shape: tensors[i].shape, data: (await tensors[i].data()) as Float32Array };
+  }
+  return out;
+}
+
+async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
+  const c = ctx.config;
+  const mnist = ctx.data.mnist as Mnist;
+  const nTrain = c.train_examples ?? mnist.train.count;
+  const nTest = c.test_examples ?? mnist.test.count;
+  const steps = Math.floor(nTrain / c.batch_size);
+  if (steps === 0) throw new Error(`train_examples ${nTrain} is smaller than batch_size ${c.batch_size}`);
+  const path: CounterfactualPath = c.counterfactual === "auto"
+    ? (ctx.backend.name === "webgpu" ? "tfjs" : "wasm")
+    : c.counterfactual;
+  ctx.log(`counterfactual path: ${path}; ${steps} updates per epoch`);
+
+  let net = initBernoulliNet(ctx.rng.stream("init"), {
+    input: mnist.pixels,
+    hidden: Array(c.hidden_layers).fill(c.hidden_width),
+    output: 10,
+    centered: c.centered,
+  });
+  const names = paramNames(net);
+  const opt = c.optimizer === "adam" ? adam({ lr: c.lr }) : sgd({ lr: c.lr });
+  let state = opt.init(netParams(net));
+  let baseline = 0;
+  let start = 0;
+  if (ctx.resume) {
+    const t = ctx.resume.tensors;
+    const restored = names.map((n) => tf.tensor(t[n].data as Float32Array, t[n].shape));
+    disposeNet(net);
+    net = withParams(net, restored);
+    const s = ctx.resume.state as { count: number; baseline: number };
+    disposeOptState(state);
+    state = {
+      count: s.count,
+      slots: c.optimizer === "adam"
+        ? names.map((
+          n,
+        ) => [
+          tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
+          tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
+        ])
+        : [],
+    };
+    baseline = s.baseline;
+    start = ctx.resume.step;
+  }
+  const counts = [...net.hidden, net.output].map((l) => [l.W.size, l.b.size]);
+  const totalParams = counts.flat().reduce((a, b) => a + b, 0);
+
+  for (let epoch = start + 1; epoch <= c.epochs; epoch++) {
+    const t0 = performance.now();
+    const order = ctx.rng.stream("shuffle", epoch).permutation(nTrain);
+    const binRng = ctx.rng.stream("binarize-train", epoch);
+    const sampleRng = ctx.rng.stream("sample-train", epoch);
+    let rewardSum = 0, meanVarSum = 0;
+    const varSums = new Float64Array(2 * counts.length);
+    for (let s = 0; s < steps; s++) {
+      const { x, y } = makeBatch(
+        mnist.train.images,
+        mnist.train.labels,
+        order.subarray(s * c.batch_size, (s + 1) * c.batch_size),
+        mnist.pixels,
+        binRng,
+      );
+      const r = await trainStep(net, opt, state, x, y, baseline, sampleRng, c, path);
+      tf.dispose(netParams(net));
+      disposeOptState(state);
+      net = r.net;
+      state = r.state;
+      if (c.baseline) baseline = c.gamma * baseline + (1 - c.gamma) * r.meanReward;
+      rewardSum += r.meanReward;
+      let weighted = 0;
+      for (let i = 0; i < r.variances.length; i++) {
+        varSums[i] += r.variances[i];
+        weighted += r.variances[i] * counts[i >> 1][i & 1];
+      }
+      meanVarSum += weighted / totalParams;
+      ctx.progress((epoch - 1) * steps + s + 1, c.epochs * steps, `epoch ${epoch}/${c.epochs}`);
+    }
+    const t1 = performance.now();
+    const test = await evaluate(
+      net,
+      mnist,
+      nTest,
+      c,
+      ctx.rng.stream("binarize-test", epoch),
+      ctx.rng.stream("sample-test", epoch),
+    );
+    const t2 = performance.now();
+    const row: Record<string, number> = {
+      epoch,
+      train_accuracy: rewardSum / steps,
+      test_accuracy: test.sampled,
+      test_accuracy_greedy: test.greedy,
+      grad_var_mean: meanVarSum / steps,
+      baseline,
+    };
+    layerNames(c).forEach((l, i) => {
+      row[`grad_var_w_${l}`] = varSums[2 * i] / steps;
+      row[`grad_var_b_${l}`] = varSums[2 * i + 1] / steps;
+    });
+    ctx.emit("metrics", row);
+    ctx.emit("timing", {
+      epoch,
+      train_seconds: (t1 - t0) / 1000,
+      test_seconds: (t2 - t1) / 1000,
+      examples_per_second: (steps * c.batch_size) / ((t1 - t0) / 1000),
+    });
+    ctx.log(
+      `epoch ${epoch}: train ${row.train_accuracy.toFixed(4)} test ${test.sampled.toFixed(4)} (${
+        ((t1 - t0) / 1000).toFixed(1)
+      } s)`,
+    );
+    const params = netParams(net);
+    const tensors = await toNamed(names, params);
+    if (c.optimizer === "adam") {
+      Object.assign(tensors, await toNamed(names.map((n) => `m.${n}`), state.slots.map((s) => s[0])));
+      Object.assign(tensors, await toNamed(names.map((n) => `v.${n}`), state.slots.map((s) => s[1])));
+    }
+    await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count, baseline } });
+  }
+  ctx.saveParams(await toNamed(names, netParams(net)));
+  disposeNet(net);
+  disposeOptState(state);
+}
+
+/** The registered experiment. */
+export const hncaBandit: Experiment<HncaBanditConfig> = {
+  id: "hnca-bandit",
+  version: "1",
+  title: "HNCA: MNIST contextual bandit with Bernoulli hidden layers",
+  config: HncaBanditConfig,
+  datasets: ["mnist"],
+  tables,
+  run,
+};

@@ -1,0 +1,270 @@
+// AssemblyScript source of lib/kernels/counterfactual.wasm (build: deno task build-kernels).
+// Plain float32 wasm SIMD only (no relaxed SIMD): results are the same on every machine.
+//
+// HNCA needs, for every example b and parent unit j, how the log-likelihood of
+// the child layer's actual outputs changes when parent j's value is flipped:
+//   S[b,j] = sum_k log P(o_bk | z_bk + theta_kj d_bj) - log P(o_bk | z_bk)
+// where d_bj is the change of the parent's value (+-2 centered, +-1 not).
+//
+// Bernoulli child: with s = 2o - 1, p = sigmoid(s z) (probability of the actual
+// output), q = 1 - p and E = exp(-s d theta):
+//   log P(o | z + d theta) - log P(o | z) = -log(p + q E)
+// E takes one of two values per (k, j), exp(m theta) or exp(-m theta)
+// (m = 2 centered, 1 not), chosen by the sign of s * d. The factors are
+// multiplied in chunks and one log is taken per chunk; chunks are short enough
+// that a product cannot leave float32's range.
+
+// Scratch layout is given by the caller (all pointers are byte offsets, 16-byte aligned).
+
+function sigmoid(x: f32): f32 {
+  return x >= 0 ? <f32> 1 / (<f32> 1 + Mathf.exp(-x)) : Mathf.exp(x) / (<f32> 1 + Mathf.exp(x));
+}
+
+// exp and expm1 of four lanes, |x| <= 80: x = k ln2 + r with |r| <= ln2 / 2,
+// p = expm1(r) by its Taylor series to degree 7, then exp(x) = 2^k (1 + p) and
+// expm1(x) = 2^k p + (2^k - 1). Each is within a few float32 ulps; expm1 is
+// exactly p (no cancellation) when k = 0, and exp never cancels.
+function reduceExp(x: v128): v128 {
+  return f32x4.nearest(f32x4.mul(f32x4.min(f32x4.max(x, f32x4.splat(-80)), f32x4.splat(80)), f32x4.splat(1.44269504)));
+}
+
+function expm1Reduced(x: v128, kf: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-80)), f32x4.splat(80));
+  const r = f32x4.sub(
+    f32x4.sub(x, f32x4.mul(kf, f32x4.splat(0.693145751953125))),
+    f32x4.mul(kf, f32x4.splat(1.428606765330187e-6)),
+  );
+  let p = f32x4.splat(<f32> 1 / 5040);
+  p = f32x4.add(f32x4.splat(<f32> 1 / 720), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1 / 120), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1 / 24), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1 / 6), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 0.5), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1), f32x4.mul(r, p));
+  return f32x4.mul(r, p);
+}
+
+function pow2(kf: v128): v128 {
+  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(kf), i32x4.splat(127)), 23);
+}
+
+// Fills four K x Jp tables, in this order: xp = expm1(m theta), xm = expm1(-m theta),
+// ep = exp(m theta), em = exp(-m theta) (padding gives factors of 1). `t` is K x Jp scratch.
+// Returns the largest |m theta|.
+function prepareTables(K: i32, J: i32, Jp: i32, theta: usize, m: f32, t: usize, tables: usize): f32 {
+  for (let k = 0; k < K; k++) {
+    for (let j = 0; j < Jp; j++) {
+      const v = j < J ? m * load<f32>(theta + ((<usize> (k * J + j)) << 2)) : <f32> 0;
+      store<f32>(t + ((<usize> (k * Jp + j)) << 2), v);
+    }
+  }
+  const size = (<usize> (K * Jp)) << 2;
+  let maxAbs = f32x4.splat(0);
+  for (let o: usize = 0; o < size; o += 16) {
+    const x = v128.load(t + o);
+    maxAbs = f32x4.max(maxAbs, f32x4.abs(x));
+    const kf = reduceExp(x);
+    const p = expm1Reduced(x, kf);
+    const twoK = pow2(kf);
+    const xp = f32x4.add(f32x4.mul(twoK, p), f32x4.sub(twoK, f32x4.splat(1)));
+    const ep = f32x4.mul(twoK, f32x4.add(p, f32x4.splat(1)));
+    const em = f32x4.div(f32x4.splat(1), ep);
+    v128.store(tables + o, xp);
+    v128.store(tables + size + o, f32x4.neg(f32x4.mul(xp, em)));
+    v128.store(tables + 2 * size + o, ep);
+    v128.store(tables + 3 * size + o, em);
+  }
+  return Mathf.max(
+    Mathf.max(f32x4.extract_lane(maxAbs, 0), f32x4.extract_lane(maxAbs, 1)),
+    Mathf.max(f32x4.extract_lane(maxAbs, 2), f32x4.extract_lane(maxAbs, 3)),
+  );
+}
+
+// delta[b,j] = log P(children | parent j off) - log P(children | parent j on), for a Bernoulli child layer.
+//   theta: K x J child weights; logits, sample: B x K child pre-activations and 0/1 outputs;
+//   parent: B x J parent values (0/1, or -1/+1 when centered); delta: B x J output.
+//   Jp: J rounded up to a multiple of 16.
+//   Scratch: t (K x Jp floats), tables (4 x K x Jp floats), per (b, k) records of 16 bytes
+//   (B x K x 4 words), sd (B x Jp ints).
+//
+// Each factor p + q E (p = P(actual output), q = 1 - p) is evaluated without
+// cancellation: as 1 + q expm1(.) when q <= 1/2, as p + q exp(.) otherwise.
+export function bernoulliDelta(
+  B: i32,
+  K: i32,
+  J: i32,
+  Jp: i32,
+  centered: i32,
+  theta: usize,
+  logits: usize,
+  sample: usize,
+  parent: usize,
+  delta: usize,
+  t: usize,
+  tables: usize,
+  rec: usize,
+  sd: usize,
+): void {
+  const m: f32 = centered ? 2 : 1;
+  const size = (<usize> (K * Jp)) << 2;
+  const maxAbs = prepareTables(K, J, Jp, theta, m, t, tables);
+  let chunk = maxAbs > 0 ? <i32> Mathf.floor(<f32> 60 / maxAbs) : K;
+  if (chunk < 1) chunk = 1;
+  if (chunk > K) chunk = K;
+  // Per (b, k) record: c0, c1 (floats), table offset (0: expm1 tables, 2 size: exp tables), s flip mask.
+  for (let i = 0; i < B * K; i++) {
+    const on = load<f32>(sample + ((<usize> i) << 2)) > 0.5;
+    const z = load<f32>(logits + ((<usize> i) << 2));
+    const q = on ? sigmoid(-z) : sigmoid(z); // probability of the other output
+    const p = on ? sigmoid(z) : sigmoid(-z); // probability of the actual output
+    const small = q <= <f32> 0.5;
+    const r = rec + ((<usize> i) << 4);
+    store<f32>(r, small ? <f32> 1 : p);
+    store<f32>(r + 4, q);
+    store<i32>(r + 8, small ? 0 : <i32> (2 * size));
+    store<i32>(r + 12, on ? 0 : -1);
+  }
+  // sd = -1 (all bits) where the flip raises the parent's value (d > 0): parent off.
+  const off: f32 = centered ? -1 : 0;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < Jp; j++) {
+      const v = j < J ? load<f32>(parent + ((<usize> (b * J + j)) << 2)) : <f32> 1;
+      store<i32>(sd + ((<usize> (b * Jp + j)) << 2), v == off ? -1 : 0);
+    }
+  }
+  const one = f32x4.splat(1);
+  for (let b = 0; b < B; b++) {
+    const recRow = rec + ((<usize> (b * K)) << 4);
+    for (let j = 0; j < Jp; j += 16) {
+      // E = exp(-s d theta) uses the "minus" table (exp(-m theta)) where s * d > 0:
+      // with dPos = (d > 0), that is dPos for s > 0 and not dPos for s < 0.
+      const sdRow = sd + ((<usize> (b * Jp + j)) << 2);
+      const d0 = v128.load(sdRow), d1 = v128.load(sdRow + 16), d2 = v128.load(sdRow + 32), d3 = v128.load(sdRow + 48);
+      let p0 = one, p1 = one, p2 = one, p3 = one;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let c = 0;
+      for (let k = 0; k < K; k++) {
+        const r = recRow + ((<usize> k) << 4);
+        const c0 = f32x4.splat(load<f32>(r));
+        const c1 = f32x4.splat(load<f32>(r + 4));
+        const plus = tables + <usize> load<i32>(r + 8) + ((<usize> (k * Jp + j)) << 2);
+        const minus = plus + size;
+        const flip = i32x4.splat(load<i32>(r + 12));
+        p0 = f32x4.mul(
+          p0,
+          f32x4.add(c0, f32x4.mul(c1, v128.bitselect(v128.load(minus), v128.load(plus), v128.xor(d0, flip)))),
+        );
+        p1 = f32x4.mul(
+          p1,
+          f32x4.add(c0, f32x4.mul(c1, v128.bitselect(v128.load(minus, 16), v128.load(plus, 16), v128.xor(d1, flip)))),
+        );
+        p2 = f32x4.mul(
+          p2,
+          f32x4.add(c0, f32x4.mul(c1, v128.bitselect(v128.load(minus, 32), v128.load(plus, 32), v128.xor(d2, flip)))),
+        );
+        p3 = f32x4.mul(
+          p3,
+          f32x4.add(c0, f32x4.mul(c1, v128.bitselect(v128.load(minus, 48), v128.load(plus, 48), v128.xor(d3, flip)))),
+        );
+        if (++c == chunk) {
+          a0 = f32x4.add(a0, log4(p0));
+          a1 = f32x4.add(a1, log4(p1));
+          a2 = f32x4.add(a2, log4(p2));
+          a3 = f32x4.add(a3, log4(p3));
+          p0 = one;
+          p1 = one;
+          p2 = one;
+          p3 = one;
+          c = 0;
+        }
+      }
+      if (c > 0) {
+        a0 = f32x4.add(a0, log4(p0));
+        a1 = f32x4.add(a1, log4(p1));
+        a2 = f32x4.add(a2, log4(p2));
+        a3 = f32x4.add(a3, log4(p3));
+      }
+      // a = sum_k log(p + q E) = -(sum_k [log P(o | flipped) - log P(o | actual)]) = -S.
+      storeDelta4(delta, sd, b, j, J, Jp, f32x4.neg(a0));
+      storeDelta4(delta, sd, b, j + 4, J, Jp, f32x4.neg(a1));
+      storeDelta4(delta, sd, b, j + 8, J, Jp, f32x4.neg(a2));
+      storeDelta4(delta, sd, b, j + 12, J, Jp, f32x4.neg(a3));
+    }
+  }
+}
+
+function storeDelta4(delta: usize, sd: usize, b: i32, j: i32, J: i32, Jp: i32, s: v128): void {
+  storeDelta(delta, sd, b, j, J, Jp, 0, f32x4.extract_lane(s, 0));
+  storeDelta(delta, sd, b, j, J, Jp, 1, f32x4.extract_lane(s, 1));
+  storeDelta(delta, sd, b, j, J, Jp, 2, f32x4.extract_lane(s, 2));
+  storeDelta(delta, sd, b, j, J, Jp, 3, f32x4.extract_lane(s, 3));
+}
+
+function storeDelta(delta: usize, sd: usize, b: i32, j: i32, J: i32, Jp: i32, lane: i32, s: f32): void {
+  const jj = j + lane;
+  if (jj >= J) return;
+  const parentOff = load<i32>(sd + ((<usize> (b * Jp + jj)) << 2)) != 0;
+  store<f32>(delta + ((<usize> (b * J + jj)) << 2), parentOff ? -s : s);
+}
+
+function log4(v: v128): v128 {
+  return f32x4(
+    Mathf.log(f32x4.extract_lane(v, 0)),
+    Mathf.log(f32x4.extract_lane(v, 1)),
+    Mathf.log(f32x4.extract_lane(v, 2)),
+    Mathf.log(f32x4.extract_lane(v, 3)),
+  );
+}
+
+// delta[b,j] for a softmax child over A actions that took action[b]:
+//   log P(a | z + d theta_:j) with the flip, against log P(a | z), as above:
+//   S = d theta[a, j] - log sum_c p_c exp(d theta[c, j]).
+//   theta: A x J; logits: B x A; action: B ints; parent: B x J; delta: B x J.
+//   Scratch: p (A floats), ep, em (A x J floats each).
+export function softmaxDelta(
+  B: i32,
+  A: i32,
+  J: i32,
+  centered: i32,
+  theta: usize,
+  logits: usize,
+  action: usize,
+  parent: usize,
+  delta: usize,
+  p: usize,
+  ep: usize,
+  em: usize,
+): void {
+  const m: f32 = centered ? 2 : 1;
+  const off: f32 = centered ? -1 : 0;
+  for (let i = 0; i < A * J; i++) {
+    const o = (<usize> i) << 2;
+    const e = Mathf.exp(m * load<f32>(theta + o));
+    store<f32>(ep + o, e);
+    store<f32>(em + o, <f32> 1 / e);
+  }
+  for (let b = 0; b < B; b++) {
+    // p = softmax(z_b), computed stably.
+    let zmax: f32 = -Infinity;
+    for (let a = 0; a < A; a++) zmax = Mathf.max(zmax, load<f32>(logits + ((<usize> (b * A + a)) << 2)));
+    let sum: f32 = 0;
+    for (let a = 0; a < A; a++) {
+      const e = Mathf.exp(load<f32>(logits + ((<usize> (b * A + a)) << 2)) - zmax);
+      store<f32>(p + ((<usize> a) << 2), e);
+      sum += e;
+    }
+    for (let a = 0; a < A; a++) store<f32>(p + ((<usize> a) << 2), load<f32>(p + ((<usize> a) << 2)) / sum);
+    const act = load<i32>(action + ((<usize> b) << 2));
+    for (let j = 0; j < J; j++) {
+      const parentOff = load<f32>(parent + ((<usize> (b * J + j)) << 2)) == off;
+      const d: f32 = parentOff ? m : -m; // change of the parent's value when flipped
+      const table = parentOff ? ep : em; // exp(d theta)
+      let mix: f32 = 0;
+      for (let a = 0; a < A; a++) {
+        mix += load<f32>(p + ((<usize> a) << 2)) * load<f32>(table + ((<usize> (a * J + j)) << 2));
+      }
+      const s = d * load<f32>(theta + ((<usize> (act * J + j)) << 2)) - Mathf.log(mix);
+      store<f32>(delta + ((<usize> (b * J + j)) << 2), parentOff ? -s : s);
+    }
+  }
+}

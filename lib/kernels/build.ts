@@ -1,0 +1,59 @@
+/**
+ * Builds the project's WebAssembly kernels from their AssemblyScript sources
+ * (`deno task build-kernels`), or checks that the committed binaries are what
+ * the sources build to (`--check`).
+ *
+ * @example
+ * ```ts
+ * // deno task build-kernels
+ * // deno task build-kernels --check
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+
+/** Kernels: source under lib/kernels/assembly, binary under lib/kernels. */
+export const KERNELS = ["counterfactual"];
+
+/** asc flags: optimized, wasm SIMD (not relaxed SIMD, whose results vary by machine), no GC runtime. */
+export const ASC_FLAGS = ["--optimize", "--enable", "simd", "--runtime", "stub", "--noAssert"];
+
+const here = new URL(".", import.meta.url).pathname;
+
+/** Compiles one kernel into `outFile`. */
+export async function buildKernel(name: string, outFile: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "npm:assemblyscript@0.28.20/asc",
+      join(here, "assembly", `${name}.ts`),
+      "--outFile",
+      outFile,
+      ...ASC_FLAGS,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`asc failed for ${name}:\n${new TextDecoder().decode(out.stderr)}`);
+}
+
+if (import.meta.main) {
+  const check = Deno.args.includes("--check");
+  let stale = 0;
+  for (const name of KERNELS) {
+    const target = join(here, `${name}.wasm`);
+    if (check) {
+      const tmp = await Deno.makeTempFile({ suffix: ".wasm" });
+      await buildKernel(name, tmp);
+      const same = (await Deno.readFile(tmp)).join() === (await Deno.readFile(target)).join();
+      console.log(`${name}.wasm: ${same ? "up to date" : "DIFFERS from its source; run deno task build-kernels"}`);
+      if (!same) stale++;
+    } else {
+      await buildKernel(name, target);
+      console.log(`built ${target}`);
+    }
+  }
+  Deno.exit(stale ? 1 : 0);
+}

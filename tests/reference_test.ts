@@ -1,0 +1,56 @@
+/**
+ * The smoke profile of every pipeline, run fresh on the wasm backend, must
+ * give exactly the result hashes committed under results/reference/ (paired by
+ * pipeline, grid cell and seed, so that a change to code that leaves results
+ * alone does not fail). When a change is meant to change results, regenerate
+ * them with `deno task reference` and commit them.
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "./helpers/assert.ts";
+import { runTask } from "./helpers/cli.ts";
+import { repoRoot } from "../lib/engine/registry.ts";
+import { pipelineNames } from "../lib/engine/reproduce.ts";
+
+const names = await pipelineNames();
+
+Deno.test("every pipeline has committed smoke reference hashes", async () => {
+  assert(names.length > 0, "no pipelines found");
+  for (const name of names) {
+    const file = join(repoRoot(), "results", "reference", name, "smoke", "hashes.csv");
+    const rows = (await Deno.readTextFile(file)).trim().split("\n");
+    assert(rows.length > 1, `${file} lists no runs`);
+  }
+});
+
+for (const name of names) {
+  Deno.test(`a fresh smoke run of ${name} reproduces the reference hashes`, async () => {
+    const dir = await Deno.makeTempDir();
+    const run = await runTask("reproduce", [
+      name,
+      "--profile",
+      "smoke",
+      "--backend",
+      "wasm",
+      "--results",
+      dir,
+      "--no-plots",
+      "--progress",
+      "lines",
+    ]);
+    assertEquals(run.code, 0, run.stdout + run.stderr);
+    const reference = join(repoRoot(), "results", "reference", name, "smoke", "hashes.csv");
+    const cmp = await runTask("compare", [
+      reference,
+      join(dir, name, "smoke", "hashes.csv"),
+      "--match",
+      "cell",
+      "--require-all",
+    ]);
+    assertEquals(
+      cmp.code,
+      0,
+      `${cmp.stdout}\n${cmp.stderr}\nIf this change is meant to change results, run 'deno task reference' and commit results/reference/.`,
+    );
+    await Deno.remove(dir, { recursive: true });
+  });
+}
