@@ -40,4 +40,5 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
   { id: "kernel/bernoulli-delta-paper", module: "./hnca.ts", backends: ["any"] },
   { id: "hnca-bandit/train-hnca-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
   { id: "hnca-bandit/train-reinforce-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
+  { id: "hnca-nonlinear-bandit/train-hnca-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
 ];

@@ -37,21 +37,44 @@ export function creditFactor(fireRate: tf.Tensor2D, delta: tf.Tensor2D): tf.Tens
   });
 }
 
+/**
+ * HNCA's logit signal for one layer: -(R - b) (rho1 - rho0) fr (1 - fr).
+ * With `differentiateRho`, the nonlinear-bandit code's quirk: autodiff of the
+ * loss -fr (rho1 - rho0) R without holding rho constant, which multiplies
+ * (rho1 - rho0) by (1 - fr (rho1 - rho0)).
+ * @param fireRate [B, K]
+ * @param delta [B, K] log P(children | off) - log P(children | on)
+ * @param advantage [B]
+ */
+export function hncaLogitSignal(
+  fireRate: tf.Tensor2D,
+  delta: tf.Tensor2D,
+  advantage: tf.Tensor1D,
+  differentiateRho = false,
+): tf.Tensor2D {
+  if (advantage.shape[0] !== fireRate.shape[0]) {
+    throw new Error(`hncaLogitSignal(): advantage is [${advantage.shape}] for a batch of ${fireRate.shape[0]}`);
+  }
+  return tf.tidy(() => {
+    let credit = creditFactor(fireRate, delta);
+    if (differentiateRho) credit = tf.mul(credit, tf.sub(1, tf.mul(fireRate, credit))) as tf.Tensor2D;
+    return tf.mul(
+      tf.mul(credit, tf.mul(fireRate, tf.sub(1, fireRate))),
+      tf.neg(tf.expandDims(advantage, 1)),
+    ) as tf.Tensor2D;
+  });
+}
+
 /** HNCA logit signals for every layer. */
 export const hnca: BanditEstimator = async ({ net, trace, advantage, path }) => {
   const L = net.hidden.length;
-  const negAdv = tf.tidy(() => tf.neg(tf.expandDims(advantage, 1)));
   const hidden: tf.Tensor2D[] = new Array(L);
   for (let l = L - 1; l >= 0; l--) {
     const delta = l === L - 1
       ? await softmaxChildDelta(net.output.W, trace.output, net.centered, path)
       : await bernoulliChildDelta(net.hidden[l + 1].W, trace.hidden[l + 1], net.centered, path);
-    const fr = trace.hidden[l].fireRate;
-    hidden[l] = tf.tidy(() =>
-      tf.mul(tf.mul(creditFactor(fr, delta), tf.mul(fr, tf.sub(1, fr))), negAdv) as tf.Tensor2D
-    );
+    hidden[l] = hncaLogitSignal(trace.hidden[l].fireRate, delta, advantage);
     delta.dispose();
   }
-  negAdv.dispose();
   return { hidden, output: softmaxSignal(trace.output.onehot, trace.output.probs, advantage) };
 };

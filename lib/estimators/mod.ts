@@ -12,7 +12,7 @@ import { hnca } from "./hnca.ts";
 import { reinforce } from "./reinforce.ts";
 import type { BanditEstimator } from "./types.ts";
 
-export { creditFactor, hnca } from "./hnca.ts";
+export { creditFactor, hnca, hncaLogitSignal } from "./hnca.ts";
 export { reinforce, softmaxSignal } from "./reinforce.ts";
 export { bernoulliChildDelta, softmaxChildDelta } from "./counterfactual.ts";
 export { type LayerGrads, outerProductGrads } from "./grads.ts";

@@ -16,4 +16,5 @@ const here = (file: string) => new URL(file, import.meta.url).href;
 /** Registered experiments. */
 export const experiments: Record<string, RegistryEntry> = {
   "hnca-bandit": { module: here("./hnca_bandit.ts"), exportName: "hncaBandit" },
+  "hnca-nonlinear-bandit": { module: here("./hnca_nonlinear_bandit.ts"), exportName: "hncaNonlinearBandit" },
 };

@@ -13,6 +13,7 @@ import {
   type CounterfactualPath,
   creditFactor,
   hnca,
+  hncaLogitSignal,
   reinforce,
   softmaxChildDelta,
   softmaxSignal,
@@ -238,4 +239,26 @@ Deno.test("exactBanditGradient() agrees with a finite difference of J", () => {
   const fdo = (Jo(0.9 + eps) - Jo(0.9 - eps)) / (2 * eps);
   assert(Math.abs(fdo - g.output.W[1][1]) < 1e-8, `${fdo} vs ${g.output.W[1][1]}`);
   assertEquals(g.hidden.length, 1);
+});
+
+Deno.test("hncaLogitSignal(differentiateRho) equals autodiff of -fr (rho1 - rho0) R with rho not held constant", async () => {
+  const rng = Rng.fromSeed(9);
+  const logits = tf.tensor2d(Array.from({ length: 12 }, () => 2 * rng.normal()), [3, 4]);
+  const delta = tf.tensor2d(Array.from({ length: 12 }, () => rng.normal()), [3, 4]);
+  const R = tf.tensor1d([1, 0, 1]);
+  const autodiff = tf.grad((z: tf.Tensor) => {
+    const fr = tf.sigmoid(z);
+    const rho1 = tf.div(1, tf.add(fr, tf.mul(tf.sub(1, fr), tf.exp(delta))));
+    const rho0 = tf.div(1, tf.add(tf.mul(fr, tf.exp(tf.neg(delta))), tf.sub(1, fr)));
+    return tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(fr, tf.sub(rho1, rho0)), 1)), R)) as tf.Scalar;
+  })(logits);
+  const closed = hncaLogitSignal(tf.sigmoid(logits) as tf.Tensor2D, delta, R, true);
+  const a = await autodiff.data(), b = await closed.data();
+  const worst = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+  assert(worst < 1e-6, `largest difference ${worst}`);
+  const correct = await hncaLogitSignal(tf.sigmoid(logits) as tf.Tensor2D, delta, R).data();
+  assert(
+    Math.max(...Array.from(a, (v, i) => Math.abs(v - correct[i]))) > 1e-3,
+    "the quirk must differ from the correct signal",
+  );
 });

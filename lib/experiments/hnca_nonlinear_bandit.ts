@@ -1,0 +1,407 @@
+/**
+ * HNCA paper (Young 2022), nonlinear MNIST contextual bandit: a convolutional
+ * network computes the fire rates of one layer of 200 Bernoulli units, whose
+ * +-1 outputs feed a softmax policy over the 10 digits (reward 1 for the
+ * label). HNCA and REINFORCE differ in the Bernoulli layer's learning signal;
+ * the convolution and dense weights below it are trained with tfjs autodiff
+ * of sum_k signal_k logit_k (the signal held constant), the output layer by
+ * the REINFORCE softmax gradient. No reward baseline, as the original.
+ *
+ * Faithful to `nonlinear_contextual_bandit/HNCA.py`, with its bugs available
+ * as `reference_quirks` (off by default):
+ * - `adam_step_frozen`: Adam's step count is never incremented, so bias
+ *   correction stays at its first step (an effective step of about
+ *   0.316 lr m / sqrt(v));
+ * - `rho_not_stopped`: the loss fr (rho1 - rho0) is differentiated through
+ *   rho too, which scales HNCA's signal by (1 - fr (rho1 - rho0));
+ * - `variance_shape_sum`: the mean gradient variance is divided by the sum
+ *   of the per-example gradients' shape dimensions (batch included), not by
+ *   the number of parameters.
+ *
+ * @example
+ * ```ts
+ * // deno task reproduce hnca-nonlinear-bandit --profile quick
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import { binarize, type Mnist } from "../data/mod.ts";
+import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import type { NamedTensor } from "../engine/safetensors.ts";
+import {
+  type CounterfactualPath,
+  hncaLogitSignal,
+  outerProductGrads,
+  softmaxChildDelta,
+  softmaxSignal,
+} from "../estimators/mod.ts";
+import type { OutputTrace } from "../models/bernoulli_net.ts";
+import {
+  convForward,
+  type ConvNet,
+  convParamNames,
+  disposeConvNet,
+  initConvNet,
+  perExampleGradStats,
+} from "../models/conv_bernoulli_net.ts";
+import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
+import type { Rng } from "../rng/mod.ts";
+
+/** Named bugs of the original code that can be switched on. */
+export const NONLINEAR_QUIRKS = ["adam_step_frozen", "rho_not_stopped", "variance_shape_sum"] as const;
+
+/** Hyperparameters; defaults are the original's nonlinear HNCA.json. */
+export const HncaNonlinearBanditConfig = z.strictObject({
+  estimator: z.enum(["hnca", "reinforce"]).default("hnca").describe("learning signal of the Bernoulli layer"),
+  epochs: z.number().int().positive().default(100).describe("passes over the training examples (num_epochs)"),
+  batch_size: z.number().int().positive().default(50).describe("examples per update"),
+  lr: z.number().positive().default(1e-4).describe("Adam learning rate (alpha)"),
+  conv_layers: z.number().int().min(1).max(4).default(2).describe("3x3 VALID convolutions with ReLU (num_conv)"),
+  channels: z.number().int().positive().default(16).describe("channels of each convolution (num_channels)"),
+  hidden_width: z.number().int().positive().default(200).describe("Bernoulli units (hidden_width)"),
+  centered: z.boolean().default(true).describe("Bernoulli units pass +-1 to the output layer (use_centered)"),
+  train_examples: z.number().int().positive().max(60000).nullable().default(null)
+    .describe("use the first n training images (null: all 60000)"),
+  test_examples: z.number().int().positive().max(10000).nullable().default(null)
+    .describe("use the first n test images (null: all 10000)"),
+  test_batch_size: z.number().int().positive().default(500).describe(
+    "examples per test forward pass (does not change results)",
+  ),
+  counterfactual: z.enum(["auto", "wasm", "tfjs"]).default("auto")
+    .describe("the output layer's counterfactual term: wasm kernel, tfjs ops, or auto (kernel unless on webgpu)"),
+  variance_every: z.number().int().positive().default(1)
+    .describe(
+      "measure the per-example gradient variance every n-th update (1: every update, as the original; training is unchanged)",
+    ),
+  reference_quirks: z.array(z.enum(NONLINEAR_QUIRKS)).default([])
+    .describe(`bugs of the original code to reproduce: ${NONLINEAR_QUIRKS.join(", ")} (see the module doc)`),
+});
+/** The resolved config. */
+export type HncaNonlinearBanditConfig = z.infer<typeof HncaNonlinearBanditConfig>;
+
+const f64 = (name: string, doc: string, unit?: string): ColumnSpec => ({
+  name,
+  type: "f64",
+  role: "metric",
+  doc,
+  unit,
+});
+
+function layerNames(c: HncaNonlinearBanditConfig): string[] {
+  return [...Array.from({ length: c.conv_layers }, (_, i) => `conv${i + 1}`), "dense", "out"];
+}
+
+function tables(c: HncaNonlinearBanditConfig): TableSpec[] {
+  return [
+    {
+      name: "metrics",
+      doc: "One row per epoch.",
+      step: "epoch",
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+        f64("train_accuracy", "mean reward of the epoch's training updates", "fraction"),
+        f64(
+          "test_accuracy",
+          "fraction of test images whose sampled action is the label (the original's test accuracy)",
+          "fraction",
+        ),
+        f64(
+          "test_accuracy_greedy",
+          "fraction of test images whose most probable action (hidden units sampled) is the label",
+          "fraction",
+        ),
+        f64(
+          "grad_var_mean",
+          "per-example gradient variance, mean over every parameter (see variance_shape_sum), averaged over the epoch's measured updates (variance_every)",
+        ),
+        ...layerNames(c).flatMap((l) => [
+          f64(`grad_var_w_${l}`, `gradient variance of ${l}'s weights, mean over entries, averaged over the epoch`),
+          f64(`grad_var_b_${l}`, `gradient variance of ${l}'s biases, mean over entries, averaged over the epoch`),
+        ]),
+      ],
+    },
+    {
+      name: "timing",
+      doc: "Wall time per epoch (not deterministic; not part of the result hash).",
+      step: "epoch",
+      deterministic: false,
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+        f64("train_seconds", "wall time of the epoch's training updates", "s"),
+        f64("examples_per_second", "training examples per second of wall time", "examples/s"),
+      ],
+    },
+  ];
+}
+
+/** A batch of binarized images [B, 28, 28, 1] and labels. */
+function makeBatch(images: Uint8Array, labels: Uint8Array, idx: ArrayLike<number>, rng: Rng) {
+  const B = idx.length;
+  const raw = new Uint8Array(B * 784);
+  const y = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    raw.set(images.subarray(idx[b] * 784, (idx[b] + 1) * 784), b * 784);
+    y[b] = labels[idx[b]];
+  }
+  return { x: binarize(raw, rng), y };
+}
+
+/** Samples the Bernoulli layer and the action. */
+function sample(net: ConvNet, x: tf.Tensor4D, u: Float32Array, uAction: Float32Array, centered: boolean) {
+  const act = convForward(net.params, net.convLayers, x);
+  const B = x.shape[0], K = act.logits.shape[1], A = net.params["out.b"].shape[0];
+  const t = tf.tidy(() => {
+    const fr = tf.sigmoid(act.logits) as tf.Tensor2D;
+    const o = tf.cast(tf.less(tf.tensor2d(u, [B, K]), fr), "float32") as tf.Tensor2D;
+    const h = (centered ? tf.sub(tf.mul(o, 2), 1) : tf.clone(o)) as tf.Tensor2D;
+    const logits = tf.add(tf.matMul(h, net.params["out.w"] as tf.Tensor2D), net.params["out.b"]) as tf.Tensor2D;
+    const probs = tf.softmax(logits) as tf.Tensor2D;
+    const below = tf.lessEqual(tf.cumsum(probs, 1), tf.tensor2d(uAction, [B, 1]));
+    const action = tf.minimum(tf.sum(tf.cast(below, "int32"), 1), tf.scalar(A - 1, "int32")) as tf.Tensor1D;
+    const onehot = tf.oneHot(action, A).toFloat() as tf.Tensor2D;
+    return { fr, o, h, logits, probs, action, onehot };
+  });
+  return { act, ...t };
+}
+
+async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
+  const c = ctx.config;
+  const quirk = (q: typeof NONLINEAR_QUIRKS[number]) => c.reference_quirks.includes(q);
+  const mnist = ctx.data.mnist as Mnist;
+  const nTrain = c.train_examples ?? mnist.train.count;
+  const nTest = c.test_examples ?? mnist.test.count;
+  const steps = Math.floor(nTrain / c.batch_size);
+  if (steps === 0) throw new Error(`train_examples ${nTrain} is smaller than batch_size ${c.batch_size}`);
+  const path: CounterfactualPath = c.counterfactual === "auto"
+    ? (ctx.backend.name === "webgpu" ? "tfjs" : "wasm")
+    : c.counterfactual;
+  ctx.log(`counterfactual path: ${path}; quirks: ${c.reference_quirks.join(", ") || "none"}`);
+
+  let net = initConvNet(ctx.rng.stream("init"), {
+    channels: c.channels,
+    convLayers: c.conv_layers,
+    hidden: c.hidden_width,
+    actions: 10,
+  });
+  const names = convParamNames(c.conv_layers);
+  const opt = adam({ lr: c.lr, frozenCount: quirk("adam_step_frozen") });
+  let state: OptState = opt.init(names.map((n) => net.params[n]));
+  let start = 0;
+  if (ctx.resume) {
+    const t = ctx.resume.tensors;
+    disposeConvNet(net);
+    disposeOptState(state);
+    net = {
+      params: Object.fromEntries(names.map((n) => [n, tf.tensor(t[n].data as Float32Array, t[n].shape)])),
+      convLayers: c.conv_layers,
+    };
+    state = {
+      count: (ctx.resume.state as { count: number }).count,
+      slots: names.map((
+        n,
+      ) => [
+        tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
+        tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
+      ]),
+    };
+    start = ctx.resume.step;
+  }
+  const sizes = names.map((n) => net.params[n].size);
+  // variance_shape_sum: the original divides by the sum of each per-example gradient's dimensions, batch included.
+  const denominator = quirk("variance_shape_sum")
+    ? names.reduce((a, n) => a + c.batch_size + net.params[n].shape.reduce((x, y) => x + y, 0), 0)
+    : sizes.reduce((a, b) => a + b, 0);
+
+  const surrogate = (signal: tf.Tensor2D, x: tf.Tensor4D) =>
+    tf.grads((...ps: tf.Tensor[]) => {
+      const params = Object.fromEntries(names.map((n, i) => [n, ps[i]]));
+      return tf.div(tf.sum(tf.mul(convForward(params, c.conv_layers, x).logits, signal)), x.shape[0]) as tf.Scalar;
+    });
+
+  for (let epoch = start + 1; epoch <= c.epochs; epoch++) {
+    const t0 = performance.now();
+    const order = ctx.rng.stream("shuffle", epoch).permutation(nTrain);
+    const binRng = ctx.rng.stream("binarize-train", epoch);
+    const sampleRng = ctx.rng.stream("sample-train", epoch);
+    let rewardSum = 0, meanVarSum = 0, measured = 0;
+    const varSums = new Float64Array(names.length);
+    for (let s = 0; s < steps; s++) {
+      const B = c.batch_size;
+      const { x, y } = makeBatch(mnist.train.images, mnist.train.labels, order.subarray(s * B, (s + 1) * B), binRng);
+      const xt = tf.tensor4d(x, [B, 28, 28, 1]);
+      const u = sampleRng.fillUniform24(new Float32Array(B * c.hidden_width));
+      const ua = sampleRng.fillUniform24(new Float32Array(B));
+      const smp = sample(net, xt, u, ua, c.centered);
+      const action = await smp.action.data();
+      const reward = new Float32Array(B);
+      for (let b = 0; b < B; b++) reward[b] = action[b] === y[b] ? 1 : 0;
+      const R = tf.tensor1d(reward);
+      // Output layer: REINFORCE softmax signal; its counterfactuals use the parameters of the forward pass.
+      const outSignal = softmaxSignal(smp.onehot, smp.probs, R);
+      const out = outerProductGrads(outSignal, smp.h); // dW: [A, J]
+      let signal: tf.Tensor2D;
+      if (c.estimator === "hnca") {
+        const outW = tf.transpose(net.params["out.w"]) as tf.Tensor2D; // [A, J]
+        const trace: OutputTrace = {
+          input: smp.h,
+          logits: smp.logits,
+          probs: smp.probs,
+          action: smp.action,
+          onehot: smp.onehot,
+        };
+        const delta = await softmaxChildDelta(outW, trace, c.centered, path);
+        signal = hncaLogitSignal(smp.fr, delta, R, quirk("rho_not_stopped"));
+        tf.dispose([outW, delta]);
+      } else {
+        signal = tf.tidy(() => tf.mul(tf.sub(smp.o, smp.fr), tf.neg(tf.expandDims(R, 1))) as tf.Tensor2D);
+      }
+      const grads = surrogate(signal, xt)(names.slice(0, -2).map((n) => net.params[n]));
+      const measure = s % c.variance_every === 0;
+      let v: Float32Array | null = null;
+      if (measure) {
+        const stats = perExampleGradStats(net.params, c.conv_layers, xt, smp.act, signal);
+        const varTensor = tf.tidy(() =>
+          tf.stack([
+            ...names.slice(0, -2).map((n) => stats[n].varSum),
+            tf.mul(out.varW, out.dW.size),
+            tf.mul(out.varB, out.db.size),
+          ])
+        );
+        v = await varTensor.data() as Float32Array;
+        tf.dispose([varTensor, ...Object.values(stats).flatMap((st) => [st.mean, st.varSum])]);
+      }
+      const allGrads = [...grads, tf.transpose(out.dW), out.db];
+      const next = opt.update(allGrads, state, names.map((n) => net.params[n]));
+      tf.dispose([xt, R, outSignal, signal, ...allGrads, out.dW, out.varW, out.varB]);
+      tf.dispose([
+        smp.act.flat,
+        smp.act.logits,
+        ...smp.act.z,
+        smp.fr,
+        smp.o,
+        smp.h,
+        smp.logits,
+        smp.probs,
+        smp.action,
+        smp.onehot,
+      ]);
+      disposeConvNet(net);
+      disposeOptState(state);
+      net = { params: Object.fromEntries(names.map((n, i) => [n, next.params[i]])), convLayers: c.conv_layers };
+      state = next.state;
+      rewardSum += reward.reduce((a, b) => a + b, 0) / B;
+      if (v) {
+        let total = 0;
+        for (let i = 0; i < names.length; i++) {
+          varSums[i] += v[i] / sizes[i];
+          total += v[i];
+        }
+        meanVarSum += total / denominator;
+        measured++;
+      }
+      ctx.progress((epoch - 1) * steps + s + 1, c.epochs * steps, `epoch ${epoch}/${c.epochs}`);
+    }
+    const t1 = performance.now();
+    const test = await evaluate(
+      net,
+      mnist,
+      nTest,
+      c,
+      ctx.rng.stream("binarize-test", epoch),
+      ctx.rng.stream("sample-test", epoch),
+    );
+    const row: Record<string, number> = {
+      epoch,
+      train_accuracy: rewardSum / steps,
+      test_accuracy: test.sampled,
+      test_accuracy_greedy: test.greedy,
+      grad_var_mean: meanVarSum / measured,
+    };
+    names.forEach((n, i) => {
+      const [layer, kind] = n.split(".");
+      row[`grad_var_${kind === "w" ? "w" : "b"}_${layer}`] = varSums[i] / measured;
+    });
+    ctx.emit("metrics", row);
+    ctx.emit("timing", {
+      epoch,
+      train_seconds: (t1 - t0) / 1000,
+      examples_per_second: (steps * c.batch_size) / ((t1 - t0) / 1000),
+    });
+    ctx.log(
+      `epoch ${epoch}: train ${row.train_accuracy.toFixed(4)} test ${test.sampled.toFixed(4)} (${
+        ((t1 - t0) / 1000).toFixed(1)
+      } s)`,
+    );
+    const tensors: Record<string, NamedTensor> = {};
+    for (let i = 0; i < names.length; i++) {
+      const shape = net.params[names[i]].shape;
+      tensors[names[i]] = { shape, data: await net.params[names[i]].data() as Float32Array };
+      tensors[`m.${names[i]}`] = { shape, data: await state.slots[i][0].data() as Float32Array };
+      tensors[`v.${names[i]}`] = { shape, data: await state.slots[i][1].data() as Float32Array };
+    }
+    await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count } });
+  }
+  const final: Record<string, NamedTensor> = {};
+  for (const n of names) final[n] = { shape: net.params[n].shape, data: await net.params[n].data() as Float32Array };
+  ctx.saveParams(final);
+  disposeConvNet(net);
+  disposeOptState(state);
+}
+
+/** Test accuracy with sampled and with most probable actions. */
+async function evaluate(
+  net: ConvNet,
+  mnist: Mnist,
+  n: number,
+  c: HncaNonlinearBanditConfig,
+  binRng: Rng,
+  sampleRng: Rng,
+) {
+  let sampled = 0, greedy = 0;
+  for (let start = 0; start < n; start += c.test_batch_size) {
+    const idx = Array.from({ length: Math.min(c.test_batch_size, n - start) }, (_, i) => start + i);
+    const { x, y } = makeBatch(mnist.test.images, mnist.test.labels, idx, binRng);
+    const B = idx.length;
+    const xt = tf.tensor4d(x, [B, 28, 28, 1]);
+    const smp = sample(
+      net,
+      xt,
+      sampleRng.fillUniform24(new Float32Array(B * c.hidden_width)),
+      sampleRng.fillUniform24(new Float32Array(B)),
+      c.centered,
+    );
+    const best = tf.argMax(smp.probs, 1);
+    const [a, g] = [await smp.action.data(), await best.data()];
+    for (let b = 0; b < B; b++) {
+      if (a[b] === y[b]) sampled++;
+      if (g[b] === y[b]) greedy++;
+    }
+    tf.dispose([
+      xt,
+      best,
+      smp.act.flat,
+      smp.act.logits,
+      ...smp.act.z,
+      smp.fr,
+      smp.o,
+      smp.h,
+      smp.logits,
+      smp.probs,
+      smp.action,
+      smp.onehot,
+    ]);
+  }
+  return { sampled: sampled / n, greedy: greedy / n };
+}
+
+/** The registered experiment. */
+export const hncaNonlinearBandit: Experiment<HncaNonlinearBanditConfig> = {
+  id: "hnca-nonlinear-bandit",
+  version: "1",
+  title: "HNCA: MNIST contextual bandit with a convolutional network below one Bernoulli layer",
+  config: HncaNonlinearBanditConfig,
+  datasets: ["mnist"],
+  tables,
+  run,
+};
