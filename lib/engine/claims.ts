@@ -37,10 +37,16 @@ function matches(labels: Record<string, string>, sel: Record<string, unknown>): 
   return Object.entries(sel).every(([k, v]) => labels[k] === String(v));
 }
 
-function selectRows(claim: ClaimSpec, rows: SummaryRow[]): SummaryRow[] {
+function selectRows(
+  claim: ClaimSpec,
+  rows: SummaryRow[],
+  metric = claim.metric,
+  index: Record<string, unknown> = {},
+): SummaryRow[] {
+  const wanted = { ...claim.index, ...index };
   return rows.filter((r) =>
-    r.table === claim.table && r.metric === claim.metric && matches(r.labels, claim.where) &&
-    Object.entries(claim.index).every(([k, v]) => String(r.index[k]) === String(v)) &&
+    r.table === claim.table && r.metric === metric && matches(r.labels, claim.where) &&
+    Object.entries(wanted).every(([k, v]) => String(r.index[k]) === String(v)) &&
     (claim.at === "final" ? r.at === "final" : r.at === "each") &&
     (typeof claim.at !== "number" || Object.values(r.index).some((v) => v === claim.at))
   );
@@ -51,34 +57,40 @@ function pointLabel(r: SummaryRow): string {
   return (r.at === "final" ? ["final", ...parts] : parts).join(", ");
 }
 
-function checkCompare(claim: ClaimSpec, plan: Plan, rows: SummaryRow[]): ClaimResult {
+function checkCompare(claim: ClaimSpec, plan: Plan, summary: SummaryRow[]): ClaimResult {
   const c = claim.compare!;
   const named = new Set([...Object.keys(c.cells), ...Object.keys(c.than), ...Object.keys(claim.where)]);
   const pairBy = c.pair_by ?? plan.axes.filter((a) => !named.has(a));
-  const left = rows.filter((r) => matches(r.labels, c.cells));
-  const right = rows.filter((r) => matches(r.labels, c.than));
-  const key = (r: SummaryRow) => JSON.stringify([pairBy.map((a) => r.labels[a]), r.index]);
+  const thanMetric = c.than_metric ?? claim.metric;
+  const left = selectRows(claim, summary, claim.metric, c.index).filter((r) => matches(r.labels, c.cells));
+  const right = selectRows(claim, summary, thanMetric, c.than_index).filter((r) => matches(r.labels, c.than));
+  // Pair rows by the remaining axes and by the index values not fixed on either side.
+  const fixed = new Set([...Object.keys(c.index), ...Object.keys(c.than_index)]);
+  const key = (r: SummaryRow) =>
+    JSON.stringify([pairBy.map((a) => r.labels[a]), Object.entries(r.index).filter(([k]) => !fixed.has(k))]);
+  const side = (r: SummaryRow, metric: string, index: Record<string, unknown>) =>
+    [
+      r.cell,
+      metric !== claim.metric || thanMetric !== claim.metric ? metric : "",
+      ...Object.entries(index).map(([k, v]) => `${k}=${v}`),
+    ]
+      .filter(Boolean).join(" ");
   let checked = 0, failed = 0;
   let worst: { margin: number; text: string } | null = null;
   for (const l of left) {
     for (const r of right.filter((x) => key(x) === key(l))) {
       checked++;
       const margin = c.direction === "higher" ? l.mean - r.mean - c.margin : r.mean - l.mean - c.margin;
-      const ok = margin > 0;
-      if (!ok) failed++;
-      const text = `${l.cell} ${fmt(l.mean)} ${c.direction === "higher" ? ">" : "<"} ${r.cell} ${fmt(r.mean)}${
-        c.margin ? ` by ${fmt(c.margin)}` : ""
-      } (${pointLabel(l)})`;
+      if (!(margin > 0)) failed++;
+      const text = `${side(l, claim.metric, c.index)} ${fmt(l.mean)} ${c.direction === "higher" ? ">" : "<"} ` +
+        `${side(r, thanMetric, c.than_index)} ${fmt(r.mean)}${c.margin ? ` by ${fmt(c.margin)}` : ""} (${
+          pointLabel(l)
+        })`;
       if (worst === null || margin < worst.margin) worst = { margin, text };
     }
   }
   if (checked === 0) {
-    return {
-      id: claim.id,
-      text: claim.text,
-      status: "INCOMPLETE",
-      detail: "no pair of cells to compare in these results",
-    };
+    return { id: claim.id, text: claim.text, status: "INCOMPLETE", detail: "nothing to compare in these results" };
   }
   const status = failed === 0 ? "PASS" : "FAIL";
   const detail = failed === 0
@@ -178,7 +190,7 @@ export function checkClaims(plan: Plan, summary: SummaryRow[], runs: LoadedRun[]
       };
     }
     let result: ClaimResult;
-    if (claim.compare) result = checkCompare(claim, plan, selectRows(claim, summary));
+    if (claim.compare) result = checkCompare(claim, plan, summary);
     else if (claim.expect) result = checkExpect(claim, selectRows(claim, summary));
     else result = checkFraction(claim, plan, runs);
     if (!complete && result.status !== "NOT CHECKED") {

@@ -66,15 +66,28 @@ export const ProfileSchema = z.strictObject({
 export const PlotSchema = z.strictObject({
   id: slug,
   title: z.string().min(1),
-  kind: z.enum(["curve", "bar"]).default("curve"),
+  kind: z.enum(["curve", "bar", "path"]).default("curve")
+    .describe(
+      "curve: metric against an index with a CI band; bar: final values; path: y metric against x metric, in index order",
+    ),
   table: z.string().default("metrics"),
-  y: z.string(),
+  y: z.union([z.string(), z.array(z.string()).min(1)]).describe("metric, or metrics drawn together"),
+  dashed: z.array(z.string()).default([]).describe("metrics of y drawn dashed (a known truth, say)"),
   x: z.string().optional(),
   y_label: z.string().min(1),
   x_label: z.string().optional(),
   y_scale: z.enum(["linear", "log"]).default("linear"),
   color: z.array(z.string()).optional(),
   where: cellSelector.optional(),
+  index: z.record(z.string(), z.union([z.number(), z.string()])).optional().describe(
+    "only rows with these index values",
+  ),
+  runs: z.strictObject({
+    pick: z.enum(["best", "worst", "best-and-worst", "all"]),
+    by: z.strictObject({ table: z.string(), metric: z.string(), lower_is_better: z.boolean().default(true) }),
+  }).optional().describe("draw individual runs, ranked by a final metric, instead of means over seeds"),
+  marks: z.array(z.strictObject({ label: z.string(), where: z.record(z.string(), z.union([z.number(), z.string()])) }))
+    .default([]).describe("points to mark on a path, by index or metric value (for example {t: 0} for cue onset)"),
 });
 
 const claimAt = z.union([z.literal("final"), z.literal("every"), z.number().int().nonnegative()]);
@@ -90,8 +103,13 @@ export const ClaimSchema = z.strictObject({
   index: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
   compare: z.strictObject({
     direction: z.enum(["higher", "lower"]),
-    cells: cellSelector.describe("the cells expected to be better"),
-    than: cellSelector.describe("the cells they are compared with"),
+    cells: cellSelector.default({}).describe("the cells expected to be better (default: every cell)"),
+    than: cellSelector.default({}).describe("the cells they are compared with (default: the same cells)"),
+    index: z.record(z.string(), z.union([z.number(), z.string()])).default({})
+      .describe("index values of the better side (for example {cue: 1})"),
+    than_index: z.record(z.string(), z.union([z.number(), z.string()])).default({})
+      .describe("index values of the other side (for example {cue: 0})"),
+    than_metric: z.string().optional().describe("the other side's metric, when two metrics are compared"),
     pair_by: z.array(z.string()).optional(),
     margin: z.number().default(0).describe("required difference; negative allows the cells to be worse by that much"),
   }).optional(),

@@ -473,13 +473,35 @@ function checkReferences(
     }
   };
   (data.evaluation.metrics ?? []).forEach((m, i) => columnCheck(["evaluation", "metrics", i], "metrics", m, "metric"));
+  const indexCheck = (path: YamlPath, table: string, index: Record<string, unknown>) => {
+    const t = tables.find((x) => x.name === table);
+    for (const k of Object.keys(index)) {
+      if (t && !t.columns.some((col) => col.name === k)) {
+        issues.push(pipeline.issue([...path, k], `table '${table}' has no column '${k}'`, true));
+      }
+    }
+  };
   data.plots.forEach((p, i) => {
-    columnCheck(["plots", i, "y"], p.table, p.y, "metric");
-    if (p.x) columnCheck(["plots", i, "x"], p.table, p.x, "index");
+    const ys = Array.isArray(p.y) ? p.y : [p.y];
+    ys.forEach((y, j) =>
+      columnCheck(Array.isArray(p.y) ? ["plots", i, "y", j] : ["plots", i, "y"], p.table, y, "metric")
+    );
+    p.dashed.forEach((d, j) => {
+      if (!ys.includes(d)) {
+        issues.push(
+          pipeline.issue(["plots", i, "dashed", j], `'${d}' is not one of the plot's y metrics (${ys.join(", ")})`),
+        );
+      }
+    });
+    if (p.x) columnCheck(["plots", i, "x"], p.table, p.x, p.kind === "path" ? "metric" : "index");
     const t = tables.find((x) => x.name === p.table);
     if (p.kind === "curve" && t && !p.x && !t.step) {
       issues.push(pipeline.issue(["plots", i], `table '${p.table}' has no step column; give 'x'`));
     }
+    if (p.kind === "path" && !p.x) issues.push(pipeline.issue(["plots", i], "a path plot needs 'x', a metric column"));
+    if (p.index) indexCheck(["plots", i, "index"], p.table, p.index);
+    p.marks.forEach((m, j) => indexCheck(["plots", i, "marks", j, "where"], p.table, m.where));
+    if (p.runs) columnCheck(["plots", i, "runs", "by", "metric"], p.runs.by.table, p.runs.by.metric, "metric");
     (p.color ?? []).forEach((a, j) => {
       if (!(a in axes)) issues.push(pipeline.issue(["plots", i, "color", j], `unknown axis '${a}'`));
     });
@@ -504,6 +526,11 @@ function checkReferences(
     if (c.compare) {
       selectorCheck(["claims", i, "compare", "cells"], c.compare.cells);
       selectorCheck(["claims", i, "compare", "than"], c.compare.than);
+      indexCheck(["claims", i, "compare", "index"], c.table, c.compare.index);
+      indexCheck(["claims", i, "compare", "than_index"], c.table, c.compare.than_index);
+      if (c.compare.than_metric) {
+        columnCheck(["claims", i, "compare", "than_metric"], c.table, c.compare.than_metric, "metric");
+      }
       (c.compare.pair_by ?? []).forEach((a, j) => {
         if (!(a in axes)) issues.push(pipeline.issue(["claims", i, "compare", "pair_by", j], `unknown axis '${a}'`));
       });

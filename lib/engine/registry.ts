@@ -85,19 +85,31 @@ export async function loadExperiment(registry: Registry, id: string): Promise<Ex
 const IMPORT_RE =
   /(?:^|[\s;])(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
 
-/** The relative (local) imports of one module's source text. */
+/**
+ * The relative (local) imports of one module's source text, leaving out
+ * type-only imports and re-exports (`import type`, `export type`), which
+ * cannot change what the code does.
+ */
 export function localImports(source: string): string[] {
   const out: string[] = [];
   for (const m of source.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2] ?? m[3];
+    if (/^[\s;]*(?:import|export)\s+type\s/.test(m[0])) continue;
     if (spec && (spec.startsWith("./") || spec.startsWith("../"))) out.push(spec);
   }
   return out;
 }
 
+const ASSET_RE = /new\s+URL\(\s*["'](\.\.?\/[^"']+)["']\s*,\s*import\.meta\.url\s*\)/g;
+
+/** Files a module reads relative to itself (`new URL("./k.wasm", import.meta.url)`). */
+export function localAssets(source: string): string[] {
+  return [...source.matchAll(ASSET_RE)].map((m) => m[1]);
+}
+
 /**
- * SHA-256 over the source of a module and every local module it imports,
- * transitively (line endings normalised to LF; files in sorted order, each as
+ * SHA-256 over the source of a module and every local module it imports at
+ * run time, transitively, and of the files they read by URL (kernels) (line endings normalised to LF; files in sorted order, each as
  * `path NUL content NUL` with paths relative to the repository root). npm
  * dependencies are pinned by deno.lock and their versions are in the run key.
  */
@@ -107,9 +119,14 @@ export async function sourceDigest(moduleUrl: string): Promise<{ digest: string;
   while (queue.length > 0) {
     const url = queue.pop()!;
     if (url.protocol !== "file:" || seen.has(url.href)) continue;
+    if (!/\.[cm]?[jt]sx?$/.test(url.pathname)) {
+      // A file the code reads (a kernel's .wasm): its bytes, as hex.
+      seen.set(url.href, `sha256:${await sha256Hex(await Deno.readFile(url))}`);
+      continue;
+    }
     const text = (await Deno.readTextFile(url)).replaceAll("\r\n", "\n");
     seen.set(url.href, text);
-    for (const spec of localImports(text)) queue.push(new URL(spec, url));
+    for (const spec of [...localImports(text), ...localAssets(text)]) queue.push(new URL(spec, url));
   }
   const root = repoRoot();
   const files = [...seen.keys()].map((href) => ({ href, rel: relative(root, fromFileUrl(href)) }))

@@ -197,7 +197,7 @@ export async function aggregate(
   if (!options.noPlots && runs.length > 0) {
     // The plot stage reads summary.csv back, as `deno task plot` does.
     const fromDisk = await readSummaryCsv(plan, dir);
-    files.push(...await renderPlots(plan, fromDisk, join(dir, "figures")));
+    files.push(...await renderPlots(plan, fromDisk, join(dir, "figures"), runs));
   }
   return { claims, files, summary };
 }

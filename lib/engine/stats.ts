@@ -104,6 +104,10 @@ export interface Description {
   std: number | null;
   /** Two-sided Student-t confidence interval of the mean; null when n < 2. */
   ci: [number, number] | null;
+  /** Median (mean of the two middle values for even n), smallest and largest value. */
+  median: number;
+  min: number;
+  max: number;
 }
 
 /** Mean, sample std and the `level` confidence interval of the mean. Values are summed in the given order. */
@@ -113,10 +117,13 @@ export function describe(values: readonly number[], level: number): Description 
   let sum = 0;
   for (const v of values) sum += v;
   const mean = sum / n;
-  if (n < 2) return { n, mean, std: null, ci: null };
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  const order = { median, min: sorted[0], max: sorted[n - 1] };
+  if (n < 2) return { n, mean, std: null, ci: null, ...order };
   let ss = 0;
   for (const v of values) ss += (v - mean) * (v - mean);
   const std = Math.sqrt(ss / (n - 1));
   const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * std / Math.sqrt(n);
-  return { n, mean, std, ci: [mean - half, mean + half] };
+  return { n, mean, std, ci: [mean - half, mean + half], ...order };
 }

@@ -46,6 +46,9 @@ export interface SummaryRow {
   mean: number;
   std: number | null;
   ci: [number, number] | null;
+  median: number;
+  min: number;
+  max: number;
 }
 
 /**
@@ -185,7 +188,22 @@ export function summarize(plan: Plan, runs: LoadedRun[], confidence: number, met
 /** CSV text of one table's summary rows (columns documented in README). */
 export function summaryCsv(spec: TableSpec, axes: string[], rows: SummaryRow[], confidence: number): string {
   const idxCols = spec.columns.filter((c) => c.role === "index").map((c) => c.name);
-  const header = ["cell", ...axes, "metric", "at", ...idxCols, "n", "mean", "std", "ci_low", "ci_high", "ci_level"];
+  const header = [
+    "cell",
+    ...axes,
+    "metric",
+    "at",
+    ...idxCols,
+    "n",
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "median",
+    "min",
+    "max",
+  ];
   const cell = (v: number | string | null) => (v === null ? "" : typeof v === "number" ? formatF64(v) : v);
   const body = rows.filter((r) => r.table === spec.name).map((r) => [
     r.cell,
@@ -199,6 +217,9 @@ export function summaryCsv(spec: TableSpec, axes: string[], rows: SummaryRow[], 
     r.ci === null ? "" : formatF64(r.ci[0]),
     r.ci === null ? "" : formatF64(r.ci[1]),
     String(confidence),
+    formatF64(r.median),
+    formatF64(r.min),
+    formatF64(r.max),
   ]);
   return stringify([header, ...body], { record_delimiter: "\n" });
 }
@@ -240,6 +261,9 @@ export async function readSummaryCsv(plan: Plan, profileDirPath: string): Promis
         mean: Number(r[col("mean")]),
         std,
         ci: lo === null || hi === null ? null : [lo, hi],
+        median: Number(r[col("median")]),
+        min: Number(r[col("min")]),
+        max: Number(r[col("max")]),
       });
     }
   }

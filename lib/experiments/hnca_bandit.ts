@@ -24,8 +24,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { Mnist } from "../data/mod.ts";
-import { binarize } from "../data/mod.ts";
-import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { mnistBatch } from "../data/mod.ts";
+import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { banditTables } from "./bandit_tables.ts";
 import type { NamedTensor } from "../engine/safetensors.ts";
 import { BANDIT_ESTIMATORS, type CounterfactualPath, outerProductGrads } from "../estimators/mod.ts";
 import {
@@ -66,84 +67,21 @@ export const HncaBanditConfig = z.strictObject({
 /** The resolved config. */
 export type HncaBanditConfig = z.infer<typeof HncaBanditConfig>;
 
-const f64 = (name: string, doc: string, unit?: string): ColumnSpec => ({
-  name,
-  type: "f64",
-  role: "metric",
-  doc,
-  unit,
-});
-
 /** Layer names in the order of the variance columns: h1..hL, then out. */
 function layerNames(c: HncaBanditConfig): string[] {
   return [...Array.from({ length: c.hidden_layers }, (_, l) => `h${l + 1}`), "out"];
 }
 
 function tables(c: HncaBanditConfig): TableSpec[] {
-  return [
+  return banditTables(layerNames(c), [
     {
-      name: "metrics",
-      doc: "One row per epoch.",
-      step: "epoch",
-      columns: [
-        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64(
-          "train_accuracy",
-          "mean reward of the epoch's training updates (the original's train accuracy)",
-          "fraction",
-        ),
-        f64(
-          "test_accuracy",
-          "fraction of test images whose sampled action is the label (the original's test accuracy)",
-          "fraction",
-        ),
-        f64(
-          "test_accuracy_greedy",
-          "fraction of test images whose most probable action (hidden units sampled) is the label",
-          "fraction",
-        ),
-        f64(
-          "grad_var_mean",
-          "per-example gradient variance, mean over every parameter (weights by count), averaged over the epoch's updates",
-        ),
-        ...layerNames(c).flatMap((l) => [
-          f64(
-            `grad_var_w_${l}`,
-            `gradient variance of layer ${l}'s weights, mean over entries, averaged over the epoch`,
-          ),
-          f64(
-            `grad_var_b_${l}`,
-            `gradient variance of layer ${l}'s biases, mean over entries, averaged over the epoch`,
-          ),
-        ]),
-        f64("baseline", "reward baseline at the end of the epoch (0 without baseline)", "reward"),
-      ],
+      name: "baseline",
+      type: "f64",
+      role: "metric",
+      doc: "reward baseline at the end of the epoch (0 without baseline)",
+      unit: "reward",
     },
-    {
-      name: "timing",
-      doc: "Wall time per epoch (not deterministic; not part of the result hash).",
-      step: "epoch",
-      deterministic: false,
-      columns: [
-        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64("train_seconds", "wall time of the epoch's training updates", "s"),
-        f64("test_seconds", "wall time of the epoch's test pass", "s"),
-        f64("examples_per_second", "training examples per second of wall time", "examples/s"),
-      ],
-    },
-  ];
-}
-
-/** A batch of binarized images [B, 784] and labels [B]. */
-function makeBatch(images: Uint8Array, labels: Uint8Array, idx: ArrayLike<number>, pixels: number, rng: Rng) {
-  const B = idx.length;
-  const raw = new Uint8Array(B * pixels);
-  const y = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    raw.set(images.subarray(idx[b] * pixels, (idx[b] + 1) * pixels), b * pixels);
-    y[b] = labels[idx[b]];
-  }
-  return { x: binarize(raw, rng), y };
+  ]);
 }
 
 /** One update. Returns the mean reward and each layer's [varW, varB] and the new net and optimizer state. */
@@ -191,7 +129,7 @@ async function evaluate(net: BernoulliNet, mnist: Mnist, n: number, c: HncaBandi
   let sampled = 0, greedy = 0;
   for (let start = 0; start < n; start += c.test_batch_size) {
     const idx = Array.from({ length: Math.min(c.test_batch_size, n - start) }, (_, i) => start + i);
-    const { x, y } = makeBatch(mnist.test.images, mnist.test.labels, idx, mnist.pixels, binRng);
+    const { x, y } = mnistBatch(mnist.test, idx, mnist.pixels, binRng);
     const xt = tf.tensor2d(x, [idx.length, mnist.pixels]);
     const trace = sampleNet(net, xt, drawUniforms(net, idx.length, sampleRng));
     const best = tf.argMax(trace.output.probs, 1);
@@ -273,9 +211,8 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
     let rewardSum = 0, meanVarSum = 0;
     const varSums = new Float64Array(2 * counts.length);
     for (let s = 0; s < steps; s++) {
-      const { x, y } = makeBatch(
-        mnist.train.images,
-        mnist.train.labels,
+      const { x, y } = mnistBatch(
+        mnist.train,
         order.subarray(s * c.batch_size, (s + 1) * c.batch_size),
         mnist.pixels,
         binRng,

@@ -26,8 +26,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { binarize, type Mnist } from "../data/mod.ts";
-import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { type Mnist, mnistBatch } from "../data/mod.ts";
+import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { banditTables } from "./bandit_tables.ts";
 import type { NamedTensor } from "../engine/safetensors.ts";
 import {
   type CounterfactualPath,
@@ -80,71 +81,16 @@ export const HncaNonlinearBanditConfig = z.strictObject({
 /** The resolved config. */
 export type HncaNonlinearBanditConfig = z.infer<typeof HncaNonlinearBanditConfig>;
 
-const f64 = (name: string, doc: string, unit?: string): ColumnSpec => ({
-  name,
-  type: "f64",
-  role: "metric",
-  doc,
-  unit,
-});
-
 function layerNames(c: HncaNonlinearBanditConfig): string[] {
   return [...Array.from({ length: c.conv_layers }, (_, i) => `conv${i + 1}`), "dense", "out"];
 }
 
 function tables(c: HncaNonlinearBanditConfig): TableSpec[] {
-  return [
-    {
-      name: "metrics",
-      doc: "One row per epoch.",
-      step: "epoch",
-      columns: [
-        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64("train_accuracy", "mean reward of the epoch's training updates", "fraction"),
-        f64(
-          "test_accuracy",
-          "fraction of test images whose sampled action is the label (the original's test accuracy)",
-          "fraction",
-        ),
-        f64(
-          "test_accuracy_greedy",
-          "fraction of test images whose most probable action (hidden units sampled) is the label",
-          "fraction",
-        ),
-        f64(
-          "grad_var_mean",
-          "per-example gradient variance, mean over every parameter (see variance_shape_sum), averaged over the epoch's measured updates (variance_every)",
-        ),
-        ...layerNames(c).flatMap((l) => [
-          f64(`grad_var_w_${l}`, `gradient variance of ${l}'s weights, mean over entries, averaged over the epoch`),
-          f64(`grad_var_b_${l}`, `gradient variance of ${l}'s biases, mean over entries, averaged over the epoch`),
-        ]),
-      ],
-    },
-    {
-      name: "timing",
-      doc: "Wall time per epoch (not deterministic; not part of the result hash).",
-      step: "epoch",
-      deterministic: false,
-      columns: [
-        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64("train_seconds", "wall time of the epoch's training updates", "s"),
-        f64("examples_per_second", "training examples per second of wall time", "examples/s"),
-      ],
-    },
-  ];
-}
-
-/** A batch of binarized images [B, 28, 28, 1] and labels. */
-function makeBatch(images: Uint8Array, labels: Uint8Array, idx: ArrayLike<number>, rng: Rng) {
-  const B = idx.length;
-  const raw = new Uint8Array(B * 784);
-  const y = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    raw.set(images.subarray(idx[b] * 784, (idx[b] + 1) * 784), b * 784);
-    y[b] = labels[idx[b]];
-  }
-  return { x: binarize(raw, rng), y };
+  return banditTables(
+    layerNames(c),
+    [],
+    "averaged over the epoch's measured updates (variance_every; see variance_shape_sum for the mean)",
+  );
 }
 
 /** Samples the Bernoulli layer and the action. */
@@ -163,6 +109,22 @@ function sample(net: ConvNet, x: tf.Tensor4D, u: Float32Array, uAction: Float32A
     return { fr, o, h, logits, probs, action, onehot };
   });
   return { act, ...t };
+}
+
+/** Releases every tensor of a sample. */
+function disposeSample(smp: ReturnType<typeof sample>): void {
+  tf.dispose([
+    smp.act.flat,
+    smp.act.logits,
+    ...smp.act.z,
+    smp.fr,
+    smp.o,
+    smp.h,
+    smp.logits,
+    smp.probs,
+    smp.action,
+    smp.onehot,
+  ]);
 }
 
 async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
@@ -228,7 +190,7 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
     const varSums = new Float64Array(names.length);
     for (let s = 0; s < steps; s++) {
       const B = c.batch_size;
-      const { x, y } = makeBatch(mnist.train.images, mnist.train.labels, order.subarray(s * B, (s + 1) * B), binRng);
+      const { x, y } = mnistBatch(mnist.train, order.subarray(s * B, (s + 1) * B), 784, binRng);
       const xt = tf.tensor4d(x, [B, 28, 28, 1]);
       const u = sampleRng.fillUniform24(new Float32Array(B * c.hidden_width));
       const ua = sampleRng.fillUniform24(new Float32Array(B));
@@ -274,18 +236,7 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
       const allGrads = [...grads, tf.transpose(out.dW), out.db];
       const next = opt.update(allGrads, state, names.map((n) => net.params[n]));
       tf.dispose([xt, R, outSignal, signal, ...allGrads, out.dW, out.varW, out.varB]);
-      tf.dispose([
-        smp.act.flat,
-        smp.act.logits,
-        ...smp.act.z,
-        smp.fr,
-        smp.o,
-        smp.h,
-        smp.logits,
-        smp.probs,
-        smp.action,
-        smp.onehot,
-      ]);
+      disposeSample(smp);
       disposeConvNet(net);
       disposeOptState(state);
       net = { params: Object.fromEntries(names.map((n, i) => [n, next.params[i]])), convLayers: c.conv_layers };
@@ -326,6 +277,7 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
     ctx.emit("timing", {
       epoch,
       train_seconds: (t1 - t0) / 1000,
+      test_seconds: (performance.now() - t1) / 1000,
       examples_per_second: (steps * c.batch_size) / ((t1 - t0) / 1000),
     });
     ctx.log(
@@ -361,7 +313,7 @@ async function evaluate(
   let sampled = 0, greedy = 0;
   for (let start = 0; start < n; start += c.test_batch_size) {
     const idx = Array.from({ length: Math.min(c.test_batch_size, n - start) }, (_, i) => start + i);
-    const { x, y } = makeBatch(mnist.test.images, mnist.test.labels, idx, binRng);
+    const { x, y } = mnistBatch(mnist.test, idx, 784, binRng);
     const B = idx.length;
     const xt = tf.tensor4d(x, [B, 28, 28, 1]);
     const smp = sample(
@@ -377,20 +329,8 @@ async function evaluate(
       if (a[b] === y[b]) sampled++;
       if (g[b] === y[b]) greedy++;
     }
-    tf.dispose([
-      xt,
-      best,
-      smp.act.flat,
-      smp.act.logits,
-      ...smp.act.z,
-      smp.fr,
-      smp.o,
-      smp.h,
-      smp.logits,
-      smp.probs,
-      smp.action,
-      smp.onehot,
-    ]);
+    tf.dispose([xt, best]);
+    disposeSample(smp);
   }
   return { sampled: sampled / n, greedy: greedy / n };
 }

@@ -17,4 +17,5 @@ const here = (file: string) => new URL(file, import.meta.url).href;
 export const experiments: Record<string, RegistryEntry> = {
   "hnca-bandit": { module: here("./hnca_bandit.ts"), exportName: "hncaBandit" },
   "hnca-nonlinear-bandit": { module: here("./hnca_nonlinear_bandit.ts"), exportName: "hncaNonlinearBandit" },
+  "value-rnn-td": { module: here("./value_rnn_td.ts"), exportName: "valueRnnTd" },
 };

@@ -84,3 +84,42 @@ Deno.test("prepareMnist() refuses a corrupt, missing, truncated or mislabelled f
   // Nothing was cached from the failed attempts.
   assertEquals([...Deno.readDirSync(cache)].length, 0);
 });
+
+Deno.test("prepareMnist() downloads from a URL, checks each download's SHA-256, and refuses a wrong one", async () => {
+  const files: Record<string, Uint8Array> = {};
+  const sha256: Record<string, string> = {};
+  for (const name of NAMES) {
+    files[`${name}.gz`] = await gzip(await Deno.readFile(join(npmMnistDir(), name)));
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", files[`${name}.gz`] as Uint8Array<ArrayBuffer>),
+    );
+    sha256[`${name}.gz`] = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  // A server on the loopback interface only, stopped at the end of the test.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    const name = path.startsWith("/mnist/") ? path.slice("/mnist/".length) : "";
+    return files[name]
+      ? new Response(files[name] as Uint8Array<ArrayBuffer>)
+      : new Response("missing", { status: 404 });
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/mnist/`;
+    const cache = await Deno.makeTempDir();
+    const { dir, digest } = await prepareMnist({ source: "url", url, sha256 }, { cacheDir: cache });
+    assertEquals(digest, await mnistDigest());
+    assertEquals((await loadMnist(dir)).test.count, 10000);
+    const wrong = { ...sha256, "t10k-labels-idx1-ubyte.gz": "0".repeat(64) };
+    await assertRejects(
+      async () => prepareMnist({ source: "url", url, sha256: wrong }, { cacheDir: await Deno.makeTempDir() }),
+      /Download of http:\/\/127\.0\.0\.1:\d+\/mnist\/t10k-labels-idx1-ubyte\.gz has SHA-256 [0-9a-f]{64}, expected 0{64}/,
+    );
+    await assertRejects(
+      async () =>
+        prepareMnist({ source: "url", url: url + "nowhere/", sha256 }, { cacheDir: await Deno.makeTempDir() }),
+      /failed: HTTP 404/,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});

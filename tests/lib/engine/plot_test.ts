@@ -49,5 +49,14 @@ Deno.test("plotSpec() draws a band from ci_low to ci_high and a line at the mean
   };
   assertEquals(spec.layer.map((l) => l.mark.type), ["errorband", "line"]);
   assertEquals(spec.data.values.length, 4, "2 cells x 2 epochs");
-  assertEquals(spec.data.values[0], { x: 1, series: "label=a", mean: 1, lo: 1, hi: 1 });
+  assertEquals(spec.data.values[0], {
+    x: 1,
+    y: 1,
+    lo: 1,
+    hi: 1,
+    series: "label=a",
+    metric: "loss",
+    order: 1,
+    dashed: false,
+  });
 });

@@ -10,10 +10,30 @@ import {
   toModuleUrl,
 } from "../../../lib/engine/registry.ts";
 
+Deno.test("localImports() leaves out type-only imports and re-exports", () => {
+  const src =
+    `import type { A } from "./a.ts";\nexport type { B } from "./b.ts";\nimport { type C, d } from "./c.ts";\n`;
+  assertEquals(localImports(src), ["./c.ts"]);
+});
+
 Deno.test("localImports() finds relative static, re-export and dynamic imports only", () => {
   const src =
-    `import { a } from "./a.ts";\nimport type { B } from '../b.ts';\nexport { c } from "./c.ts";\nimport * as tf from "@tensorflow/tfjs";\nconst d = await import("./d.ts");\nimport "./e.ts";`;
+    `import { a } from "./a.ts";\nimport { B } from '../b.ts';\nexport { c } from "./c.ts";\nimport * as tf from "@tensorflow/tfjs";\nconst d = await import("./d.ts");\nimport "./e.ts";`;
   assertEquals(localImports(src).sort(), ["../b.ts", "./a.ts", "./c.ts", "./d.ts", "./e.ts"]);
+});
+
+Deno.test("sourceDigest() covers files a module reads by URL (a kernel's .wasm)", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(dir, "main.ts"),
+    `const bytes = await Deno.readFile(new URL("./k.wasm", import.meta.url));\n`,
+  );
+  await Deno.writeFile(join(dir, "k.wasm"), Uint8Array.of(0, 97, 115, 109));
+  const url = pathToFileURL(join(dir, "main.ts")).href;
+  const first = await sourceDigest(url);
+  assert(first.files.some((f) => f.endsWith("k.wasm")), first.files.join());
+  await Deno.writeFile(join(dir, "k.wasm"), Uint8Array.of(0, 97, 115, 110));
+  assertNotEquals((await sourceDigest(url)).digest, first.digest);
 });
 
 Deno.test("sourceDigest() covers imported files and changes when one of them changes", async () => {

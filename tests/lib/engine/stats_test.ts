@@ -23,6 +23,8 @@ Deno.test("describe() gives mean, sample std and the t interval", () => {
   const half = 2.7764451051977934 * Math.sqrt(2.5) / Math.sqrt(5);
   close(d.ci![0], 3 - half, 1e-9);
   close(d.ci![1], 3 + half, 1e-9);
+  assertEquals([d.median, d.min, d.max], [3, 1, 5]);
+  assertEquals(describe([4, 1, 3, 2], 0.95).median, 2.5);
   const one = describe([7], 0.95);
   assertEquals([one.std, one.ci], [null, null]);
 });

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { assert, assertEquals } from "../../helpers/assert.ts";
-import { runInProcess } from "../../helpers/run_in_process.ts";
+import { runInProcess } from "../../../lib/engine/in_memory.ts";
 import { runTask } from "../../helpers/cli.ts";
 import { initBackend } from "../../../lib/engine/backend.ts";
 import { loadMnist, prepareMnist } from "../../../lib/data/mod.ts";

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertNotEquals } from "../../helpers/assert.ts";
-import { runInProcess } from "../../helpers/run_in_process.ts";
+import { runInProcess } from "../../../lib/engine/in_memory.ts";
 import { initBackend } from "../../../lib/engine/backend.ts";
 import { loadMnist, prepareMnist } from "../../../lib/data/mod.ts";
 import { hncaNonlinearBandit } from "../../../lib/experiments/hnca_nonlinear_bandit.ts";

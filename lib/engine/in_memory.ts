@@ -1,17 +1,17 @@
 /**
- * Runs an experiment's loop in this process with an in-memory context, for
- * tests that look inside a run (tensor counts, rows, checkpoints).
+ * Runs an experiment's loop in this process with an in-memory context (no
+ * files, no worker): for benchmarks and for tests that look inside a run
+ * (tensor counts, rows, checkpoints).
  *
  * @example
  * ```ts
- * import { runInProcess } from "./run_in_process.ts";
+ * import { runInProcess } from "./in_memory.ts";
  * // const { rows } = await runInProcess(hncaBandit, { epochs: 1 }, { mnist });
  * ```
  * @module
  */
-import type { CheckpointData, Experiment, Row } from "../../lib/engine/experiment.ts";
-import type { BackendInfo } from "../../lib/engine/experiment.ts";
-import { Rng } from "../../lib/rng/mod.ts";
+import type { BackendInfo, CheckpointData, Experiment, Row } from "./experiment.ts";
+import { Rng } from "../rng/mod.ts";
 
 /** What an in-process run reported. */
 export interface InProcessRun {

@@ -1,0 +1,77 @@
+/**
+ * Table specs the MNIST bandit experiments share.
+ *
+ * @example
+ * ```ts
+ * import { banditTables } from "./bandit_tables.ts";
+ * banditTables(["h1", "out"], []).map((t) => t.name); // ["metrics", "timing"]
+ * ```
+ * @module
+ */
+import type { ColumnSpec, TableSpec } from "../engine/experiment.ts";
+
+const f64 = (name: string, doc: string, unit?: string): ColumnSpec => ({
+  name,
+  type: "f64",
+  role: "metric",
+  doc,
+  unit,
+});
+
+/**
+ * metrics (per epoch: accuracies, gradient variance overall and per layer,
+ * then `extra` columns) and timing (per epoch, not deterministic).
+ * @param layers layer names, in the order of the variance columns
+ */
+export function banditTables(
+  layers: string[],
+  extra: ColumnSpec[],
+  varianceDoc = "averaged over the epoch's updates",
+): TableSpec[] {
+  return [
+    {
+      name: "metrics",
+      doc: "One row per epoch.",
+      step: "epoch",
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+        f64(
+          "train_accuracy",
+          "mean reward of the epoch's training updates (the original's train accuracy)",
+          "fraction",
+        ),
+        f64(
+          "test_accuracy",
+          "fraction of test images whose sampled action is the label (the original's test accuracy)",
+          "fraction",
+        ),
+        f64(
+          "test_accuracy_greedy",
+          "fraction of test images whose most probable action (hidden units sampled) is the label",
+          "fraction",
+        ),
+        f64(
+          "grad_var_mean",
+          `per-example gradient variance, mean over every parameter (weights by count), ${varianceDoc}`,
+        ),
+        ...layers.flatMap((l) => [
+          f64(`grad_var_w_${l}`, `gradient variance of layer ${l}'s weights, mean over entries, ${varianceDoc}`),
+          f64(`grad_var_b_${l}`, `gradient variance of layer ${l}'s biases, mean over entries, ${varianceDoc}`),
+        ]),
+        ...extra,
+      ],
+    },
+    {
+      name: "timing",
+      doc: "Wall time per epoch (not deterministic; not part of the result hash).",
+      step: "epoch",
+      deterministic: false,
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+        f64("train_seconds", "wall time of the epoch's training updates", "s"),
+        f64("test_seconds", "wall time of the epoch's test pass", "s"),
+        f64("examples_per_second", "training examples per second of wall time", "examples/s"),
+      ],
+    },
+  ];
+}

@@ -1,0 +1,415 @@
+/**
+ * Value RNN trained by TD learning (mobeets/value-rnn-td): an LSTM with two
+ * hidden units learns the value of a cue-reward timing task.
+ *
+ * As the original `main.py` / `train.py`:
+ * - 100 trials (2 cues x 50, alternating), in their fixed order, batches of 12,
+ *   each trial its own sequence (state reset), padded steps ignored exactly;
+ * - Vhat(t) = relu(z1(t)) + relu(z2(t)), no readout weights;
+ * - TD loss: squared error between Vhat(t) and r(t+1) + gamma Vhat(t+1) (the
+ *   target detached), summed over the first length - 1 steps of every trial
+ *   of the batch, divided by the sum of the trials' lengths; the epoch's loss
+ *   is the mean over batches, measured before each batch's update;
+ * - Adam (lr 0.003), up to 5000 epochs; the loss before training is epoch 0;
+ *   training stops on the 6th consecutive epoch whose loss increased, and
+ *   the weights of the epoch with the lowest loss are restored.
+ *
+ * After training, a probe trial per cue (fixed ITI) gives Vhat against the
+ * analytic value, the hidden units' trajectory and the RPE (TD error) before
+ * and after training; the whole task gives the RMSE per cue.
+ *
+ * @example
+ * ```ts
+ * // deno task reproduce value-rnn-td --profile quick
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import type { NamedTensor } from "../engine/safetensors.ts";
+import { makeTrial, pavlovTrials, type Trial, trueValue } from "../envs/pavlov_timing.ts";
+import { initLstm, LSTM_PARAMS, lstmForward, type LstmParams } from "../models/lstm.ts";
+import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
+import { stopGradient } from "../models/stop_gradient.ts";
+
+/** Hyperparameters; defaults are the original's main.py and train.py. */
+export const ValueRnnConfig = z.strictObject({
+  cues: z.number().int().min(1).max(8).default(2).describe("number of cues (ncues)"),
+  trials_per_cue: z.number().int().positive().default(50).describe("trials of each cue (ntrials_per_cue)"),
+  delay_base: z.number().int().positive().default(10).describe("reward delay of cue 0, in steps"),
+  delay_step: z.number().int().nonnegative().default(5).describe(
+    "extra delay per cue index: delay = base + step * cue",
+  ),
+  iti_p: z.number().gt(0).max(1).default(0.5).describe("geometric inter-trial interval's success probability"),
+  hidden_size: z.number().int().positive().default(2).describe("LSTM hidden units"),
+  gamma: z.number().min(0).max(1).default(0.5).describe("discount"),
+  lr: z.number().positive().default(0.003).describe("Adam learning rate"),
+  batch_size: z.number().int().positive().default(12).describe("trials per update (in the task's fixed order)"),
+  max_epochs: z.number().int().positive().default(5000).describe("epochs at most"),
+  patience: z.number().int().nonnegative().default(4)
+    .describe("early stopping: stop when the loss increases on more than patience + 1 consecutive epochs (nchances)"),
+  probe_iti: z.number().int().positive().default(3).describe("ITI of the probe trial drawn per cue in the figures"),
+  checkpoint_every: z.number().int().positive().default(100).describe("epochs between checkpoints"),
+});
+/** The resolved config. */
+export type ValueRnnConfig = z.infer<typeof ValueRnnConfig>;
+
+function tables(): TableSpec[] {
+  const f64 = (name: string, doc: string, unit?: string) => ({
+    name,
+    type: "f64" as const,
+    role: "metric" as const,
+    doc,
+    unit,
+  });
+  return [
+    {
+      name: "metrics",
+      doc: "One row per epoch; epoch 0 is the loss before training.",
+      step: "epoch",
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+        f64("loss", "TD loss: mean over the epoch's batches, each measured before its update"),
+      ],
+    },
+    {
+      name: "run",
+      doc: "One row per run: how training ended and how well the value was learned.",
+      columns: [
+        { name: "epochs_run", type: "int", role: "metric", doc: "epochs trained" },
+        {
+          name: "early_stopped",
+          type: "int",
+          role: "metric",
+          doc: "1 when early stopping fired, 0 when max_epochs was reached (its mean is the fraction of seeds)",
+        },
+        { name: "best_epoch", type: "int", role: "metric", doc: "epoch whose weights were restored (lowest loss)" },
+        f64("best_loss", "lowest epoch loss"),
+        f64(
+          "rmse",
+          "root mean squared error of Vhat against the true value over every step of every trial, restored weights",
+        ),
+      ],
+    },
+    {
+      name: "cues",
+      doc: "One row per cue, restored weights unless stated.",
+      columns: [
+        {
+          name: "cue",
+          type: "int",
+          role: "index",
+          doc: "cue index (its reward delay is delay_base + delay_step * cue)",
+        },
+        f64("rmse", "RMSE of Vhat against the true value over every step of the cue's trials"),
+        f64("value_at_cue", "Vhat at the cue's onset in the probe trial"),
+        f64("value_at_cue_true", "true value at the cue's onset: gamma^(delay - 1)"),
+        f64(
+          "rpe_at_reward_before",
+          "absolute RPE (TD error) at the step whose target includes the reward, initial weights",
+        ),
+        f64("rpe_at_reward_after", "the same with the restored weights"),
+      ],
+    },
+    {
+      name: "trace",
+      doc: "The probe trial of each cue, step by step.",
+      columns: [
+        { name: "cue", type: "int", role: "index", doc: "cue index" },
+        { name: "t", type: "int", role: "index", doc: "time step relative to cue onset", unit: "steps" },
+        f64("vhat", "Vhat(t) after training"),
+        f64("v_true", "true value sum_k gamma^k r(t+1+k)"),
+        f64("z1", "hidden unit 1 (LSTM output) after training"),
+        f64("z2", "hidden unit 2 (LSTM output) after training (0 when hidden_size is 1)"),
+        f64("rpe_before", "RPE r(t+1) + gamma Vhat(t+1) - Vhat(t) with the initial weights"),
+        f64("rpe_after", "the same with the restored weights"),
+        f64("reward", "1 at the step before the reward arrives (the RPE's reward step), else 0"),
+      ],
+    },
+  ];
+}
+
+/** A padded, time-major batch of trials with its masks. */
+interface Batch {
+  trials: Trial[];
+  /** x: [T, B, I] */
+  x: tf.Tensor3D;
+  /** r: [T, B] rewards */
+  r: tf.Tensor2D;
+  /** mask: [T - 1, B]: 1 where step t < length - 1 of its trial */
+  mask: tf.Tensor2D;
+  /** sum of the trials' lengths */
+  lengthSum: number;
+}
+
+/** Pads trials to a common length, time-major. `padTo` may exceed the longest trial (tests). */
+export function makeBatch(trials: Trial[], inputs: number, padTo = 0): Batch {
+  const T = Math.max(padTo, ...trials.map((t) => t.length));
+  const B = trials.length;
+  const x = new Float32Array(T * B * inputs), r = new Float32Array(T * B), mask = new Float32Array((T - 1) * B);
+  trials.forEach((tr, b) => {
+    for (let t = 0; t < tr.length; t++) {
+      for (let i = 0; i < inputs; i++) x[(t * B + b) * inputs + i] = tr.inputs[t * inputs + i];
+      r[t * B + b] = tr.rewards[t];
+      if (t < tr.length - 1) mask[t * B + b] = 1;
+    }
+  });
+  return {
+    trials,
+    x: tf.tensor3d(x, [T, B, inputs]),
+    r: tf.tensor2d(r, [T, B]),
+    mask: tf.tensor2d(mask, [T - 1, B]),
+    lengthSum: trials.reduce((a, t) => a + t.length, 0),
+  };
+}
+
+/** Vhat: [T, B] and hidden states [T, B, H]. */
+function value(p: LstmParams, x: tf.Tensor3D): { v: tf.Tensor2D; h: tf.Tensor3D } {
+  const h = lstmForward(p, x);
+  return { v: tf.tidy(() => tf.sum(tf.relu(h), 2) as tf.Tensor2D), h };
+}
+
+/** The original's TD loss of one batch (a scalar tensor). */
+export function tdLoss(p: LstmParams, batch: Batch, gamma: number): tf.Scalar {
+  return tf.tidy(() => {
+    const { v } = value(p, batch.x);
+    const T = v.shape[0];
+    const vHat = tf.slice(v, [0, 0], [T - 1, -1]);
+    const target = tf.add(
+      tf.slice(batch.r, [1, 0], [T - 1, -1]),
+      tf.mul(gamma, stopGradient(tf.slice(v, [1, 0], [T - 1, -1]))),
+    );
+    return tf.div(tf.sum(tf.mul(tf.square(tf.sub(vHat, target)), batch.mask)), batch.lengthSum) as tf.Scalar;
+  });
+}
+
+/** Loss and gradients of one batch. */
+export function tdLossAndGrads(p: LstmParams, batch: Batch, gamma: number): { loss: tf.Scalar; grads: tf.Tensor[] } {
+  const { value: loss, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
+    tdLoss(Object.fromEntries(LSTM_PARAMS.map((n, i) => [n, ps[i]])) as LstmParams, batch, gamma)
+  )(LSTM_PARAMS.map((n) => p[n]));
+  return { loss: loss as tf.Scalar, grads };
+}
+
+/** Vhat, hidden states and RPE of one trial. */
+async function probe(p: LstmParams, trial: Trial, inputs: number, gamma: number) {
+  const b = makeBatch([trial], inputs);
+  const { v, h } = value(p, b.x);
+  const vs = await v.data(), hs = await h.data();
+  const H = h.shape[2];
+  tf.dispose([v, h, b.x, b.r, b.mask]);
+  const rpe = Array.from({ length: trial.length - 1 }, (_, t) => trial.rewards[t + 1] + gamma * vs[t + 1] - vs[t]);
+  return {
+    v: Array.from(vs),
+    z: Array.from({ length: trial.length }, (_, t) => [hs[t * H], H > 1 ? hs[t * H + 1] : 0]),
+    rpe,
+  };
+}
+
+function copyParams(p: LstmParams): LstmParams {
+  return Object.fromEntries(LSTM_PARAMS.map((n) => [n, tf.clone(p[n])])) as LstmParams;
+}
+
+async function named(p: LstmParams, prefix = ""): Promise<Record<string, NamedTensor>> {
+  const out: Record<string, NamedTensor> = {};
+  for (const n of LSTM_PARAMS) out[`${prefix}${n}`] = { shape: p[n].shape, data: await p[n].data() as Float32Array };
+  return out;
+}
+
+function fromNamed(t: Record<string, NamedTensor>, prefix = ""): LstmParams {
+  return Object.fromEntries(
+    LSTM_PARAMS.map((n) => [n, tf.tensor(t[`${prefix}${n}`].data as Float32Array, t[`${prefix}${n}`].shape)]),
+  ) as LstmParams;
+}
+
+/** Where training stands (stored in checkpoints). */
+export interface TrainState {
+  epoch: number;
+  previous: number;
+  best: number;
+  bestEpoch: number;
+  increases: number;
+  stopped: boolean;
+}
+
+/**
+ * The original's early-stopping rule after one more epoch with loss `loss`:
+ * a new best is remembered; a loss above the previous epoch's counts as an
+ * increase, and training stops at an increase when more than `patience`
+ * increases came just before it (the 6th in a row for patience 4).
+ */
+export function earlyStopping(s: TrainState, loss: number, patience: number): TrainState & { improved: boolean } {
+  const next = { ...s, epoch: s.epoch + 1, previous: loss, improved: loss < s.best };
+  if (next.improved) {
+    next.best = loss;
+    next.bestEpoch = next.epoch;
+  }
+  if (loss > s.previous) {
+    if (s.increases > patience) next.stopped = true;
+    else next.increases = s.increases + 1;
+  } else next.increases = 0;
+  return next;
+}
+
+async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
+  const c = ctx.config;
+  const delays = Array.from({ length: c.cues }, (_, i) => c.delay_base + c.delay_step * i);
+  const inputs = c.cues + 1;
+  const trials = pavlovTrials(ctx.rng.stream("task"), {
+    cues: c.cues,
+    trialsPerCue: c.trials_per_cue,
+    delays,
+    itiP: c.iti_p,
+  });
+  const batches: Batch[] = [];
+  for (let i = 0; i < trials.length; i += c.batch_size) {
+    batches.push(makeBatch(trials.slice(i, i + c.batch_size), inputs));
+  }
+  const initial = initLstm(ctx.rng.stream("init"), inputs, c.hidden_size);
+  const opt = adam({ lr: c.lr });
+  let params = copyParams(initial);
+  let best = copyParams(initial);
+  let state: OptState = opt.init(LSTM_PARAMS.map((n) => params[n]));
+  let s: TrainState;
+
+  const epochLoss = async (update: boolean) => {
+    let total = 0;
+    for (const batch of batches) {
+      if (!update) {
+        const l = tdLoss(params, batch, c.gamma);
+        total += (await l.data())[0];
+        l.dispose();
+        continue;
+      }
+      const { loss, grads } = tdLossAndGrads(params, batch, c.gamma);
+      total += (await loss.data())[0];
+      const next = opt.update(grads, state, LSTM_PARAMS.map((n) => params[n]));
+      tf.dispose([loss, ...grads, ...LSTM_PARAMS.map((n) => params[n])]);
+      disposeOptState(state);
+      params = Object.fromEntries(LSTM_PARAMS.map((n, i) => [n, next.params[i]])) as LstmParams;
+      state = next.state;
+    }
+    return total / batches.length;
+  };
+
+  if (ctx.resume) {
+    const t = ctx.resume.tensors;
+    tf.dispose([...Object.values(params), ...Object.values(best)]);
+    disposeOptState(state);
+    params = fromNamed(t);
+    best = fromNamed(t, "best.");
+    state = {
+      count: (ctx.resume.state as { count: number }).count,
+      slots: LSTM_PARAMS.map((
+        n,
+      ) => [
+        tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
+        tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
+      ]),
+    };
+    s = (ctx.resume.state as { train: TrainState }).train;
+  } else {
+    const l0 = await epochLoss(false);
+    ctx.emit("metrics", { epoch: 0, loss: l0 });
+    s = { epoch: 0, previous: l0, best: l0, bestEpoch: 0, increases: 0, stopped: false };
+  }
+  const save = async () => {
+    const tensors = { ...await named(params), ...await named(best, "best.") };
+    LSTM_PARAMS.forEach((n, i) => {
+      tensors[`m.${n}`] = { shape: params[n].shape, data: state.slots[i][0].dataSync() as Float32Array };
+      tensors[`v.${n}`] = { shape: params[n].shape, data: state.slots[i][1].dataSync() as Float32Array };
+    });
+    await ctx.checkpoint({ step: s.epoch, tensors, state: { count: state.count, train: s } });
+  };
+
+  while (!s.stopped && s.epoch < c.max_epochs) {
+    const loss = await epochLoss(true);
+    const { improved, ...next } = earlyStopping(s, loss, c.patience);
+    s = next;
+    ctx.emit("metrics", { epoch: s.epoch, loss });
+    if (improved) {
+      tf.dispose(Object.values(best));
+      best = copyParams(params);
+    }
+    ctx.progress(s.epoch, c.max_epochs, `epoch ${s.epoch}, loss ${loss.toPrecision(3)}`);
+    if (s.epoch % c.checkpoint_every === 0 && !s.stopped) await save();
+  }
+  ctx.log(
+    `${s.stopped ? "early stopping" : "max_epochs"} after ${s.epoch} epochs; best epoch ${s.bestEpoch}, loss ${s.best}`,
+  );
+
+  // Evaluation with the restored (best) weights.
+  let sq = 0, count = 0;
+  const cueSq = new Float64Array(c.cues), cueN = new Float64Array(c.cues);
+  for (const batch of batches) {
+    const { v, h } = value(best, batch.x);
+    const vs = await v.data();
+    tf.dispose([v, h]);
+    const B = batch.trials.length;
+    batch.trials.forEach((tr, b) => {
+      const truth = trueValue(tr.rewards, c.gamma);
+      for (let t = 0; t < tr.length - 1; t++) {
+        const e = (vs[t * B + b] - truth[t]) ** 2;
+        sq += e;
+        count++;
+        cueSq[tr.cue] += e;
+        cueN[tr.cue]++;
+      }
+    });
+  }
+  ctx.emit("run", {
+    epochs_run: s.epoch,
+    early_stopped: s.stopped ? 1 : 0,
+    best_epoch: s.bestEpoch,
+    best_loss: s.best,
+    rmse: Math.sqrt(sq / count),
+  });
+  for (let cue = 0; cue < c.cues; cue++) {
+    const trial = makeTrial(cue, c.probe_iti, delays[cue], c.cues);
+    const before = await probe(initial, trial, inputs, c.gamma);
+    const after = await probe(best, trial, inputs, c.gamma);
+    const truth = trueValue(trial.rewards, c.gamma);
+    const rewardStep = trial.iti + trial.isi - 1;
+    ctx.emit("cues", {
+      cue,
+      rmse: Math.sqrt(cueSq[cue] / cueN[cue]),
+      value_at_cue: after.v[trial.iti],
+      value_at_cue_true: truth[trial.iti],
+      rpe_at_reward_before: Math.abs(before.rpe[rewardStep]),
+      rpe_at_reward_after: Math.abs(after.rpe[rewardStep]),
+    });
+    for (let t = 0; t < trial.length - 1; t++) {
+      ctx.emit("trace", {
+        cue,
+        t: t - trial.iti,
+        vhat: after.v[t],
+        v_true: truth[t],
+        z1: after.z[t][0],
+        z2: after.z[t][1],
+        rpe_before: before.rpe[t],
+        rpe_after: after.rpe[t],
+        reward: t === rewardStep ? 1 : 0,
+      });
+    }
+  }
+  ctx.saveParams(await named(best));
+  tf.dispose([
+    ...Object.values(params),
+    ...Object.values(best),
+    ...Object.values(initial),
+    ...batches.flatMap((b) => [b.x, b.r, b.mask]),
+  ]);
+  disposeOptState(state);
+}
+
+/** The registered experiment. */
+export const valueRnnTd: Experiment<ValueRnnConfig> = {
+  id: "value-rnn-td",
+  version: "1",
+  title: "Value RNN trained by TD learning on a cue-reward timing task",
+  config: ValueRnnConfig,
+  datasets: [],
+  tables,
+  run,
+};

@@ -1,0 +1,99 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals } from "../../helpers/assert.ts";
+import { runInProcess } from "../../../lib/engine/in_memory.ts";
+import { initBackend } from "../../../lib/engine/backend.ts";
+import { pavlovTrials } from "../../../lib/envs/pavlov_timing.ts";
+import {
+  earlyStopping,
+  makeBatch,
+  tdLossAndGrads,
+  type TrainState,
+  valueRnnTd,
+} from "../../../lib/experiments/value_rnn_td.ts";
+import { initLstm } from "../../../lib/models/lstm.ts";
+import { Rng } from "../../../lib/rng/mod.ts";
+
+await initBackend("wasm");
+
+Deno.test("tdLoss() masks padding exactly: the same trials padded two ways give the same loss and gradient", async () => {
+  const trials = pavlovTrials(Rng.fromSeed(2).stream("task"), {
+    cues: 2,
+    trialsPerCue: 3,
+    delays: [10, 15],
+    itiP: 0.5,
+  });
+  const p = initLstm(Rng.fromSeed(2).stream("init"), 3, 2);
+  const a = tdLossAndGrads(p, makeBatch(trials, 3), 0.5);
+  const b = tdLossAndGrads(p, makeBatch(trials, 3, 40), 0.5);
+  assertEquals((await a.loss.data())[0], (await b.loss.data())[0]);
+  for (let i = 0; i < a.grads.length; i++) {
+    assertEquals(Array.from(await a.grads[i].data()), Array.from(await b.grads[i].data()));
+  }
+  assert((await a.loss.data())[0] > 0);
+});
+
+Deno.test("tdLoss() detaches the bootstrap target: its gradient is that of the squared error with the target held fixed", async () => {
+  const trials = pavlovTrials(Rng.fromSeed(3).stream("task"), { cues: 2, trialsPerCue: 1, delays: [3, 4], itiP: 0.5 });
+  const p = initLstm(Rng.fromSeed(3).stream("init"), 3, 2);
+  const batch = makeBatch(trials, 3);
+  const { grads } = tdLossAndGrads(p, batch, 0.5);
+  // Finite difference with the target computed at the unperturbed weights.
+  const { lstmForward } = await import("../../../lib/models/lstm.ts");
+  const v = (q: typeof p) => tf.sum(tf.relu(lstmForward(q, batch.x)), 2);
+  const T = batch.x.shape[0];
+  const target = tf.add(tf.slice(batch.r, [1, 0], [T - 1, -1]), tf.mul(0.5, tf.slice(v(p), [1, 0], [T - 1, -1])));
+  const fixedLoss = (q: typeof p) =>
+    tf.div(tf.sum(tf.mul(tf.square(tf.sub(tf.slice(v(q), [0, 0], [T - 1, -1]), target)), batch.mask)), batch.lengthSum)
+      .dataSync()[0];
+  const eps = 1e-3;
+  const w = p.bias_hh.arraySync() as number[];
+  const shifted = (d: number) => ({ ...p, bias_hh: tf.tensor1d(w.map((x, i) => (i === 4 ? x + d : x))) });
+  const fd = (fixedLoss(shifted(eps)) - fixedLoss(shifted(-eps))) / (2 * eps);
+  const g = (await grads[3].data())[4];
+  assert(Math.abs(fd - g) < 2e-3 * Math.max(1e-3, Math.abs(g)) + 1e-5, `finite difference ${fd} vs gradient ${g}`);
+});
+
+Deno.test("earlyStopping() stops on the 6th consecutive increase, as the original loop", () => {
+  // The original: if scores[t+1] > scores[t]: if nsteps_increase > nchances: stop; nsteps_increase += 1; else reset.
+  const original = (scores: number[], nchances: number) => {
+    let n = 0;
+    for (let t = 0; t + 1 < scores.length; t++) {
+      if (scores[t + 1] > scores[t]) {
+        if (n > nchances) return t + 1;
+        n++;
+      } else n = 0;
+    }
+    return -1;
+  };
+  const run = (scores: number[]) => {
+    let s: TrainState = { epoch: 0, previous: scores[0], best: scores[0], bestEpoch: 0, increases: 0, stopped: false };
+    for (const l of scores.slice(1)) {
+      s = earlyStopping(s, l, 4);
+      if (s.stopped) return { stop: s.epoch, best: s.bestEpoch };
+    }
+    return { stop: -1, best: s.bestEpoch };
+  };
+  const rising = [5, 4, 3, 3.1, 3.2, 3.3, 3.4, 3.5, 3.6, 3.7];
+  assertEquals(run(rising), { stop: original(rising, 4), best: 2 });
+  assertEquals(run(rising).stop, 8, "the 6th increase in a row");
+  const bumpy = [5, 5.1, 5.2, 4, 4.1, 4.2, 4.3, 4.4, 3, 3.5, 3.6, 3.7, 3.8, 3.9, 4.0, 4.1];
+  assertEquals(run(bumpy), { stop: original(bumpy, 4), best: 8 });
+  assertEquals(run([3, 2, 1]).stop, -1);
+});
+
+Deno.test("valueRnnTd leaks no tensors and resumes from a checkpoint to the same rows", async () => {
+  const before = tf.memory().numTensors;
+  const config = { max_epochs: 8, checkpoint_every: 3, trials_per_cue: 6 };
+  const straight = await runInProcess(valueRnnTd, config, {}, { seed: 1 });
+  assertEquals(tf.memory().numTensors, before);
+  assertEquals(straight.checkpoints.map((c) => c.step), [3, 6]);
+  const resumed = await runInProcess(valueRnnTd, config, {}, { seed: 1, resume: straight.checkpoints[0] });
+  assertEquals(resumed.rows.metrics, straight.rows.metrics.slice(4));
+  for (const t of ["run", "cues", "trace"]) assertEquals(resumed.rows[t], straight.rows[t], t);
+  assertEquals(straight.rows.trace.filter((r) => r.cue === 0 && r.t === 0).length, 1);
+  assertEquals(
+    straight.rows.trace.filter((r) => r.reward === 1).map((r) => r.t),
+    [9, 14],
+    "the reward step of each cue, relative to its onset",
+  );
+});

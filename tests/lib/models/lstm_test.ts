@@ -1,0 +1,55 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals } from "../../helpers/assert.ts";
+import { initBackend } from "../../../lib/engine/backend.ts";
+import { initLstm, lstmForward } from "../../../lib/models/lstm.ts";
+import { stopGradient } from "../../../lib/models/stop_gradient.ts";
+import { Rng } from "../../../lib/rng/mod.ts";
+
+await initBackend("wasm");
+
+/** PyTorch's LSTM equations in float64, one sequence. */
+function reference(p: Record<string, number[][] | number[]>, xs: number[][], H: number): number[][] {
+  const Wi = p.weight_ih as number[][],
+    Wh = p.weight_hh as number[][],
+    bi = p.bias_ih as number[],
+    bh = p.bias_hh as number[];
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  let h = new Array(H).fill(0), c = new Array(H).fill(0);
+  const out: number[][] = [];
+  for (const x of xs) {
+    const z = Wi.map((row, k) =>
+      row.reduce((s, w, j) => s + w * x[j], 0) + Wh[k].reduce((s, w, j) => s + w * h[j], 0) + bi[k] + bh[k]
+    );
+    const gate = (g: number, i: number) => z[g * H + i];
+    c = c.map((cv, i) => sig(gate(1, i)) * cv + sig(gate(0, i)) * Math.tanh(gate(2, i)));
+    h = c.map((cv, i) => sig(gate(3, i)) * Math.tanh(cv));
+    out.push(h);
+  }
+  return out;
+}
+
+Deno.test("lstmForward() follows PyTorch's LSTM equations and gate order (i, f, g, o)", async () => {
+  const rng = Rng.fromSeed(5);
+  const p = initLstm(rng.stream("init"), 3, 2);
+  const xs = Array.from({ length: 6 }, () => [rng.normal(), rng.normal(), rng.uniform() < 0.5 ? 1 : 0]);
+  const h = await lstmForward(p, tf.tensor3d(xs.map((x) => [x]), [6, 1, 3])).array() as number[][][];
+  const plain = Object.fromEntries(await Promise.all(Object.entries(p).map(async ([k, v]) => [k, await v.array()])));
+  const ref = reference(plain, xs, 2);
+  for (let t = 0; t < 6; t++) {
+    for (let i = 0; i < 2; i++) {
+      assert(Math.abs(h[t][0][i] - ref[t][i]) < 1e-6, `t ${t} unit ${i}: ${h[t][0][i]} vs ${ref[t][i]}`);
+    }
+  }
+});
+
+Deno.test("initLstm() draws PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every parameter (56 for 3 inputs, 2 units)", () => {
+  const p = initLstm(Rng.fromSeed(1), 3, 2);
+  const all = Object.values(p).flatMap((t) => Array.from(t.dataSync()));
+  assertEquals(all.length, 56);
+  assert(all.every((v) => Math.abs(v) <= 1 / Math.SQRT2), "a value beyond 1/sqrt(2)");
+});
+
+Deno.test("stopGradient() passes values and blocks gradients", () => {
+  const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, stopGradient(x))))(tf.tensor1d([3, -2]));
+  assertEquals(Array.from(g.dataSync()), [3, -2]);
+});
