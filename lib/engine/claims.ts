@@ -37,23 +37,30 @@ function matches(labels: Record<string, string>, sel: Record<string, unknown>): 
   return Object.entries(sel).every(([k, v]) => labels[k] === String(v));
 }
 
+/**
+ * Summary rows of the claim's table and metric, in its cells, at its index
+ * values and at its point (`at`): for a table without a step column, `at`
+ * does not apply and every row counts.
+ */
 function selectRows(
   claim: ClaimSpec,
+  plan: Plan,
   rows: SummaryRow[],
   metric = claim.metric,
   index: Record<string, unknown> = {},
 ): SummaryRow[] {
   const wanted = { ...claim.index, ...index };
+  const step = plan.tables.find((t) => t.name === claim.table)?.step;
   return rows.filter((r) =>
     r.table === claim.table && r.metric === metric && matches(r.labels, claim.where) &&
     Object.entries(wanted).every(([k, v]) => String(r.index[k]) === String(v)) &&
-    (claim.at === "final" ? r.at === "final" : r.at === "each") &&
-    (typeof claim.at !== "number" || Object.values(r.index).some((v) => v === claim.at))
+    (!step ? r.at === "each" : (claim.at === "final" ? r.at === "final" : r.at === "each") &&
+      (typeof claim.at !== "number" || r.index[step] === claim.at))
   );
 }
 
-function pointLabel(r: SummaryRow): string {
-  const parts = Object.entries(r.index).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v}`);
+function pointLabel(r: SummaryRow, skip: Set<string> = new Set()): string {
+  const parts = Object.entries(r.index).filter(([k, v]) => v !== null && !skip.has(k)).map(([k, v]) => `${k} ${v}`);
   return (r.at === "final" ? ["final", ...parts] : parts).join(", ");
 }
 
@@ -62,8 +69,8 @@ function checkCompare(claim: ClaimSpec, plan: Plan, summary: SummaryRow[]): Clai
   const named = new Set([...Object.keys(c.cells), ...Object.keys(c.than), ...Object.keys(claim.where)]);
   const pairBy = c.pair_by ?? plan.axes.filter((a) => !named.has(a));
   const thanMetric = c.than_metric ?? claim.metric;
-  const left = selectRows(claim, summary, claim.metric, c.index).filter((r) => matches(r.labels, c.cells));
-  const right = selectRows(claim, summary, thanMetric, c.than_index).filter((r) => matches(r.labels, c.than));
+  const left = selectRows(claim, plan, summary, claim.metric, c.index).filter((r) => matches(r.labels, c.cells));
+  const right = selectRows(claim, plan, summary, thanMetric, c.than_index).filter((r) => matches(r.labels, c.than));
   // Pair rows by the remaining axes and by the index values not fixed on either side.
   const fixed = new Set([...Object.keys(c.index), ...Object.keys(c.than_index)]);
   const key = (r: SummaryRow) =>
@@ -83,9 +90,8 @@ function checkCompare(claim: ClaimSpec, plan: Plan, summary: SummaryRow[]): Clai
       const margin = c.direction === "higher" ? l.mean - r.mean - c.margin : r.mean - l.mean - c.margin;
       if (!(margin > 0)) failed++;
       const text = `${side(l, claim.metric, c.index)} ${fmt(l.mean)} ${c.direction === "higher" ? ">" : "<"} ` +
-        `${side(r, thanMetric, c.than_index)} ${fmt(r.mean)}${c.margin ? ` by ${fmt(c.margin)}` : ""} (${
-          pointLabel(l)
-        })`;
+        `${side(r, thanMetric, c.than_index)} ${fmt(r.mean)}${c.margin ? ` by ${fmt(c.margin)}` : ""}` +
+        (pointLabel(l, fixed) ? ` (${pointLabel(l, fixed)})` : "");
       if (worst === null || margin < worst.margin) worst = { margin, text };
     }
   }
@@ -191,7 +197,7 @@ export function checkClaims(plan: Plan, summary: SummaryRow[], runs: LoadedRun[]
     }
     let result: ClaimResult;
     if (claim.compare) result = checkCompare(claim, plan, summary);
-    else if (claim.expect) result = checkExpect(claim, selectRows(claim, summary));
+    else if (claim.expect) result = checkExpect(claim, selectRows(claim, plan, summary));
     else result = checkFraction(claim, plan, runs);
     if (!complete && result.status !== "NOT CHECKED") {
       return {

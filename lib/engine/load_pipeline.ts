@@ -130,6 +130,12 @@ function zodIssue(
       return [
         at(path, `expected one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}, got ${describeValue(input)}`),
       ];
+    case "invalid_key": {
+      const nested = (i as { issues?: { message: string }[] }).issues ?? [];
+      return [
+        at(path, `invalid name ${describeValue(input)}: ${nested.map((n) => n.message).join("; ") || i.message}`, true),
+      ];
+    }
     case "invalid_union": {
       const note = i as { note?: string; options?: unknown[] };
       if (note.options) {

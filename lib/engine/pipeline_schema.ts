@@ -66,10 +66,11 @@ export const ProfileSchema = z.strictObject({
 export const PlotSchema = z.strictObject({
   id: slug,
   title: z.string().min(1),
-  kind: z.enum(["curve", "bar", "path"]).default("curve")
+  kind: z.enum(["curve", "bar", "path", "heatmap"]).default("curve")
     .describe(
-      "curve: metric against an index with a CI band; bar: final values; path: y metric against x metric, in index order",
+      "curve: metric against an index with a CI band; bar: final values; path: y metric against x metric, in index order; heatmap: y metric's colour over the x and rows index columns",
     ),
+  rows: z.string().optional().describe("heatmap: the index column along the vertical axis"),
   table: z.string().default("metrics"),
   y: z.union([z.string(), z.array(z.string()).min(1)]).describe("metric, or metrics drawn together"),
   dashed: z.array(z.string()).default([]).describe("metrics of y drawn dashed (a known truth, say)"),
@@ -84,7 +85,12 @@ export const PlotSchema = z.strictObject({
   ),
   runs: z.strictObject({
     pick: z.enum(["best", "worst", "best-and-worst", "all"]),
-    by: z.strictObject({ table: z.string(), metric: z.string(), lower_is_better: z.boolean().default(true) }),
+    by: z.strictObject({
+      table: z.string(),
+      metric: z.string(),
+      index: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
+      lower_is_better: z.boolean().default(true),
+    }),
   }).optional().describe("draw individual runs, ranked by a final metric, instead of means over seeds"),
   marks: z.array(z.strictObject({ label: z.string(), where: z.record(z.string(), z.union([z.number(), z.string()])) }))
     .default([]).describe("points to mark on a path, by index or metric value (for example {t: 0} for cue onset)"),

@@ -499,6 +499,11 @@ function checkReferences(
       issues.push(pipeline.issue(["plots", i], `table '${p.table}' has no step column; give 'x'`));
     }
     if (p.kind === "path" && !p.x) issues.push(pipeline.issue(["plots", i], "a path plot needs 'x', a metric column"));
+    if (p.kind === "heatmap") {
+      if (!p.x || !p.rows) {
+        issues.push(pipeline.issue(["plots", i], "a heatmap needs 'x' and 'rows', two index columns"));
+      } else columnCheck(["plots", i, "rows"], p.table, p.rows, "index");
+    }
     if (p.index) indexCheck(["plots", i, "index"], p.table, p.index);
     p.marks.forEach((m, j) => indexCheck(["plots", i, "marks", j, "where"], p.table, m.where));
     if (p.runs) columnCheck(["plots", i, "runs", "by", "metric"], p.runs.by.table, p.runs.by.metric, "metric");

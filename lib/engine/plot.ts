@@ -99,7 +99,10 @@ export function pickRuns(plan: Plan, plot: PlotSpec, runs: LoadedRun[]): PickedR
   const mi = spec.columns.findIndex((c) => c.name === r.by.metric);
   const si = spec.step ? spec.columns.findIndex((c) => c.name === spec.step) : -1;
   const scored = runs.map((run) => {
-    let rows = run.tables[r.by.table].rows;
+    const header = run.tables[r.by.table].header;
+    let rows = run.tables[r.by.table].rows.filter((row) =>
+      Object.entries(r.by.index ?? {}).every(([k, v]) => String(row[header.indexOf(k)]) === String(v))
+    );
     if (si >= 0) {
       const last = Math.max(...rows.map((row) => Number(row[si])));
       rows = rows.filter((row) => Number(row[si]) === last);
@@ -328,6 +331,7 @@ export function plotSpec(
   }
   const xTitle = plot.x_label ??
     `${xName[0].toUpperCase()}${xName.slice(1).replaceAll("_", " ")}${xCol?.unit ? ` (${xCol.unit})` : ""}`;
+  if (plot.kind === "heatmap") return heatmapSpec(plan, plot, summary, runs, base, xTitle);
   const xAxis = xCol?.type === "int" ? { tickMinStep: 1, format: "d" } : {};
   const xEnc = {
     field: "x",
@@ -366,7 +370,7 @@ export function plotSpec(
               x: { field: "x", type: "quantitative" },
               y: { field: "y", type: "quantitative" },
               shape: { field: "mark", type: "nominal", title: "event", legend: { orient: "bottom" } },
-              color: { field: "series", type: "nominal", legend: null },
+              color,
             },
           }]
           : []),
@@ -413,6 +417,63 @@ export function plotSpec(
         },
       },
     ],
+  };
+}
+
+/** A heatmap: the y metric's value (mean over seeds, or one picked run) over two index columns. */
+function heatmapSpec(
+  plan: Plan,
+  plot: PlotSpec,
+  summary: SummaryRow[],
+  runs: LoadedRun[],
+  base: Record<string, unknown>,
+  xTitle: string,
+): Record<string, unknown> {
+  const metric = Array.isArray(plot.y) ? plot.y[0] : plot.y;
+  const x = plot.x!, rowsCol = plot.rows!;
+  let cells: { x: number; row: number | string; value: number }[];
+  let subtitle: string;
+  if (plot.runs) {
+    const picked = pickRuns(plan, plot, runs.filter((r) => matchesValues(r.run.labels, plot.where ?? {})))[0];
+    const t = picked?.run.tables[plot.table];
+    cells = t
+      ? t.rows.map((row) => Object.fromEntries(t.header.map((h, i) => [h, row[i]])))
+        .filter((v) => !plot.index || matchesValues(v, plot.index))
+        .map((v) => ({ x: Number(v[x]), row: v[rowsCol] as number, value: Number(v[metric]) }))
+      : [];
+    subtitle = `${plan.pipeline.data.name} · profile ${plan.profile} · ${picked?.label ?? "no run"}`;
+  } else {
+    const rows = summary.filter((r) =>
+      r.table === plot.table && r.metric === metric && r.at === "each" && matchesValues(r.labels, plot.where ?? {}) &&
+      (!plot.index || matchesValues(r.index, plot.index))
+    );
+    cells = rows.map((r) => ({ x: Number(r.index[x]), row: r.index[rowsCol] as number, value: r.mean }));
+    const seeds = Math.max(0, ...rows.map((r) => r.n));
+    subtitle = `${plan.pipeline.data.name} · profile ${plan.profile} · mean over ${seeds} seed${
+      seeds === 1 ? "" : "s"
+    }`;
+  }
+  return {
+    ...base,
+    title: { text: plot.title, subtitle },
+    data: { values: cells },
+    mark: { type: "rect" },
+    encoding: {
+      x: {
+        field: "x",
+        type: "ordinal",
+        title: xTitle,
+        axis: { labelExpr: "datum.value % 10 === 0 ? datum.label : ''", labelAngle: 0 },
+      },
+      y: {
+        field: "row",
+        type: "ordinal",
+        title: plot.y_label,
+        sort: "descending",
+        axis: { labelExpr: "(round(datum.value * 100) % 10 === 0) ? datum.label : ''" },
+      },
+      color: { field: "value", type: "quantitative", title: metric, scale: { scheme: "blueorange", domain: [0, 1] } },
+    },
   };
 }
 

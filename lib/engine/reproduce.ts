@@ -216,7 +216,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     const cells = new Set(plan.runs.map((r) => r.cell)).size;
     const seeds = new Set(plan.runs.map((r) => r.seed)).size;
     out(
-      `Pipeline ${name}, profile ${plan.profile}: ${plan.runs.length} runs (${cells} cells x ${seeds} seeds)` +
+      `Pipeline ${name}, profile ${plan.profile}: ${plan.runs.length} runs (${cells} cell${
+        cells === 1 ? "" : "s"
+      } x ${seeds} seed${seeds === 1 ? "" : "s"})` +
         `${selected.length < plan.runs.length ? `, ${selected.length} selected by --only` : ""}, backend ${backend}`,
     );
 

@@ -18,4 +18,5 @@ export const experiments: Record<string, RegistryEntry> = {
   "hnca-bandit": { module: here("./hnca_bandit.ts"), exportName: "hncaBandit" },
   "hnca-nonlinear-bandit": { module: here("./hnca_nonlinear_bandit.ts"), exportName: "hncaNonlinearBandit" },
   "value-rnn-td": { module: here("./value_rnn_td.ts"), exportName: "valueRnnTd" },
+  "meta-rl-bandit": { module: here("./meta_rl_bandit.ts"), exportName: "metaRlBandit" },
 };

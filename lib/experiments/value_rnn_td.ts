@@ -124,7 +124,7 @@ function tables(): TableSpec[] {
         f64("z2", "hidden unit 2 (LSTM output) after training (0 when hidden_size is 1)"),
         f64("rpe_before", "RPE r(t+1) + gamma Vhat(t+1) - Vhat(t) with the initial weights"),
         f64("rpe_after", "the same with the restored weights"),
-        f64("reward", "1 at the step before the reward arrives (the RPE's reward step), else 0"),
+        f64("reward", "1 at the step the reward arrives (t = its delay), else 0"),
       ],
     },
   ];
@@ -379,6 +379,7 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
       rpe_at_reward_before: Math.abs(before.rpe[rewardStep]),
       rpe_at_reward_after: Math.abs(after.rpe[rewardStep]),
     });
+    // Rows 0 .. length - 2: where Vhat, the true value and the RPE are all defined.
     for (let t = 0; t < trial.length - 1; t++) {
       ctx.emit("trace", {
         cue,
@@ -389,7 +390,7 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
         z2: after.z[t][1],
         rpe_before: before.rpe[t],
         rpe_after: after.rpe[t],
-        reward: t === rewardStep ? 1 : 0,
+        reward: t === trial.iti + trial.isi ? 1 : 0,
       });
     }
   }

@@ -66,3 +66,24 @@ Deno.test("checkClaims() marks claims of other profiles NOT CHECKED and partial 
   const table = claimsTable(results);
   assertEquals(table.split("\n")[0].trim(), "claim           result       detail");
 });
+
+Deno.test("checkClaims() compares two index values or two metrics of a table without a step column", async () => {
+  const plan = await fixturePlan(
+    VALID + `claims:
+  - id: unit1-lower
+    text: unit 1's weight is lower than unit 0's
+    table: weights
+    metric: weight
+    compare: {direction: lower, index: {unit: 1}, than_index: {unit: 0}}
+  - id: loss-above-norm
+    text: the loss is above the weight norm at the end
+    metric: loss
+    compare: {direction: higher, than_metric: weight_norm}
+`,
+  );
+  // fakeRuns: weights are [seed, -seed]; loss 5, weight_norm 1.
+  const runs = fakeRuns(plan, () => 5);
+  const results = checkClaims(plan, summarize(plan, runs, 0.95), runs);
+  assertEquals(results.map((r) => [r.id, r.status]), [["unit1-lower", "PASS"], ["loss-above-norm", "PASS"]]);
+  assertEquals(results[0].detail, "2/2 comparisons hold; closest: label=a unit=1 -0.5000 < label=a unit=0 0.5000");
+});

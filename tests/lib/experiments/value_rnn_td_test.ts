@@ -93,7 +93,7 @@ Deno.test("valueRnnTd leaks no tensors and resumes from a checkpoint to the same
   assertEquals(straight.rows.trace.filter((r) => r.cue === 0 && r.t === 0).length, 1);
   assertEquals(
     straight.rows.trace.filter((r) => r.reward === 1).map((r) => r.t),
-    [9, 14],
-    "the reward step of each cue, relative to its onset",
+    [10, 15],
+    "the reward's arrival, relative to cue onset",
   );
 });

@@ -53,3 +53,38 @@ Deno.test("stopGradient() passes values and blocks gradients", () => {
   const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, stopGradient(x))))(tf.tensor1d([3, -2]));
   assertEquals(Array.from(g.dataSync()), [3, -2]);
 });
+
+Deno.test("lstmSequence() (hand-written backward) equals tfjs autodiff of Haiku's LSTM step by step", async () => {
+  const { actorCriticStep, initActorCritic, lstmSequence, zeroState } = await import(
+    "../../../lib/models/haiku_lstm.ts"
+  );
+  const rng = Rng.fromSeed(8);
+  const T = 7, B = 3, I = 3, H = 5;
+  const p = initActorCritic(rng.stream("init"), { inputs: I, units: H, actions: 2 });
+  const x = tf.tensor3d(Float32Array.from({ length: T * B * I }, () => (rng.uniform() < 0.5 ? rng.normal() : 0)), [
+    T,
+    B,
+    I,
+  ]);
+  const weights = tf.tensor3d(Float32Array.from({ length: T * B * H }, () => rng.normal()), [T, B, H]);
+  // A scalar of the hidden states; its gradient flows back through every step.
+  const viaSteps = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+    let s = zeroState(B, H);
+    const hs: tf.Tensor2D[] = [];
+    for (const xt of tf.unstack(xx) as tf.Tensor2D[]) {
+      s = actorCriticStep({ ...p, "lstm.w": w, "lstm.b": b }, xt, s).state;
+      hs.push(s.h);
+    }
+    return tf.sum(tf.mul(tf.stack(hs), weights)) as tf.Scalar;
+  };
+  const viaOp = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(lstmSequence(xx, w, b), weights)) as tf.Scalar;
+  const a = tf.valueAndGrads(viaSteps)([x, p["lstm.w"], p["lstm.b"]]);
+  const o = tf.valueAndGrads(viaOp)([x, p["lstm.w"], p["lstm.b"]]);
+  assert(Math.abs(a.value.dataSync()[0] - o.value.dataSync()[0]) < 1e-5, "values differ");
+  for (let i = 0; i < 3; i++) {
+    const ga = a.grads[i].dataSync(), go = o.grads[i].dataSync();
+    const worst = Math.max(...Array.from(ga, (v, j) => Math.abs(v - go[j])));
+    assert(worst < 1e-5, `gradient ${["x", "w", "b"][i]} differs by ${worst}`);
+  }
+});

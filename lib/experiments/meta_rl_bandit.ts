@@ -1,0 +1,530 @@
+/**
+ * Meta-RL on two-armed bandits (Wang et al. 2018), as replicated in JAX by
+ * nathanwispinski/meta-rl: an LSTM actor-critic trained across many bandit
+ * episodes learns, with its weights frozen, to explore and then exploit
+ * within an episode.
+ *
+ * As the replication (configs/bandit_config_train.py, modules/agents.py):
+ * - input [one-hot previous action, previous reward], zeros at an episode's
+ *   start; Haiku LSTM(48) with linear policy and value heads; actions sampled
+ *   from softmax(logits); 100 trials per episode, state reset per episode;
+ * - loss per episode: delta_t = r_t + 0.9 d_t V_{t+1} - V_t (target not
+ *   differentiated, d = 0 at the last trial); -mean_t log pi(a_t) delta_t
+ *   + 0.05 mean_t delta_t^2 + beta sum_t sum_a pi log pi (beta's power-3
+ *   schedule runs from 0 to 0, so it is off);
+ * - Adam whose learning rate decays linearly from 3e-4 to 0, with
+ *   clip_by_global_norm(50) applied to Adam's update; 20,000 episodes.
+ *
+ * Bug of the replication, reproducible as `reference_quirks: [lr_schedule_half]`:
+ * its schedule length is total_steps / max_unroll_steps = 2,000,000 / 200 =
+ * 10,000 updates, but updates come after every 100-trial episode, so the
+ * learning rate is 0 for the second half of training. By default the decay
+ * spans all of training.
+ *
+ * Difference: the replication runs 5 asynchronous workers that apply their
+ * gradients one episode at a time to shared parameters (each computed on
+ * parameters up to a few updates old). Here `batch_episodes` episodes run in
+ * parallel with the same parameters and their mean loss makes one update:
+ * deterministic, and the learning-rate schedule is kept per episode. An
+ * asynchronous variant is not provided: its result would depend on timing.
+ *
+ * After training, with frozen parameters: the replication's 101 episodes with
+ * p1 = 0, 0.01, ..., 1 (the action raster), and 1,000 random episodes on
+ * which the agent and the baselines (random, oracle, Thompson sampling, UCB1,
+ * Bayes-optimal) are compared by cumulative regret.
+ *
+ * @example
+ * ```ts
+ * // deno task reproduce meta-rl-bandit --profile quick
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import { makePolicy, POLICY_NAMES, type PolicyName } from "../baselines/bandit_policies.ts";
+import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import type { NamedTensor } from "../engine/safetensors.ts";
+import { armProbabilities, observation, pull, regret } from "../envs/two_armed_bandit.ts";
+import {
+  ACTOR_CRITIC_PARAMS,
+  type ActorCriticParams,
+  initActorCritic,
+  type LstmArrays,
+  lstmSequence,
+  lstmStepArrays,
+} from "../models/haiku_lstm.ts";
+import { stopGradient } from "../models/stop_gradient.ts";
+import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
+import { clipUpdateGlobalNorm } from "../optim/clip.ts";
+import type { Rng } from "../rng/mod.ts";
+
+/** Hyperparameters; defaults are the replication's bandit_config_train.py. */
+export const MetaRlConfig = z.strictObject({
+  structure: z.enum(["correlated", "independent"]).default("correlated").describe(
+    "how arm probabilities are drawn (reward_structure)",
+  ),
+  trials: z.number().int().positive().default(100).describe("trials per episode (steps_per_episode)"),
+  units: z.number().int().positive().default(48).describe("LSTM units (num_lstm_units)"),
+  gamma: z.number().min(0).max(1).default(0.9).describe("discount"),
+  value_coef: z.number().nonnegative().default(0.05).describe("critic loss coefficient (v_loss_coef)"),
+  entropy_start: z.number().default(0).describe("entropy coefficient at the start (e_loss_coef_start)"),
+  entropy_end: z.number().default(0).describe("entropy coefficient at the end of the decay (e_loss_coef_end)"),
+  entropy_power: z.number().positive().default(3).describe(
+    "power of the entropy coefficient's decay (e_loss_decay_factor)",
+  ),
+  lr_start: z.number().nonnegative().default(3e-4).describe("Adam learning rate at the start"),
+  lr_end: z.number().nonnegative().default(0).describe("learning rate at and after the end of the decay"),
+  decay_episodes: z.number().int().positive().nullable().default(null)
+    .describe(
+      "episodes over which the learning rate and entropy coefficient decay (null: all of training; see reference_quirks)",
+    ),
+  max_unroll_steps: z.number().int().positive().default(200).describe(
+    "the replication's unroll length (only used by the quirk lr_schedule_half)",
+  ),
+  reference_quirks: z.array(z.enum(["lr_schedule_half"])).default([])
+    .describe(
+      "lr_schedule_half: the replication's schedule length episodes x trials / max_unroll_steps (10,000), which ends halfway because updates come every 100-trial episode, not every 200 steps; the learning rate is 0 for the second half",
+    ),
+  clip_global_norm: z.number().positive().default(50).describe(
+    "global-norm clipping of Adam's update (after Adam, as optax.chain)",
+  ),
+  episodes: z.number().int().positive().default(20000).describe(
+    "training episodes (total_training_steps / steps_per_episode)",
+  ),
+  batch_episodes: z.number().int().positive().default(5).describe(
+    "episodes played together per round (the replication's 5 workers)",
+  ),
+  update: z.enum(["workers", "mean"]).default("workers")
+    .describe(
+      "workers: each episode's gradient is one update, as the replication's manager applies them (in worker order, each computed on the parameters its worker got back after its previous update); mean: one update on the batch's mean loss",
+    ),
+  eval_every: z.number().int().positive().default(2000).describe(
+    "episodes between evaluations (eval_every_steps / 100)",
+  ),
+  eval_episodes: z.number().int().positive().default(400).describe(
+    "episodes per evaluation during training (num_eval_episodes)",
+  ),
+  test_episodes: z.number().int().positive().default(1000).describe(
+    "random episodes for the regret comparison after training",
+  ),
+  baselines: z.array(z.enum(POLICY_NAMES)).default([...POLICY_NAMES]).describe(
+    "policies compared with the agent on the same episodes",
+  ),
+  checkpoint_every: z.number().int().positive().default(1000).describe("episodes between checkpoints"),
+});
+/** The resolved config. */
+export type MetaRlConfig = z.infer<typeof MetaRlConfig>;
+
+function tables(): TableSpec[] {
+  const f64 = (name: string, doc: string, unit?: string) => ({
+    name,
+    type: "f64" as const,
+    role: "metric" as const,
+    doc,
+    unit,
+  });
+  return [
+    {
+      name: "metrics",
+      doc: "One row per evaluation during training.",
+      step: "episodes",
+      columns: [
+        { name: "episodes", type: "int", role: "index", doc: "training episodes completed" },
+        f64(
+          "eval_reward",
+          "mean reward per trial of eval_episodes fresh episodes, actions sampled",
+          "reward per trial",
+        ),
+        f64(
+          "train_reward",
+          "mean reward per trial of the training episodes since the previous row",
+          "reward per trial",
+        ),
+        f64("lr", "learning rate of the last update"),
+      ],
+    },
+    {
+      name: "regret",
+      doc:
+        "After training, on test_episodes random episodes shared by the agent and the baselines: one row per policy and trial.",
+      columns: [
+        {
+          name: "agent",
+          type: "str",
+          role: "index",
+          doc: "meta-rl (the frozen agent) or a baseline: random, oracle, thompson, ucb1, bayes-optimal",
+        },
+        { name: "t", type: "int", role: "index", doc: "trial (1 to trials)" },
+        f64(
+          "cumulative_regret",
+          "mean over episodes of the sum over trials up to t of (max p - p of the chosen arm)",
+          "reward",
+        ),
+        f64("optimal_choice", "fraction of episodes choosing the better arm at trial t", "fraction"),
+      ],
+    },
+    {
+      name: "raster",
+      doc:
+        "After training: the replication's evaluation, one episode per p1 = 0, 0.01, ..., 1 (p2 = 1 - p1), actions sampled.",
+      columns: [
+        { name: "p1", type: "f64", role: "index", doc: "win probability of arm 1 (arm 2: 1 - p1)" },
+        { name: "t", type: "int", role: "index", doc: "trial" },
+        {
+          name: "arm2",
+          type: "int",
+          role: "metric",
+          doc: "1 when the agent chose arm 2, 0 for arm 1 (its mean over seeds is the fraction choosing arm 2)",
+        },
+      ],
+    },
+  ];
+}
+
+/** optax.polynomial_schedule: (start - end) (1 - min(count, steps) / steps)^power + end. */
+export function polynomialSchedule(start: number, end: number, power: number, steps: number, count: number): number {
+  const frac = 1 - Math.min(count, steps) / steps;
+  return (start - end) * Math.pow(frac, power) + end;
+}
+
+/** Samples a from softmax(logits) by inverse CDF with one uniform. logits: [A]. */
+function sampleAction(logits: ArrayLike<number>, u: number): number {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) m = Math.max(m, logits[i]);
+  let z = 0;
+  for (let i = 0; i < logits.length; i++) z += Math.exp(logits[i] - m);
+  let c = 0;
+  for (let i = 0; i < logits.length - 1; i++) {
+    c += Math.exp(logits[i] - m) / z;
+    if (u < c) return i;
+  }
+  return logits.length - 1;
+}
+
+/** What a batch of episodes recorded. */
+interface Rollout {
+  /** inputs [T, B, 3] */
+  x: Float32Array;
+  actions: Int32Array;
+  rewards: Float32Array;
+  /** regret of each choice, [T, B] */
+  regrets: Float32Array;
+  /** 1 where the better arm was chosen, [T, B] */
+  optimal: Float32Array;
+}
+
+/** Parameters as plain arrays, for rollouts. */
+interface PolicyArrays {
+  lstm: LstmArrays;
+  policyW: Float32Array;
+  policyB: Float32Array;
+}
+
+function toArrays(p: ActorCriticParams): PolicyArrays {
+  const w = p["lstm.w"] as tf.Tensor2D;
+  return {
+    lstm: {
+      w: w.dataSync() as Float32Array,
+      b: p["lstm.b"].dataSync() as Float32Array,
+      inputs: w.shape[0] - w.shape[1] / 4,
+      units: w.shape[1] / 4,
+    },
+    policyW: p["policy.w"].dataSync() as Float32Array,
+    policyB: p["policy.b"].dataSync() as Float32Array,
+  };
+}
+
+/** Runs B episodes with arm probabilities `probs`, sampling from the policy (plain arrays, no tfjs). */
+function rollout(p: PolicyArrays, probs: [number, number][], T: number, actionRng: Rng, rewardRng: Rng): Rollout {
+  const B = probs.length, H = p.lstm.units;
+  const out: Rollout = {
+    x: new Float32Array(T * B * 3),
+    actions: new Int32Array(T * B),
+    rewards: new Float32Array(T * B),
+    regrets: new Float32Array(T * B),
+    optimal: new Float32Array(T * B),
+  };
+  const h = new Float32Array(B * H), c = new Float32Array(B * H);
+  const prev: ({ arm: number; reward: number } | null)[] = new Array(B).fill(null);
+  const logits = [0, 0];
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) out.x.set(observation(prev[b]), (t * B + b) * 3);
+    lstmStepArrays(p.lstm, out.x.subarray(t * B * 3, (t + 1) * B * 3), h, c, B);
+    for (let b = 0; b < B; b++) {
+      for (let a = 0; a < 2; a++) {
+        let z = p.policyB[a];
+        for (let u = 0; u < H; u++) z += h[b * H + u] * p.policyW[u * 2 + a];
+        logits[a] = z;
+      }
+      const a = sampleAction(logits, actionRng.uniform());
+      const r = pull(probs[b], a, rewardRng);
+      out.actions[t * B + b] = a;
+      out.rewards[t * B + b] = r;
+      out.regrets[t * B + b] = regret(probs[b], a);
+      out.optimal[t * B + b] = probs[b][a] >= Math.max(...probs[b]) ? 1 : 0;
+      prev[b] = { arm: a, reward: r };
+    }
+  }
+  return out;
+}
+
+/** The replication's actor-critic loss, mean over the batch's episodes. */
+export function actorCriticLoss(
+  p: ActorCriticParams,
+  r: Rollout,
+  T: number,
+  B: number,
+  c: MetaRlConfig,
+  entropyCoef: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const h = lstmSequence(tf.tensor3d(r.x, [T, B, 3]), p["lstm.w"], p["lstm.b"]); // [T, B, H]
+    const flat = tf.reshape(h, [T * B, -1]) as tf.Tensor2D;
+    const lg = tf.reshape(tf.add(tf.matMul(flat, p["policy.w"] as tf.Tensor2D), p["policy.b"]), [
+      T,
+      B,
+      -1,
+    ]) as tf.Tensor3D;
+    const v = tf.reshape(tf.add(tf.matMul(flat, p["value.w"] as tf.Tensor2D), p["value.b"]), [T, B]) as tf.Tensor2D;
+    const rewards = tf.tensor2d(r.rewards, [T, B]);
+    // V_{t+1} with d = 0 at the last trial: the next values, then a row of zeros.
+    const next = tf.concat([tf.slice(v, [1, 0], [T - 1, B]), tf.zeros([1, B])], 0);
+    const delta = tf.sub(tf.add(rewards, tf.mul(c.gamma, stopGradient(next))), v);
+    const critic = tf.mean(tf.square(delta));
+    const logp = tf.logSoftmax(lg);
+    const taken = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor2d(r.actions, [T, B], "int32"), lg.shape[2])), 2);
+    const actor = tf.neg(tf.mean(tf.mul(taken, stopGradient(delta))));
+    let loss = tf.add(actor, tf.mul(c.value_coef, critic));
+    if (entropyCoef !== 0) {
+      // sum over trials and actions of pi log pi, mean over episodes
+      const negEntropy = tf.div(tf.sum(tf.mul(tf.exp(logp), logp)), B);
+      loss = tf.add(loss, tf.mul(entropyCoef, negEntropy));
+    }
+    return loss as tf.Scalar;
+  });
+}
+
+/** The loss and its gradients for parameters p, in ACTOR_CRITIC_PARAMS order. */
+function lossAndGrads(p: ActorCriticParams, r: Rollout, T: number, B: number, c: MetaRlConfig, entropyCoef: number) {
+  return tf.valueAndGrads((...ps: tf.Tensor[]) =>
+    actorCriticLoss(
+      Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n, i) => [n, ps[i]])) as ActorCriticParams,
+      r,
+      T,
+      B,
+      c,
+      entropyCoef,
+    )
+  )(ACTOR_CRITIC_PARAMS.map((n) => p[n]));
+}
+
+async function named(p: ActorCriticParams, prefix = ""): Promise<Record<string, NamedTensor>> {
+  const out: Record<string, NamedTensor> = {};
+  for (const n of ACTOR_CRITIC_PARAMS) {
+    out[`${prefix}${n}`] = { shape: p[n].shape, data: await p[n].data() as Float32Array };
+  }
+  return out;
+}
+
+/** Copies of parameters as new tensors. */
+function cloneParams(p: ActorCriticParams): ActorCriticParams {
+  return Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n) => [n, tf.clone(p[n])])) as ActorCriticParams;
+}
+
+async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
+  const c = ctx.config;
+  const T = c.trials, B = c.batch_episodes;
+  if (c.episodes % B !== 0) throw new Error(`episodes (${c.episodes}) must be a multiple of batch_episodes (${B})`);
+  if (c.eval_every % B !== 0) {
+    throw new Error(`eval_every (${c.eval_every}) must be a multiple of batch_episodes (${B})`);
+  }
+  let params = initActorCritic(ctx.rng.stream("init"), { inputs: 3, units: c.units, actions: 2 });
+  // Each worker's parameters: those the manager returned after its previous update.
+  let workers: ActorCriticParams[] = Array.from({ length: c.update === "workers" ? B : 0 }, () => cloneParams(params));
+  const decay = c.reference_quirks.includes("lr_schedule_half")
+    ? Math.floor((c.episodes * c.trials) / c.max_unroll_steps)
+    : (c.decay_episodes ?? c.episodes);
+  ctx.log(`learning rate decays over ${decay} episodes`);
+  const schedule = (episodes: number) => polynomialSchedule(c.lr_start, c.lr_end, 1, decay, episodes);
+  // Adam at the scheduled rate, then clipping of its update (optax.chain(adam, clip_by_global_norm)).
+  // The schedule counts episodes: one update per episode (workers) or per batch (mean).
+  const episodesPerUpdate = c.update === "workers" ? 1 : B;
+  const optimizer = (count: number) => adam({ lr: schedule(count * episodesPerUpdate) });
+  let state: OptState = optimizer(0).init(ACTOR_CRITIC_PARAMS.map((n) => params[n]));
+  let done = 0, trainRewardSum = 0, trainEpisodes = 0;
+  if (ctx.resume) {
+    const t = ctx.resume.tensors;
+    const load = (prefix: string) =>
+      Object.fromEntries(
+        ACTOR_CRITIC_PARAMS.map((
+          n,
+        ) => [n, tf.tensor(t[`${prefix}${n}`].data as Float32Array, t[`${prefix}${n}`].shape)]),
+      ) as ActorCriticParams;
+    tf.dispose([...Object.values(params), ...workers.flatMap((w) => Object.values(w))]);
+    disposeOptState(state);
+    params = load("");
+    workers = workers.map((_, w) => load(`worker${w}.`));
+    const s = ctx.resume.state as { count: number; done: number; trainRewardSum: number; trainEpisodes: number };
+    state = {
+      count: s.count,
+      slots: ACTOR_CRITIC_PARAMS.map((
+        n,
+      ) => [
+        tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
+        tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
+      ]),
+    };
+    ({ done, trainRewardSum, trainEpisodes } = s);
+  }
+  const evaluate = (k: number) => {
+    const rng = ctx.rng.stream("eval", k);
+    const probs = Array.from({ length: c.eval_episodes }, () => armProbabilities(rng, c.structure));
+    const r = rollout(toArrays(params), probs, T, ctx.rng.stream("eval-actions", k), ctx.rng.stream("eval-rewards", k));
+    return r.rewards.reduce((a, b) => a + b, 0) / (T * c.eval_episodes);
+  };
+  /** Applies gradients (computed elsewhere) to the global parameters. */
+  const apply = (grads: tf.Tensor[]) => {
+    const before = ACTOR_CRITIC_PARAMS.map((n) => params[n]);
+    const next = optimizer(state.count).update(grads, state, before);
+    const clipped = clipUpdateGlobalNorm(before, next.params, c.clip_global_norm);
+    tf.dispose([...grads, ...before, ...next.params]);
+    disposeOptState(state);
+    params = Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n, i) => [n, clipped[i]])) as ActorCriticParams;
+    state = next.state;
+  };
+
+  while (done < c.episodes) {
+    const u = done / B;
+    const episodeRng = ctx.rng.stream("train-episodes", u);
+    const probs = Array.from({ length: B }, () => armProbabilities(episodeRng, c.structure));
+    const actionRng = ctx.rng.stream("train-actions", u), rewardRng = ctx.rng.stream("train-rewards", u);
+    const entropyCoef = (episodes: number) =>
+      polynomialSchedule(c.entropy_start, c.entropy_end, c.entropy_power, decay, episodes);
+    let rewardSum = 0;
+    if (c.update === "workers") {
+      // Each worker plays its episode with its own parameters; then the gradients are applied in worker order.
+      const rolls = workers.map((w, i) => rollout(toArrays(w), [probs[i]], T, actionRng, rewardRng));
+      for (let i = 0; i < B; i++) {
+        const { value: loss, grads } = lossAndGrads(workers[i], rolls[i], T, 1, c, entropyCoef(done + i));
+        loss.dispose();
+        apply(grads);
+        tf.dispose(Object.values(workers[i]));
+        workers[i] = cloneParams(params);
+        rewardSum += rolls[i].rewards.reduce((a, b) => a + b, 0) / T;
+      }
+    } else {
+      const r = rollout(toArrays(params), probs, T, actionRng, rewardRng);
+      const { value: loss, grads } = lossAndGrads(params, r, T, B, c, entropyCoef(done));
+      loss.dispose();
+      apply(grads);
+      rewardSum = r.rewards.reduce((a, b) => a + b, 0) / T;
+    }
+    done += B;
+    trainRewardSum += rewardSum;
+    trainEpisodes += B;
+    ctx.progress(done, c.episodes, `episode ${done}/${c.episodes}`);
+    if (done % c.eval_every === 0 || done === c.episodes) {
+      ctx.emit("metrics", {
+        episodes: done,
+        eval_reward: evaluate(done),
+        train_reward: trainRewardSum / trainEpisodes,
+        lr: schedule(done - 1),
+      });
+      trainRewardSum = 0;
+      trainEpisodes = 0;
+    }
+    if (done % c.checkpoint_every === 0 && done < c.episodes) {
+      const tensors = await named(params);
+      for (let w = 0; w < workers.length; w++) Object.assign(tensors, await named(workers[w], `worker${w}.`));
+      ACTOR_CRITIC_PARAMS.forEach((n, i) => {
+        tensors[`m.${n}`] = { shape: params[n].shape, data: state.slots[i][0].dataSync() as Float32Array };
+        tensors[`v.${n}`] = { shape: params[n].shape, data: state.slots[i][1].dataSync() as Float32Array };
+      });
+      await ctx.checkpoint({ step: done, tensors, state: { count: state.count, done, trainRewardSum, trainEpisodes } });
+    }
+  }
+  tf.dispose(workers.flatMap((w) => Object.values(w)));
+  const frozen = toArrays(params);
+
+  // Frozen: the raster of 101 episodes, p1 = 0 .. 1.
+  const rasterProbs = Array.from({ length: 101 }, (_, k): [number, number] => [k / 100, 1 - k / 100]);
+  const raster = rollout(frozen, rasterProbs, T, ctx.rng.stream("raster-actions"), ctx.rng.stream("raster-rewards"));
+  rasterProbs.forEach((pr, k) => {
+    for (let t = 0; t < T; t++) ctx.emit("raster", { p1: pr[0], t: t + 1, arm2: raster.actions[t * 101 + k] });
+  });
+
+  // Frozen: regret on shared random episodes, the agent and each baseline.
+  const testRng = ctx.rng.stream("test-episodes");
+  const testProbs = Array.from({ length: c.test_episodes }, () => armProbabilities(testRng, c.structure));
+  const agent = rollout(
+    frozen,
+    testProbs,
+    T,
+    ctx.rng.stream("test-actions", "meta-rl"),
+    ctx.rng.stream("test-rewards", "meta-rl"),
+  );
+  const emitRegret = (name: string, regrets: Float32Array, optimal: Float32Array) => {
+    const N = c.test_episodes;
+    const cum = new Float64Array(N);
+    for (let t = 0; t < T; t++) {
+      let opt = 0, sum = 0;
+      for (let e = 0; e < N; e++) {
+        cum[e] += regrets[t * N + e];
+        sum += cum[e];
+        opt += optimal[t * N + e];
+      }
+      ctx.emit("regret", { agent: name, t: t + 1, cumulative_regret: sum / N, optimal_choice: opt / N });
+    }
+  };
+  emitRegret("meta-rl", agent.regrets, agent.optimal);
+  for (const name of c.baselines) {
+    const { regrets, optimal } = playBaseline(
+      name,
+      testProbs,
+      T,
+      c,
+      ctx.rng.stream("test-actions", name),
+      ctx.rng.stream("test-rewards", name),
+    );
+    emitRegret(name, regrets, optimal);
+  }
+  ctx.saveParams(await named(params));
+  tf.dispose(Object.values(params));
+  disposeOptState(state);
+}
+
+/** A baseline policy on the test episodes: regrets and optimal choices, [T, N]. */
+function playBaseline(
+  name: PolicyName,
+  probs: [number, number][],
+  T: number,
+  c: MetaRlConfig,
+  actionRng: Rng,
+  rewardRng: Rng,
+) {
+  const N = probs.length;
+  const regrets = new Float32Array(T * N), optimal = new Float32Array(T * N);
+  const policy = makePolicy(name, { structure: c.structure, horizon: T });
+  for (let e = 0; e < N; e++) {
+    policy.reset(probs[e]);
+    for (let t = 0; t < T; t++) {
+      const a = policy.act(actionRng);
+      const r = pull(probs[e], a, rewardRng);
+      policy.update(a, r);
+      regrets[t * N + e] = regret(probs[e], a);
+      optimal[t * N + e] = probs[e][a] >= Math.max(...probs[e]) ? 1 : 0;
+    }
+  }
+  return { regrets, optimal };
+}
+
+/** The registered experiment. */
+export const metaRlBandit: Experiment<MetaRlConfig> = {
+  id: "meta-rl-bandit",
+  version: "1",
+  title: "Meta-RL: an LSTM actor-critic learns to explore and exploit two-armed bandits",
+  config: MetaRlConfig,
+  datasets: [],
+  tables,
+  run,
+};

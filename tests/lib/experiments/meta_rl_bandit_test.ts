@@ -1,0 +1,121 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals } from "../../helpers/assert.ts";
+import { initBackend } from "../../../lib/engine/backend.ts";
+import { runInProcess } from "../../../lib/engine/in_memory.ts";
+import {
+  actorCriticLoss,
+  metaRlBandit,
+  MetaRlConfig,
+  polynomialSchedule,
+} from "../../../lib/experiments/meta_rl_bandit.ts";
+import {
+  ACTOR_CRITIC_PARAMS,
+  type ActorCriticParams,
+  actorCriticStep,
+  initActorCritic,
+  zeroState,
+} from "../../../lib/models/haiku_lstm.ts";
+import { Rng } from "../../../lib/rng/mod.ts";
+
+await initBackend("wasm");
+
+Deno.test("polynomialSchedule() is optax's: linear from 3e-4 to 0 over 10,000, then 0", () => {
+  assertEquals(polynomialSchedule(3e-4, 0, 1, 10000, 0), 3e-4);
+  assert(Math.abs(polynomialSchedule(3e-4, 0, 1, 10000, 5000) - 1.5e-4) < 1e-18);
+  assertEquals(polynomialSchedule(3e-4, 0, 1, 10000, 10000), 0);
+  assertEquals(polynomialSchedule(3e-4, 0, 1, 10000, 20000), 0);
+  assertEquals(polynomialSchedule(1, 0, 3, 10, 5), 0.125);
+});
+
+Deno.test("actorCriticLoss() is the replication's loss, with the TD target detached", async () => {
+  const c = MetaRlConfig.parse({ units: 4 });
+  const T = 3, B = 2;
+  const p = initActorCritic(Rng.fromSeed(1), { inputs: 3, units: 4, actions: 2 });
+  const r = {
+    x: Float32Array.from([0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1]),
+    actions: Int32Array.from([0, 1, 1, 0, 0, 1]),
+    rewards: Float32Array.from([1, 0, 1, 1, 0, 0]),
+    regrets: new Float32Array(6),
+    optimal: new Float32Array(6),
+  };
+  // Reference in plain numbers from the network's outputs.
+  let state = zeroState(B, 4);
+  const lg: number[][] = [], v: number[][] = [];
+  for (let t = 0; t < T; t++) {
+    const s = actorCriticStep(p, tf.tensor2d(r.x.subarray(t * B * 3, (t + 1) * B * 3), [B, 3]), state);
+    lg.push(Array.from(await s.logits.data()));
+    v.push(Array.from(await s.value.data()));
+    state = s.state;
+  }
+  let actor = 0, critic = 0, sumDelta = 0;
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      const next = t < T - 1 ? v[t + 1][b] : 0;
+      const delta = r.rewards[t * B + b] + 0.9 * next - v[t][b];
+      const a = r.actions[t * B + b];
+      const l = [lg[t][b * 2], lg[t][b * 2 + 1]];
+      const lse = Math.log(Math.exp(l[0]) + Math.exp(l[1]));
+      actor -= (l[a] - lse) * delta;
+      critic += delta * delta;
+      sumDelta += delta;
+    }
+  }
+  const expected = actor / (T * B) + 0.05 * critic / (T * B);
+  const loss = (await actorCriticLoss(p, r, T, B, c, 0).data())[0];
+  assert(Math.abs(loss - expected) < 1e-6, `${loss} vs ${expected}`);
+  // d loss / d value.b = 0.05 * mean(2 delta * -1): only -V_t moves; the target is detached.
+  const g = tf.grads((...ps: tf.Tensor[]) =>
+    actorCriticLoss(
+      Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n, i) => [n, ps[i]])) as ActorCriticParams,
+      r,
+      T,
+      B,
+      c,
+      0,
+    )
+  )(
+    ACTOR_CRITIC_PARAMS.map((n) => p[n]),
+  );
+  const gb = (await g[ACTOR_CRITIC_PARAMS.indexOf("value.b")].data())[0];
+  assert(Math.abs(gb - (-0.1 * sumDelta) / (T * B)) < 1e-6, `${gb} vs ${(-0.1 * sumDelta) / (T * B)}`);
+});
+
+Deno.test("metaRlBandit runs, leaks no tensors and resumes to the same rows", async () => {
+  const before = tf.memory().numTensors;
+  const config = {
+    trials: 10,
+    episodes: 20,
+    eval_every: 10,
+    eval_episodes: 4,
+    test_episodes: 8,
+    units: 6,
+    checkpoint_every: 10,
+  };
+  const a = await runInProcess(metaRlBandit, config, {}, { seed: 3 });
+  assertEquals(tf.memory().numTensors, before);
+  assertEquals(a.rows.metrics.map((r) => r.episodes), [10, 20]);
+  assertEquals(a.rows.regret.length, 6 * 10, "the agent and 5 baselines, 10 trials each");
+  assertEquals(a.rows.raster.length, 101 * 10);
+  const oracle = a.rows.regret.filter((r) => r.agent === "oracle");
+  assert(oracle.every((r) => r.cumulative_regret === 0 && r.optimal_choice === 1), "the oracle has no regret");
+  const b = await runInProcess(metaRlBandit, config, {}, { seed: 3, resume: a.checkpoints[0] });
+  assertEquals(b.rows.metrics, a.rows.metrics.slice(1));
+  assertEquals(b.rows.regret, a.rows.regret);
+});
+
+Deno.test("metaRlBandit's update schemes: one Adam step per episode (workers) or per batch (mean)", async () => {
+  const config = {
+    trials: 5,
+    episodes: 10,
+    eval_every: 10,
+    eval_episodes: 2,
+    test_episodes: 2,
+    units: 4,
+    checkpoint_every: 5,
+  };
+  const workers = await runInProcess(metaRlBandit, config, {}, { seed: 1 });
+  assertEquals((workers.checkpoints[0].state as { count: number }).count, 5, "5 episodes, 5 updates");
+  assert("worker4.lstm.w" in workers.checkpoints[0].tensors, "each worker's parameters are checkpointed");
+  const mean = await runInProcess(metaRlBandit, { ...config, update: "mean" }, {}, { seed: 1 });
+  assertEquals((mean.checkpoints[0].state as { count: number }).count, 1, "5 episodes, 1 update");
+});
