@@ -21,14 +21,17 @@ import type { HiddenTrace, OutputTrace } from "../models/bernoulli_net.ts";
 import type { CounterfactualPath } from "./types.ts";
 
 /** The change of a parent's value when flipped: -2i centered (i = +-1), 1 - 2i otherwise (i = 0/1). */
-function flipChange(parent: tf.Tensor2D, centered: boolean): tf.Tensor2D {
+export function flipChange(parent: tf.Tensor2D, centered: boolean): tf.Tensor2D {
   return (centered ? tf.mul(parent, -2) : tf.sub(1, tf.mul(parent, 2))) as tf.Tensor2D;
 }
 
 /** +1 where the parent is on, -1 where off: delta is S when on, -S when off. */
-function onSign(parent: tf.Tensor2D): tf.Tensor2D {
+export function onSign(parent: tf.Tensor2D): tf.Tensor2D {
   return tf.sub(tf.mul(tf.cast(tf.equal(parent, 1), "float32"), 2), 1) as tf.Tensor2D;
 }
+
+/** What a counterfactual needs of a Bernoulli child layer's pass. */
+export type ChildLayer = Pick<HiddenTrace, "input" | "logits" | "sample">;
 
 /**
  * delta for a Bernoulli child layer.
@@ -38,7 +41,7 @@ function onSign(parent: tf.Tensor2D): tf.Tensor2D {
  */
 export async function bernoulliChildDelta(
   W: tf.Tensor2D,
-  child: HiddenTrace,
+  child: ChildLayer,
   centered: boolean,
   path: CounterfactualPath,
 ): Promise<tf.Tensor2D> {

@@ -61,12 +61,18 @@ export interface CounterfactualKernel {
   bernoulliDelta(args: BernoulliDeltaArgs): Float32Array;
   /** delta: [B, J] for a softmax child. */
   softmaxDelta(args: SoftmaxDeltaArgs): Float32Array;
+  /**
+   * For a Bernoulli child layer: `ll` [B, J], the same values as `bernoulliDelta`, and `entropy` [B, J],
+   * the children's summed entropy (of the unclipped sigmoid) with parent j off minus with it on.
+   */
+  bernoulliFlipTerms(args: BernoulliDeltaArgs): { ll: Float32Array; entropy: Float32Array };
 }
 
 interface Exports {
   memory: WebAssembly.Memory;
   bernoulliDelta(...args: number[]): void;
   softmaxDelta(...args: number[]): void;
+  bernoulliFlipTerms(...args: number[]): void;
 }
 
 function check(name: string, a: ArrayLike<number>, n: number, shape: string): void {
@@ -101,13 +107,17 @@ export function loadCounterfactualKernel(): Promise<CounterfactualKernel> {
       new Uint8Array(ex.memory.buffer, at, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
       return at;
     };
+    const checkBernoulli = (a: BernoulliDeltaArgs) => {
+      const { B, K, J } = a;
+      check("theta", a.theta, K * J, "[K, J]");
+      check("logits", a.logits, B * K, "[B, K]");
+      check("sample", a.sample, B * K, "[B, K]");
+      check("parent", a.parent, B * J, "[B, J]");
+    };
     return {
       bernoulliDelta(a) {
         const { B, K, J } = a;
-        check("theta", a.theta, K * J, "[K, J]");
-        check("logits", a.logits, B * K, "[B, K]");
-        check("sample", a.sample, B * K, "[B, K]");
-        check("parent", a.parent, B * J, "[B, J]");
+        checkBernoulli(a);
         const Jp = Math.ceil(J / 16) * 16;
         top = BASE;
         const theta = put(a.theta), logits = put(a.logits), sample = put(a.sample), parent = put(a.parent);
@@ -115,6 +125,36 @@ export function loadCounterfactualKernel(): Promise<CounterfactualKernel> {
         const t = alloc(K * Jp * 4), tables = alloc(4 * K * Jp * 4), rec = alloc(B * K * 16), sd = alloc(B * Jp * 4);
         ex.bernoulliDelta(B, K, J, Jp, a.centered ? 1 : 0, theta, logits, sample, parent, delta, t, tables, rec, sd);
         return new Float32Array(ex.memory.buffer.slice(delta, delta + B * J * 4));
+      },
+      bernoulliFlipTerms(a) {
+        const { B, K, J } = a;
+        checkBernoulli(a);
+        const Jp = Math.ceil(J / 16) * 16;
+        top = BASE;
+        const theta = put(a.theta), logits = put(a.logits), sample = put(a.sample), parent = put(a.parent);
+        const ll = alloc(B * J * 4), entropy = alloc(B * J * 4);
+        const t = alloc(K * Jp * 4), tables = alloc(4 * K * Jp * 4), rec = alloc(B * K * 32), sd = alloc(B * Jp * 4);
+        ex.bernoulliFlipTerms(
+          B,
+          K,
+          J,
+          Jp,
+          a.centered ? 1 : 0,
+          theta,
+          logits,
+          sample,
+          parent,
+          ll,
+          entropy,
+          t,
+          tables,
+          rec,
+          sd,
+        );
+        return {
+          ll: new Float32Array(ex.memory.buffer.slice(ll, ll + B * J * 4)),
+          entropy: new Float32Array(ex.memory.buffer.slice(entropy, entropy + B * J * 4)),
+        };
       },
       softmaxDelta(a) {
         const { B, A, J } = a;

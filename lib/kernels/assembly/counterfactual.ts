@@ -14,39 +14,9 @@
 // multiplied in chunks and one log is taken per chunk; chunks are short enough
 // that a product cannot leave float32's range.
 
+import { exp4, expm1Reduced, laneF, laneI, log4, pow2, reduceExp } from "./simd_math";
+
 // Scratch layout is given by the caller (all pointers are byte offsets, 16-byte aligned).
-
-function sigmoid(x: f32): f32 {
-  return x >= 0 ? <f32> 1 / (<f32> 1 + Mathf.exp(-x)) : Mathf.exp(x) / (<f32> 1 + Mathf.exp(x));
-}
-
-// exp and expm1 of four lanes, |x| <= 80: x = k ln2 + r with |r| <= ln2 / 2,
-// p = expm1(r) by its Taylor series to degree 7, then exp(x) = 2^k (1 + p) and
-// expm1(x) = 2^k p + (2^k - 1). Each is within a few float32 ulps; expm1 is
-// exactly p (no cancellation) when k = 0, and exp never cancels.
-function reduceExp(x: v128): v128 {
-  return f32x4.nearest(f32x4.mul(f32x4.min(f32x4.max(x, f32x4.splat(-80)), f32x4.splat(80)), f32x4.splat(1.44269504)));
-}
-
-function expm1Reduced(x: v128, kf: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-80)), f32x4.splat(80));
-  const r = f32x4.sub(
-    f32x4.sub(x, f32x4.mul(kf, f32x4.splat(0.693145751953125))),
-    f32x4.mul(kf, f32x4.splat(1.428606765330187e-6)),
-  );
-  let p = f32x4.splat(<f32> 1 / 5040);
-  p = f32x4.add(f32x4.splat(<f32> 1 / 720), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1 / 120), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1 / 24), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1 / 6), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 0.5), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1), f32x4.mul(r, p));
-  return f32x4.mul(r, p);
-}
-
-function pow2(kf: v128): v128 {
-  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(kf), i32x4.splat(127)), 23);
-}
 
 // Fills four K x Jp tables, in this order: xp = expm1(m theta), xm = expm1(-m theta),
 // ep = exp(m theta), em = exp(-m theta) (padding gives factors of 1). `t` is K x Jp scratch.
@@ -112,17 +82,27 @@ export function bernoulliDelta(
   if (chunk < 1) chunk = 1;
   if (chunk > K) chunk = K;
   // Per (b, k) record: c0, c1 (floats), table offset (0: expm1 tables, 2 size: exp tables), s flip mask.
-  for (let i = 0; i < B * K; i++) {
-    const on = load<f32>(sample + ((<usize> i) << 2)) > 0.5;
-    const z = load<f32>(logits + ((<usize> i) << 2));
-    const q = on ? sigmoid(-z) : sigmoid(z); // probability of the other output
-    const p = on ? sigmoid(z) : sigmoid(-z); // probability of the actual output
-    const small = q <= <f32> 0.5;
-    const r = rec + ((<usize> i) << 4);
-    store<f32>(r, small ? <f32> 1 : p);
-    store<f32>(r + 4, q);
-    store<i32>(r + 8, small ? 0 : <i32> (2 * size));
-    store<i32>(r + 12, on ? 0 : -1);
+  const n = B * K;
+  for (let i = 0; i < n; i += 4) {
+    // y = s z: p = sigmoid(y) (the actual output's probability), q = sigmoid(-y), from one exp.
+    const on = f32x4.gt(v128.load(sample + ((<usize> i) << 2)), f32x4.splat(0.5));
+    const z = v128.load(logits + ((<usize> i) << 2));
+    const y = v128.bitselect(z, f32x4.neg(z), on);
+    const e = exp4(f32x4.neg(f32x4.abs(y)));
+    const hi = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)); // sigmoid(|y|)
+    const lo = f32x4.mul(e, hi); // sigmoid(-|y|)
+    const pos = f32x4.ge(y, f32x4.splat(0));
+    const p = v128.bitselect(hi, lo, pos), q = v128.bitselect(lo, hi, pos);
+    const small = f32x4.le(q, f32x4.splat(0.5));
+    const c0 = v128.bitselect(f32x4.splat(1), p, small);
+    const off = v128.andnot(i32x4.splat(<i32> (2 * size)), small);
+    for (let l = 0; l < 4 && i + l < n; l++) {
+      const r = rec + ((<usize> (i + l)) << 4);
+      store<f32>(r, laneF(c0, l));
+      store<f32>(r + 4, laneF(q, l));
+      store<i32>(r + 8, laneI(off, l));
+      store<i32>(r + 12, ~laneI(on, l));
+    }
   }
   // sd = -1 (all bits) where the flip raises the parent's value (d > 0): parent off.
   const off: f32 = centered ? -1 : 0;
@@ -133,9 +113,10 @@ export function bernoulliDelta(
     }
   }
   const one = f32x4.splat(1);
-  for (let b = 0; b < B; b++) {
-    const recRow = rec + ((<usize> (b * K)) << 4);
-    for (let j = 0; j < Jp; j += 16) {
+  // j blocks outermost: a block's table columns stay in cache while every example uses them.
+  for (let j = 0; j < Jp; j += 16) {
+    for (let b = 0; b < B; b++) {
+      const recRow = rec + ((<usize> (b * K)) << 4);
       // E = exp(-s d theta) uses the "minus" table (exp(-m theta)) where s * d > 0:
       // with dPos = (d > 0), that is dPos for s > 0 and not dPos for s < 0.
       const sdRow = sd + ((<usize> (b * Jp + j)) << 2);
@@ -207,14 +188,6 @@ function storeDelta(delta: usize, sd: usize, b: i32, j: i32, J: i32, Jp: i32, la
   store<f32>(delta + ((<usize> (b * J + jj)) << 2), parentOff ? -s : s);
 }
 
-function log4(v: v128): v128 {
-  return f32x4(
-    Mathf.log(f32x4.extract_lane(v, 0)),
-    Mathf.log(f32x4.extract_lane(v, 1)),
-    Mathf.log(f32x4.extract_lane(v, 2)),
-    Mathf.log(f32x4.extract_lane(v, 3)),
-  );
-}
 
 // delta[b,j] for a softmax child over A actions that took action[b]:
 //   log P(a | z + d theta_:j) with the flip, against log P(a | z), as above:
@@ -265,6 +238,122 @@ export function softmaxDelta(
       }
       const s = d * load<f32>(theta + ((<usize> (act * J + j)) << 2)) - Mathf.log(mix);
       store<f32>(delta + ((<usize> (b * J + j)) << 2), parentOff ? -s : s);
+    }
+  }
+}
+
+// For a Bernoulli child layer, both of HNCA's flipped-parent terms that the
+// generative model needs, per example b and parent unit j:
+//   ll[b,j]  = log P(children's outputs | j off) - log P(children's outputs | j on)
+//   ent[b,j] = H(children | j off) - H(children | j on), entropies of the
+//              unclipped sigmoid(logit), summed over the children.
+// With t = theta_kj d_bj (d: the change of parent j's value when flipped), x
+// the child's logit, q = sigmoid(x), p = 1 - q, E = exp(t), M = expm1(t) and
+// D = p + q E = 1 + q M (never cancels: the form is chosen by q as above):
+//   log P(o | x + t) - log P(o | x) = o t - log D
+//   H(x + t) - H(x)                 = log D - q (x p M + t E) / D
+// Arguments as bernoulliDelta, plus ent (B x J output); rec holds 32 bytes per (b, k).
+export function bernoulliFlipTerms(
+  B: i32,
+  K: i32,
+  J: i32,
+  Jp: i32,
+  centered: i32,
+  theta: usize,
+  logits: usize,
+  sample: usize,
+  parent: usize,
+  ll: usize,
+  ent: usize,
+  t: usize,
+  tables: usize,
+  rec: usize,
+  sd: usize,
+): void {
+  const m: f32 = centered ? 2 : 1;
+  const size = (<usize> (K * Jp)) << 2;
+  const maxAbs = prepareTables(K, J, Jp, theta, m, t, tables);
+  let chunk = maxAbs > 0 ? <i32> Mathf.floor(<f32> 60 / maxAbs) : K;
+  if (chunk < 1) chunk = 1;
+  if (chunk > K) chunk = K;
+  // Per (b, k) record: c0 (1 or p), q, x p, D's form (-1: 1 + q M), output mask (-1: o = 1).
+  const n = B * K;
+  for (let i = 0; i < n; i += 4) {
+    const on = f32x4.gt(v128.load(sample + ((<usize> i) << 2)), f32x4.splat(0.5));
+    const x = v128.load(logits + ((<usize> i) << 2));
+    const e = exp4(f32x4.neg(f32x4.abs(x)));
+    const hi = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)); // sigmoid(|x|)
+    const lo = f32x4.mul(e, hi); // sigmoid(-|x|)
+    const pos = f32x4.ge(x, f32x4.splat(0));
+    const q = v128.bitselect(hi, lo, pos), p = v128.bitselect(lo, hi, pos);
+    const small = f32x4.le(q, f32x4.splat(0.5));
+    const c0 = v128.bitselect(f32x4.splat(1), p, small);
+    const xp = f32x4.mul(x, p);
+    for (let l = 0; l < 4 && i + l < n; l++) {
+      const r = rec + ((<usize> (i + l)) << 5);
+      store<f32>(r, laneF(c0, l));
+      store<f32>(r + 4, laneF(q, l));
+      store<f32>(r + 8, laneF(xp, l));
+      store<i32>(r + 12, laneI(small, l));
+      store<i32>(r + 16, laneI(on, l));
+    }
+  }
+  const off: f32 = centered ? -1 : 0;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < Jp; j++) {
+      const v = j < J ? load<f32>(parent + ((<usize> (b * J + j)) << 2)) : <f32> 1;
+      store<i32>(sd + ((<usize> (b * Jp + j)) << 2), v == off ? -1 : 0);
+    }
+  }
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  for (let j = 0; j < Jp; j += 8) {
+    for (let b = 0; b < B; b++) {
+      const recRow = rec + ((<usize> (b * K)) << 5);
+      // Where the parent is off its flip adds m theta (tables xp, ep, t); where on, it subtracts (xm, em, -t).
+      const sdRow = sd + ((<usize> (b * Jp + j)) << 2);
+      const d0 = v128.load(sdRow), d1 = v128.load(sdRow + 16);
+      let p0 = one, p1 = one;
+      let logD0 = zero, logD1 = zero, n0 = zero, n1 = zero, ot0 = zero, ot1 = zero;
+      let c = 0;
+      for (let k = 0; k < K; k++) {
+        const r = recRow + ((<usize> k) << 5);
+        const c0 = f32x4.splat(load<f32>(r));
+        const q = f32x4.splat(load<f32>(r + 4));
+        const xp = f32x4.splat(load<f32>(r + 8));
+        const small = i32x4.splat(load<i32>(r + 12));
+        const o = i32x4.splat(load<i32>(r + 16));
+        const at = (<usize> (k * Jp + j)) << 2;
+        const tp0 = v128.load(t + at), tp1 = v128.load(t + at, 16);
+        const t0 = v128.bitselect(tp0, f32x4.neg(tp0), d0), t1 = v128.bitselect(tp1, f32x4.neg(tp1), d1);
+        const M0 = v128.bitselect(v128.load(tables + at), v128.load(tables + size + at), d0);
+        const M1 = v128.bitselect(v128.load(tables + at, 16), v128.load(tables + size + at, 16), d1);
+        const E0 = v128.bitselect(v128.load(tables + 2 * size + at), v128.load(tables + 3 * size + at), d0);
+        const E1 = v128.bitselect(v128.load(tables + 2 * size + at, 16), v128.load(tables + 3 * size + at, 16), d1);
+        const D0 = f32x4.add(c0, f32x4.mul(q, v128.bitselect(M0, E0, small)));
+        const D1 = f32x4.add(c0, f32x4.mul(q, v128.bitselect(M1, E1, small)));
+        p0 = f32x4.mul(p0, D0);
+        p1 = f32x4.mul(p1, D1);
+        n0 = f32x4.add(n0, f32x4.div(f32x4.mul(q, f32x4.add(f32x4.mul(xp, M0), f32x4.mul(t0, E0))), D0));
+        n1 = f32x4.add(n1, f32x4.div(f32x4.mul(q, f32x4.add(f32x4.mul(xp, M1), f32x4.mul(t1, E1))), D1));
+        ot0 = f32x4.add(ot0, v128.and(t0, o));
+        ot1 = f32x4.add(ot1, v128.and(t1, o));
+        if (++c == chunk) {
+          logD0 = f32x4.add(logD0, log4(p0));
+          logD1 = f32x4.add(logD1, log4(p1));
+          p0 = one;
+          p1 = one;
+          c = 0;
+        }
+      }
+      if (c > 0) {
+        logD0 = f32x4.add(logD0, log4(p0));
+        logD1 = f32x4.add(logD1, log4(p1));
+      }
+      storeDelta4(ll, sd, b, j, J, Jp, f32x4.sub(ot0, logD0));
+      storeDelta4(ll, sd, b, j + 4, J, Jp, f32x4.sub(ot1, logD1));
+      storeDelta4(ent, sd, b, j, J, Jp, f32x4.sub(logD0, n0));
+      storeDelta4(ent, sd, b, j + 4, J, Jp, f32x4.sub(logD1, n1));
     }
   }
 }
