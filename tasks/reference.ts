@@ -40,7 +40,6 @@ if (import.meta.main) {
         machine: await machineInfo(),
         versions: runtimeVersions(),
         backend: "wasm",
-        created: new Date().toISOString(),
       });
       console.log(`Wrote ${join(target, "hashes.csv")}`);
       await Deno.remove(tmp, { recursive: true });

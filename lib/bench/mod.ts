@@ -41,4 +41,12 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
   { id: "hnca-bandit/train-hnca-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
   { id: "hnca-bandit/train-reinforce-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
   { id: "hnca-nonlinear-bandit/train-hnca-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
+  { id: "kernel/vae-decoder-delta-paper", module: "./vae.ts", backends: ["any"] },
+  { id: "kernel/vae-encoder-flip-terms-paper", module: "./vae.ts", backends: ["any"] },
+  { id: "hnca-vae/train-hnca-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },
+  { id: "hnca-vae/train-reinforce-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },
+  { id: "hnca-vae/train-disarm-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },
+  { id: "hnca-vae/train-reinforce_loo-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },
+  { id: "value-rnn-td/train-epochs", module: "./rnn.ts", backends: ["wasm", "webgpu"] },
+  { id: "meta-rl-bandit/train-episodes", module: "./rnn.ts", backends: ["wasm", "webgpu"] },
 ];

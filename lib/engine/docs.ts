@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import type { z } from "zod";
 import { loadPipeline } from "./load_pipeline.ts";
+import { planRuns } from "./plan.ts";
 import { defaultRegistryUrl, loadExperiment, loadRegistry, repoRoot } from "./registry.ts";
 
 function describeType(schema: z.ZodType): string {
@@ -32,7 +33,8 @@ function describeType(schema: z.ZodType): string {
 export async function pipelineDocs(name: string): Promise<string> {
   const pipeline = await loadPipeline(join(repoRoot(), "pipelines", `${name}.yaml`));
   const d = pipeline.data;
-  const experiment = await loadExperiment(await loadRegistry([defaultRegistryUrl()]), d.experiment);
+  const registry = await loadRegistry([defaultRegistryUrl()]);
+  const experiment = await loadExperiment(registry, d.experiment);
   const defaults = experiment.config.parse({}) as Record<string, unknown>;
   const shape = (experiment.config as unknown as { shape: Record<string, z.ZodType> }).shape;
   const lines: string[] = [];
@@ -55,13 +57,18 @@ export async function pipelineDocs(name: string): Promise<string> {
   );
   lines.push("| profile | runs | what it is |", "| --- | --- | --- |");
   for (const [p, prof] of Object.entries(d.profiles)) {
-    const seeds = (prof.seeds ?? d.grid.seeds).length;
-    const axes = { ...d.grid.axes, ...(prof.axes ?? {}) };
-    const cells = Object.values(axes).reduce((n, a) => n * (Array.isArray(a) ? a.length : Object.keys(a).length), 1);
+    // The planner applies the profile's axes, exclude and include: count what it would run.
+    const plan = await planRuns(pipeline, {
+      profile: p,
+      registry,
+      environment: { backend: "wasm", versions: { tfjs: "", deno: "", v8: "" } },
+    });
+    const seeds = new Set(plan.runs.map((r) => r.seed)).size;
+    const cells = new Set(plan.runs.map((r) => r.cell)).size;
     lines.push(
-      `| \`${p}\`${
-        p === d.default_profile ? " (default)" : ""
-      } | ${cells} cells x ${seeds} seeds | ${prof.description.trim()} |`,
+      `| \`${p}\`${p === d.default_profile ? " (default)" : ""} | ${cells} cell${
+        cells === 1 ? "" : "s"
+      } x ${seeds} seed${seeds === 1 ? "" : "s"} | ${prof.description.trim()} |`,
     );
   }
   lines.push("");
@@ -86,8 +93,8 @@ export async function pipelineDocs(name: string): Promise<string> {
   lines.push("");
   for (const t of experiment.tables(defaults)) {
     lines.push(
-      `Columns of \`${t.name}.csv\`${
-        t.deterministic === false ? " (not deterministic: left out of the hashes)" : ""
+      `Columns of \`${t.name}.csv\`${t.deterministic === false ? " (not deterministic: left out of the hashes)" : ""}${
+        t.summarize === false ? " (per run, not summarized over seeds)" : ""
       }: ${t.doc}`,
       "",
     );

@@ -71,6 +71,11 @@ export interface TableSpec {
    * comparisons. Default true.
    */
   deterministic?: boolean;
+  /**
+   * False for per-run artifacts that a mean over seeds does not describe (the
+   * pixels of sampled images): no summary file; figures read the runs. Default true.
+   */
+  summarize?: boolean;
 }
 
 /** One row: values by column name. */

@@ -66,11 +66,13 @@ export const ProfileSchema = z.strictObject({
 export const PlotSchema = z.strictObject({
   id: slug,
   title: z.string().min(1),
-  kind: z.enum(["curve", "bar", "path", "heatmap"]).default("curve")
+  kind: z.enum(["curve", "bar", "path", "heatmap", "images"]).default("curve")
     .describe(
-      "curve: metric against an index with a CI band; bar: final values; path: y metric against x metric, in index order; heatmap: y metric's colour over the x and rows index columns",
+      "curve: metric against an index with a CI band; bar: final values; path: y metric against x metric, in index order; heatmap: y metric's colour over the x and rows index columns; images: a grid of one run's grayscale images (y in [0, 1] at x, rows, one image per tile value)",
     ),
-  rows: z.string().optional().describe("heatmap: the index column along the vertical axis"),
+  rows: z.string().optional().describe("heatmap, images: the index column along the vertical axis"),
+  tile: z.string().optional().describe("images: the index column numbering the images"),
+  columns: z.number().int().positive().default(8).describe("images: images per row of the grid"),
   table: z.string().default("metrics"),
   y: z.union([z.string(), z.array(z.string()).min(1)]).describe("metric, or metrics drawn together"),
   dashed: z.array(z.string()).default([]).describe("metrics of y drawn dashed (a known truth, say)"),
@@ -78,6 +80,9 @@ export const PlotSchema = z.strictObject({
   y_label: z.string().min(1),
   x_label: z.string().optional(),
   y_scale: z.enum(["linear", "log"]).default("linear"),
+  y_zero: z.boolean().default(true).describe(
+    "bar: include 0 in the y axis (false: bars rise from the axis' lower end, for values like ELBOs far from 0)",
+  ),
   color: z.array(z.string()).optional(),
   where: cellSelector.optional(),
   index: z.record(z.string(), z.union([z.number(), z.string()])).optional().describe(
@@ -154,7 +159,10 @@ export const PipelineSchema = z.strictObject({
   evaluation: z.strictObject({
     confidence: z.number().gt(0).lt(1).default(0.95),
     metrics: z.array(z.string()).optional(),
-  }).default({ confidence: 0.95 }),
+    report: z.array(z.string()).default([]).describe(
+      "metrics (of the metrics table) whose final values are printed per cell at the end of a run, as a table",
+    ),
+  }).default({ confidence: 0.95, report: [] }),
   plots: z.array(PlotSchema).default([]),
   claims: z.array(ClaimSchema).default([]),
 });

@@ -456,23 +456,29 @@ function checkReferences(
       issues.push(pipeline.issue(path, `column '${column}' of table '${table}' is an ${c.role} column, not a ${role}`));
     }
   };
+  // Plots and claims serve every profile: their selectors may name any value an axis has in the
+  // grid or in some profile (in a profile without it they match nothing).
+  const anyProfileLabels = (k: string): string[] | null => {
+    const sources = [data.grid.axes, ...Object.values(data.profiles).map((p) => p.axes ?? {})];
+    const found = sources.filter((a) => k in a).flatMap((a) => axisLabels(a[k]));
+    return found.length ? [...new Set(found)] : null;
+  };
   const selectorCheck = (path: YamlPath, sel: Record<string, unknown>) => {
     for (const [k, v] of Object.entries(sel)) {
-      if (!(k in axes)) {
+      const labels = anyProfileLabels(k);
+      if (!labels) {
         issues.push(
           pipeline.issue([...path, k], `unknown axis '${k}' (axes: ${Object.keys(axes).join(", ") || "none"})`, true),
         );
-      } else if (!axisLabels(axes[k].axis).includes(String(v))) {
+      } else if (!labels.includes(String(v))) {
         issues.push(
-          pipeline.issue(
-            [...path, k],
-            `axis '${k}' has no value ${describeValue(v)} (values: ${axisLabels(axes[k].axis).join(", ")})`,
-          ),
+          pipeline.issue([...path, k], `axis '${k}' has no value ${describeValue(v)} (values: ${labels.join(", ")})`),
         );
       }
     }
   };
   (data.evaluation.metrics ?? []).forEach((m, i) => columnCheck(["evaluation", "metrics", i], "metrics", m, "metric"));
+  data.evaluation.report.forEach((m, i) => columnCheck(["evaluation", "report", i], "metrics", m, "metric"));
   const indexCheck = (path: YamlPath, table: string, index: Record<string, unknown>) => {
     const t = tables.find((x) => x.name === table);
     for (const k of Object.keys(index)) {
@@ -503,6 +509,19 @@ function checkReferences(
       if (!p.x || !p.rows) {
         issues.push(pipeline.issue(["plots", i], "a heatmap needs 'x' and 'rows', two index columns"));
       } else columnCheck(["plots", i, "rows"], p.table, p.rows, "index");
+    }
+    if (p.kind === "images") {
+      if (!p.x || !p.rows || !p.tile || !p.runs) {
+        issues.push(
+          pipeline.issue(
+            ["plots", i],
+            "an images plot needs 'x', 'rows' and 'tile' (index columns) and 'runs' (which run)",
+          ),
+        );
+      } else {
+        columnCheck(["plots", i, "rows"], p.table, p.rows, "index");
+        columnCheck(["plots", i, "tile"], p.table, p.tile, "index");
+      }
     }
     if (p.index) indexCheck(["plots", i, "index"], p.table, p.index);
     p.marks.forEach((m, j) => indexCheck(["plots", i, "marks", j, "where"], p.table, m.where));

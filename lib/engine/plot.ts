@@ -20,6 +20,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { writeFileAtomic } from "./atomic.ts";
+import { imageGridSvg } from "./image_grid.ts";
 import type { PlotSpec } from "./pipeline_schema.ts";
 import type { Plan } from "./plan.ts";
 import type { LoadedRun, SummaryRow } from "./summary.ts";
@@ -298,7 +299,16 @@ export function plotSpec(
         lo: r.ci ? r.ci[0] : r.mean,
         hi: r.ci ? r.ci[1] : r.mean,
       }));
-    const yEnc = { type: "quantitative", title: plot.y_label, scale: log ? { type: "log" } : { zero: true } };
+    // Without zero, the axis spans the intervals with 10% room, and bars rise from its lower end.
+    const lows = bars.map((b) => b.lo), highs = bars.map((b) => b.hi);
+    const pad = 0.1 * (Math.max(...highs) - Math.min(...lows) || Math.abs(Math.max(...highs)) || 1);
+    const domain = [Math.min(...lows) - pad, Math.max(...highs) + pad];
+    const fromBottom = !log && !plot.y_zero && bars.length > 0;
+    const yEnc = {
+      type: "quantitative",
+      title: plot.y_label,
+      scale: log ? { type: "log" } : fromBottom ? { domain, nice: false } : { zero: true },
+    };
     return {
       ...base,
       title: {
@@ -313,13 +323,21 @@ export function plotSpec(
         {
           mark: { type: "bar" },
           encoding: {
-            x: { field: "series", type: "nominal", title: plot.x_label ?? "", axis: { labelAngle: -30 }, sort: null },
+            x: {
+              field: "series",
+              type: "nominal",
+              title: plot.x_label ?? "",
+              // One line per axis value of the cell's label.
+              axis: { labelAngle: 0, labelExpr: "split(datum.label, ', ')", labelLimit: 400 },
+              sort: null,
+            },
             y: { field: "mean", ...yEnc },
+            ...(fromBottom ? { y2: { datum: domain[0] } } : {}),
             color: { field: "series", type: "nominal", legend: null },
           },
         },
         {
-          mark: { type: "errorbar", ticks: true },
+          mark: { type: "errorbar", ticks: true, color: "black" },
           encoding: {
             x: { field: "series", type: "nominal", sort: null },
             y: { field: "lo", ...yEnc },
@@ -477,6 +495,48 @@ function heatmapSpec(
   };
 }
 
+/** An images plot: the picked run's images as a grid (see image_grid.ts). */
+async function imagesSvg(plan: Plan, plot: PlotSpec, runs: LoadedRun[]): Promise<string> {
+  const picked = pickRuns(plan, plot, runs.filter((r) => matchesValues(r.run.labels, plot.where ?? {})))[0];
+  const metric = Array.isArray(plot.y) ? plot.y[0] : plot.y;
+  const t = picked?.run.tables[plot.table];
+  const images = new Map<number | string, { x: number; y: number; v: number }[]>();
+  let width = 0, height = 0;
+  if (t) {
+    const [xi, yi, ti, vi] = [plot.x!, plot.rows!, plot.tile!, metric].map((c) => t.header.indexOf(c));
+    for (const row of t.rows) {
+      const x = Number(row[xi]), y = Number(row[yi]), key = row[ti] as number | string;
+      if (!images.has(key)) images.set(key, []);
+      images.get(key)!.push({ x, y, v: Number(row[vi]) });
+      width = Math.max(width, x + 1);
+      height = Math.max(height, y + 1);
+    }
+  }
+  const tiles = [...images.entries()].sort((a, b) => compareKeys(a[0], b[0])).map(([, px]) => {
+    const img = new Float32Array(width * height);
+    for (const p of px) img[p.y * width + p.x] = p.v;
+    return img;
+  });
+  return await imageGridSvg({
+    title: plot.title,
+    subtitle: `${plan.pipeline.data.name} · profile ${plan.profile} · ${picked?.label ?? "no run"} · ${metric}`,
+    images: tiles,
+    width: Math.max(1, width),
+    height: Math.max(1, height),
+    columns: plot.columns,
+  });
+}
+
+function compareKeys(a: number | string, b: number | string): number {
+  return typeof a === "number" && typeof b === "number"
+    ? a - b
+    : String(a) < String(b)
+    ? -1
+    : String(a) > String(b)
+    ? 1
+    : 0;
+}
+
 /**
  * Renders every plot of the pipeline into `outDir` as `<id>.svg` and `<id>.png`;
  * plots of individual runs read `runs`. Returns the files.
@@ -489,7 +549,9 @@ export async function renderPlots(
 ): Promise<string[]> {
   const files: string[] = [];
   for (const plot of plan.pipeline.data.plots) {
-    const svg = await vegaLiteToSvg(plotSpec(plan, plot, summary, runs));
+    const svg = plot.kind === "images"
+      ? await imagesSvg(plan, plot, runs)
+      : await vegaLiteToSvg(plotSpec(plan, plot, summary, runs));
     const svgPath = join(outDir, `${plot.id}.svg`);
     await writeFileAtomic(svgPath, svg);
     const pngPath = join(outDir, `${plot.id}.png`);

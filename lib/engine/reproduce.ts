@@ -27,7 +27,7 @@ import { createProgress } from "./progress.ts";
 import { defaultRegistryUrl, loadRegistry, repoRoot, toModuleUrl } from "./registry.ts";
 import { profileDir, runDir, type RunRecord, runState } from "./results.ts";
 import { executeRuns, type ScheduleResult } from "./scheduler.ts";
-import { loadRunTables, readSummaryCsv, summarize, summaryCsv, type SummaryRow } from "./summary.ts";
+import { loadRunTables, readSummaryCsv, reportTable, summarize, summaryCsv, type SummaryRow } from "./summary.ts";
 import { DATASETS } from "../data/mod.ts";
 import type { DatasetSource } from "./pipeline_schema.ts";
 import { canonicalJson } from "./canonical_json.ts";
@@ -186,7 +186,7 @@ export async function aggregate(
   files.push(join(dir, "hashes.csv"));
   const confidence = plan.pipeline.data.evaluation.confidence;
   const summary = summarize(plan, runs, confidence, plan.pipeline.data.evaluation.metrics);
-  for (const t of plan.tables) {
+  for (const t of plan.tables.filter((t) => t.summarize !== false)) {
     const name = t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`;
     await writeFileAtomic(join(dir, name), summaryCsv(t, plan.axes, summary, confidence));
     files.push(join(dir, name));
@@ -239,7 +239,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
       );
       out(
         `  summarize  reads the runs' tables, writes ${pdir}/{hashes.csv, ${
-          plan.tables.map((t) => (t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`)).join(", ")
+          plan.tables.filter((t) => t.summarize !== false).map((t) =>
+            t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`
+          ).join(", ")
         }}`,
       );
       if (plan.pipeline.data.plots.length) {
@@ -333,7 +335,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     // The profile's aggregates cover all its complete runs, not only those selected by --only.
     const allStates = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, name, r.key), r.key)));
     const complete = allStates.every((s) => s === "complete");
-    const { claims, files } = await aggregate(plan, resultsDir, { noPlots: options.noPlots, complete });
+    const { claims, files, summary } = await aggregate(plan, resultsDir, { noPlots: options.noPlots, complete });
     out(
       `Runs: ${schedule.completed.length} completed, ${schedule.cached.length} cached, ${schedule.failed.length} failed` +
         `${schedule.locked.length ? `, ${schedule.locked.length} held by another process` : ""}` +
@@ -352,6 +354,11 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     }
     for (const l of schedule.locked) {
       err(`SKIPPED run ${l.run.key.slice(0, 12)} (cell ${l.run.cell}, seed ${l.run.seed}): ${l.error}`);
+    }
+    const report = plan.pipeline.data.evaluation.report;
+    if (report.length) {
+      out("");
+      out(reportTable(plan, summary, report));
     }
     out("");
     out(`Claims (${name}, profile ${plan.profile}):`);

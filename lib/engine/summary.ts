@@ -115,6 +115,7 @@ export function summarize(plan: Plan, runs: LoadedRun[], confidence: number, met
   const out: SummaryRow[] = [];
   const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).entries()];
   for (const spec of plan.tables) {
+    if (spec.summarize === false) continue;
     const idxCols = spec.columns.filter((c) => c.role === "index").map((c) => c.name);
     let metricCols = spec.columns.filter((c) => c.role === "metric" && c.type !== "str" && c.type !== "bool").map((c) =>
       c.name
@@ -228,6 +229,7 @@ export function summaryCsv(spec: TableSpec, axes: string[], rows: SummaryRow[], 
 export async function readSummaryCsv(plan: Plan, profileDirPath: string): Promise<SummaryRow[]> {
   const out: SummaryRow[] = [];
   for (const spec of plan.tables) {
+    if (spec.summarize === false) continue;
     const file = join(profileDirPath, spec.name === "metrics" ? "summary.csv" : `summary.${spec.name}.csv`);
     let text: string;
     try {
@@ -268,4 +270,33 @@ export async function readSummaryCsv(plan: Plan, profileDirPath: string): Promis
     }
   }
   return out;
+}
+
+/**
+ * A text table of final values per cell: one row per cell, one column per
+ * metric, "mean [ci_low, ci_high]" over seeds (the pipeline's `evaluation.report`).
+ */
+export function reportTable(plan: Plan, summary: SummaryRow[], metrics: string[]): string {
+  const level = Math.round(plan.pipeline.data.evaluation.confidence * 100);
+  const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).keys()];
+  const fmt = (v: number) => Number(v.toPrecision(4)).toString();
+  const rows = cells.map((cell) => {
+    let n = 0;
+    const values = metrics.map((m) => {
+      const r = summary.find((s) => s.table === "metrics" && s.cell === cell && s.metric === m && s.at === "final");
+      if (!r) return "-";
+      n = Math.max(n, r.n);
+      return r.ci ? `${fmt(r.mean)} [${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : fmt(r.mean);
+    });
+    return [cell, String(n), ...values];
+  });
+  const header = ["cell", "seeds", ...metrics];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  return [
+    `Final values (mean [${level}% CI] over seeds):`,
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+  ].join("\n");
 }

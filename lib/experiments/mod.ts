@@ -19,4 +19,5 @@ export const experiments: Record<string, RegistryEntry> = {
   "hnca-nonlinear-bandit": { module: here("./hnca_nonlinear_bandit.ts"), exportName: "hncaNonlinearBandit" },
   "value-rnn-td": { module: here("./value_rnn_td.ts"), exportName: "valueRnnTd" },
   "meta-rl-bandit": { module: here("./meta_rl_bandit.ts"), exportName: "metaRlBandit" },
+  "hnca-vae": { module: here("./hnca_vae.ts"), exportName: "hncaVae" },
 };

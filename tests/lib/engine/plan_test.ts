@@ -138,3 +138,39 @@ claims:
     lines.join("\n"),
   );
 });
+
+Deno.test("planRuns() checks that an images plot names its columns and the run to draw", async () => {
+  const lines = await planErrors(
+    VALID + `plots:
+  - {id: w, kind: images, title: T, table: weights, y: weight, y_label: W, x: unit}
+  - {id: v, kind: images, title: T, table: weights, y: weight, y_label: W, x: unit, rows: unit, tile: weight,
+     runs: {pick: best, by: {table: metrics, metric: loss}}}
+evaluation:
+  report: [loss, accuracy]
+`,
+  );
+  assert(
+    lines.some((l) => l.includes("plots[0]: an images plot needs 'x', 'rows' and 'tile'")),
+    lines.join("\n"),
+  );
+  assert(lines.some((l) => l.includes("plots[1].tile") && l.includes("weight")), lines.join("\n"));
+  assert(lines.some((l) => l.includes("evaluation.report[1]") && l.includes("accuracy")), lines.join("\n"));
+});
+
+Deno.test("planRuns() accepts plot and claim selectors naming values of another profile's axes", async () => {
+  const text = VALID.replace(
+    "  smoke:\n    description: Tiny.\n",
+    "  smoke:\n    description: Tiny.\n  wide:\n    description: More labels.\n    axes: {label: [a, c]}\n",
+  ) + `plots:
+  - {id: l, title: T, y: loss, y_label: L, where: {label: c}}
+claims:
+  - {id: c1, text: t, metric: loss, compare: {direction: lower, cells: {label: c}, than: {label: a}}}
+`;
+  const p = await plan(text);
+  assertEquals(p.runs.map((r) => r.labels.label), ["a", "a", "b", "b"]);
+  const lines = await planErrors(text.replace("where: {label: c}", "where: {label: z}"));
+  assert(
+    lines.some((l) => l.includes(`plots[0].where.label: axis 'label' has no value "z" (values: a, b, c)`)),
+    lines.join("\n"),
+  );
+});

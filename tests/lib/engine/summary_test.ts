@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../helpers/assert.ts";
-import { summarize, summaryCsv } from "../../../lib/engine/summary.ts";
+import { reportTable, summarize, summaryCsv } from "../../../lib/engine/summary.ts";
 import { fakeRuns, fixturePlan } from "../../helpers/fixtures.ts";
 
 Deno.test("summarize() gives n, mean, std and the t interval per cell, metric and epoch", async () => {
@@ -33,4 +33,22 @@ Deno.test("summaryCsv() writes one row per summary entry with axis columns", asy
   assertEquals(lines[0], "cell,label,metric,at,epoch,n,mean,std,ci_low,ci_high,ci_level,median,min,max");
   assertEquals(lines[1], "label=a,a,loss,each,1,2,0.5,0,0.5,0.5,0.95,0.5,0.5,0.5");
   assertEquals(lines.length, 1 + 2 * 3, "2 cells x (2 epochs + final), weight_norm filtered out");
+});
+
+Deno.test("summarize() leaves out tables marked summarize: false", async () => {
+  const plan = await fixturePlan();
+  const marked = { ...plan, tables: plan.tables.map((t) => (t.name === "weights" ? { ...t, summarize: false } : t)) };
+  const rows = summarize(marked, fakeRuns(marked, () => 1), 0.95);
+  assert(rows.length > 0 && rows.every((r) => r.table === "metrics"), [...new Set(rows.map((r) => r.table))].join());
+});
+
+Deno.test("reportTable() prints each cell's final mean and interval per metric", async () => {
+  const plan = await fixturePlan();
+  const rows = summarize(plan, fakeRuns(plan, (cell, seed) => (cell === "label=a" ? 1 : 3) + seed), 0.95);
+  const text = reportTable(plan, rows, ["loss", "weight_norm"]);
+  const lines = text.split("\n");
+  assertEquals(lines[0], "Final values (mean [95% CI] over seeds):");
+  assert(/^cell +seeds +loss +weight_norm$/.test(lines[1]), lines[1]);
+  assert(/^label=a +2 +1\.5 \[-4\.853, 7\.853\] +1 \[1, 1\]$/.test(lines[3]), lines[3]);
+  assert(lines[4].startsWith("label=b") && lines[4].includes("3.5 ["), lines[4]);
 });

@@ -1,0 +1,69 @@
+/**
+ * The reward of an alternative sample of one encoder layer, with the layers
+ * above it sampled afresh ("forward resampling"), as disARM and
+ * REINFORCE-LOO need:
+ *   f_k(z') = log p(z_k | z') + sum_{i > k} [H(q_i(. | z'_i)) + log p(z'_i | z'_{i+1})] + log p(z'_L)
+ * with z'_{k+1} = z' and z'_{i+1} ~ q_i(. | z'_i). The paired decoder layer uses
+ * the forward pass's parameters; the layers above use `upper` (the forward
+ * pass's too, unless the original's quirk asks for the already-updated ones).
+ *
+ * @example
+ * ```ts
+ * import { resampledReward } from "./resample.ts";
+ * // const f = await resampledReward(vae, vae, trace, 0, zAlt, rng); // [B]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  bernoulliEntropy,
+  bernoulliLayer,
+  bernoulliLogProb,
+  bernoulliSample,
+  type BinaryVae,
+  priorFireRate,
+  type VaeTrace,
+} from "../../models/binary_vae.ts";
+import type { Rng } from "../../rng/mod.ts";
+
+/**
+ * @param zAlt [B, K_{k+1}]: the alternative sample of layer k (0/1)
+ * @returns f_k(zAlt): [B]
+ */
+export async function resampledReward(
+  vae: BinaryVae,
+  upper: BinaryVae,
+  trace: VaeTrace,
+  k: number,
+  zAlt: tf.Tensor2D,
+  rng: Rng,
+): Promise<Float64Array> {
+  const L = vae.encoder.length;
+  if (zAlt.shape.join() !== trace.encoder[k].sample.shape.join()) {
+    throw new Error(
+      `resampledReward(): zAlt is [${zAlt.shape}], layer ${k}'s sample is [${trace.encoder[k].sample.shape}]`,
+    );
+  }
+  const B = zAlt.shape[0];
+  // Draw every layer's uniforms first, in a fixed order.
+  const uniforms = Array.from(
+    { length: L - k - 1 },
+    (_, i) => rng.fillUniform24(new Float32Array(B * vae.encoder[k + 1 + i].W.shape[0])),
+  );
+  const f = tf.tidy(() => {
+    const own = bernoulliLayer(vae.decoder[k], zAlt);
+    let total = bernoulliLogProb(own.fireRate, trace.encoder[k].input);
+    let z = zAlt;
+    for (let i = k + 1; i < L; i++) {
+      const q = bernoulliLayer(upper.encoder[i], z);
+      const next = bernoulliSample(q.fireRate, uniforms[i - k - 1]);
+      const p = bernoulliLayer(upper.decoder[i], next);
+      total = tf.add(total, tf.add(bernoulliEntropy(q.fireRate), bernoulliLogProb(p.fireRate, z)));
+      z = next;
+    }
+    return tf.add(total, bernoulliLogProb(priorFireRate(upper), z));
+  });
+  const out = Float64Array.from(await f.data());
+  f.dispose();
+  return out;
+}
