@@ -30,6 +30,14 @@ export function onSign(parent: tf.Tensor2D): tf.Tensor2D {
   return tf.sub(tf.mul(tf.cast(tf.equal(parent, 1), "float32"), 2), 1) as tf.Tensor2D;
 }
 
+/**
+ * The path a config's `counterfactual: auto | wasm | tfjs` means on a backend:
+ * auto takes the kernel, except on webgpu, where the tensors stay on the GPU.
+ */
+export function chooseCounterfactualPath(choice: "auto" | CounterfactualPath, backend: string): CounterfactualPath {
+  return choice === "auto" ? (backend === "webgpu" ? "tfjs" : "wasm") : choice;
+}
+
 /** What a counterfactual needs of a Bernoulli child layer's pass. */
 export type ChildLayer = Pick<HiddenTrace, "input" | "logits" | "sample">;
 

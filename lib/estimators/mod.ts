@@ -14,7 +14,7 @@ import type { BanditEstimator } from "./types.ts";
 
 export { creditFactor, hnca, hncaLogitSignal } from "./hnca.ts";
 export { reinforce, softmaxSignal } from "./reinforce.ts";
-export { bernoulliChildDelta, softmaxChildDelta } from "./counterfactual.ts";
+export { bernoulliChildDelta, chooseCounterfactualPath, softmaxChildDelta } from "./counterfactual.ts";
 export { type LayerGrads, outerProductGrads } from "./grads.ts";
 export type { BanditEstimator, CounterfactualPath, EstimatorInput, LogitSignals } from "./types.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Table specs the MNIST bandit experiments share.
+ * Table specs the MNIST experiments share.
  *
  * @example
  * ```ts
@@ -61,17 +61,22 @@ export function banditTables(
         ...extra,
       ],
     },
-    {
-      name: "timing",
-      doc: "Wall time per epoch (not deterministic; not part of the result hash).",
-      step: "epoch",
-      deterministic: false,
-      columns: [
-        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64("train_seconds", "wall time of the epoch's training updates", "s"),
-        f64("test_seconds", "wall time of the epoch's test pass", "s"),
-        f64("examples_per_second", "training examples per second of wall time", "examples/s"),
-      ],
-    },
+    timingTable("wall time of the epoch's test pass"),
   ];
+}
+
+/** timing (per epoch: training and test wall time, examples/s; not deterministic, left out of the hashes). */
+export function timingTable(testDoc: string): TableSpec {
+  return {
+    name: "timing",
+    doc: "Wall time per epoch (not deterministic; not part of the result hash).",
+    step: "epoch",
+    deterministic: false,
+    columns: [
+      { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
+      f64("train_seconds", "wall time of the epoch's training updates", "s"),
+      f64("test_seconds", testDoc, "s"),
+      f64("examples_per_second", "training examples per second of wall time", "examples/s"),
+    ],
+  };
 }

@@ -27,8 +27,12 @@ import type { Mnist } from "../data/mod.ts";
 import { mnistBatch } from "../data/mod.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { banditTables } from "./bandit_tables.ts";
-import type { NamedTensor } from "../engine/safetensors.ts";
-import { BANDIT_ESTIMATORS, type CounterfactualPath, outerProductGrads } from "../estimators/mod.ts";
+import {
+  BANDIT_ESTIMATORS,
+  chooseCounterfactualPath,
+  type CounterfactualPath,
+  outerProductGrads,
+} from "../estimators/mod.ts";
 import {
   type BernoulliNet,
   disposeNet,
@@ -40,6 +44,7 @@ import {
   withParams,
 } from "../models/bernoulli_net.ts";
 import { adam, disposeOptState, type Optimizer, type OptState, sgd } from "../optim/adam.ts";
+import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
 import type { Rng } from "../rng/mod.ts";
 
 /** Hyperparameters; defaults are the original's HNCA.json (paper configuration). */
@@ -148,14 +153,6 @@ function paramNames(net: BernoulliNet): string[] {
   return [...net.hidden.flatMap((_, l) => [`h${l + 1}.W`, `h${l + 1}.b`]), "out.W", "out.b"];
 }
 
-async function toNamed(names: string[], tensors: tf.Tensor[]): Promise<Record<string, NamedTensor>> {
-  const out: Record<string, NamedTensor> = {};
-  for (let i = 0; i < names.length; i++) {
-    out[names[i]] = { shape: tensors[i].shape, data: (await tensors[i].data()) as Float32Array };
-  }
-  return out;
-}
-
 async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
   const c = ctx.config;
   const mnist = ctx.data.mnist as Mnist;
@@ -163,9 +160,7 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
   const nTest = c.test_examples ?? mnist.test.count;
   const steps = Math.floor(nTrain / c.batch_size);
   if (steps === 0) throw new Error(`train_examples ${nTrain} is smaller than batch_size ${c.batch_size}`);
-  const path: CounterfactualPath = c.counterfactual === "auto"
-    ? (ctx.backend.name === "webgpu" ? "tfjs" : "wasm")
-    : c.counterfactual;
+  const path = chooseCounterfactualPath(c.counterfactual, ctx.backend.name);
   ctx.log(`counterfactual path: ${path}; ${steps} updates per epoch`);
 
   let net = initBernoulliNet(ctx.rng.stream("init"), {
@@ -181,22 +176,11 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
   let start = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
-    const restored = names.map((n) => tf.tensor(t[n].data as Float32Array, t[n].shape));
     disposeNet(net);
-    net = withParams(net, restored);
+    net = withParams(net, restoreTensors(names, t));
     const s = ctx.resume.state as { count: number; baseline: number };
     disposeOptState(state);
-    state = {
-      count: s.count,
-      slots: c.optimizer === "adam"
-        ? names.map((
-          n,
-        ) => [
-          tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
-          tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
-        ])
-        : [],
-    };
+    state = restoreMoments(names, t, s.count);
     baseline = s.baseline;
     start = ctx.resume.step;
   }
@@ -266,15 +250,10 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
         ((t1 - t0) / 1000).toFixed(1)
       } s)`,
     );
-    const params = netParams(net);
-    const tensors = await toNamed(names, params);
-    if (c.optimizer === "adam") {
-      Object.assign(tensors, await toNamed(names.map((n) => `m.${n}`), state.slots.map((s) => s[0])));
-      Object.assign(tensors, await toNamed(names.map((n) => `v.${n}`), state.slots.map((s) => s[1])));
-    }
+    const tensors = { ...await namedTensors(names, netParams(net)), ...await namedMoments(names, state) };
     await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count, baseline } });
   }
-  ctx.saveParams(await toNamed(names, netParams(net)));
+  ctx.saveParams(await namedTensors(names, netParams(net)));
   disposeNet(net);
   disposeOptState(state);
 }

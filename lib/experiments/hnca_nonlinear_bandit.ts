@@ -29,9 +29,8 @@ import { z } from "zod";
 import { type Mnist, mnistBatch } from "../data/mod.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { banditTables } from "./bandit_tables.ts";
-import type { NamedTensor } from "../engine/safetensors.ts";
 import {
-  type CounterfactualPath,
+  chooseCounterfactualPath,
   hncaLogitSignal,
   outerProductGrads,
   softmaxChildDelta,
@@ -47,6 +46,7 @@ import {
   perExampleGradStats,
 } from "../models/conv_bernoulli_net.ts";
 import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
+import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
 import type { Rng } from "../rng/mod.ts";
 
 /** Named bugs of the original code that can be switched on. */
@@ -135,9 +135,7 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
   const nTest = c.test_examples ?? mnist.test.count;
   const steps = Math.floor(nTrain / c.batch_size);
   if (steps === 0) throw new Error(`train_examples ${nTrain} is smaller than batch_size ${c.batch_size}`);
-  const path: CounterfactualPath = c.counterfactual === "auto"
-    ? (ctx.backend.name === "webgpu" ? "tfjs" : "wasm")
-    : c.counterfactual;
+  const path = chooseCounterfactualPath(c.counterfactual, ctx.backend.name);
   ctx.log(`counterfactual path: ${path}; quirks: ${c.reference_quirks.join(", ") || "none"}`);
 
   let net = initConvNet(ctx.rng.stream("init"), {
@@ -154,19 +152,9 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
     const t = ctx.resume.tensors;
     disposeConvNet(net);
     disposeOptState(state);
-    net = {
-      params: Object.fromEntries(names.map((n) => [n, tf.tensor(t[n].data as Float32Array, t[n].shape)])),
-      convLayers: c.conv_layers,
-    };
-    state = {
-      count: (ctx.resume.state as { count: number }).count,
-      slots: names.map((
-        n,
-      ) => [
-        tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
-        tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
-      ]),
-    };
+    const restored = restoreTensors(names, t);
+    net = { params: Object.fromEntries(names.map((n, i) => [n, restored[i]])), convLayers: c.conv_layers };
+    state = restoreMoments(names, t, (ctx.resume.state as { count: number }).count);
     start = ctx.resume.step;
   }
   const sizes = names.map((n) => net.params[n].size);
@@ -285,18 +273,11 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
         ((t1 - t0) / 1000).toFixed(1)
       } s)`,
     );
-    const tensors: Record<string, NamedTensor> = {};
-    for (let i = 0; i < names.length; i++) {
-      const shape = net.params[names[i]].shape;
-      tensors[names[i]] = { shape, data: await net.params[names[i]].data() as Float32Array };
-      tensors[`m.${names[i]}`] = { shape, data: await state.slots[i][0].data() as Float32Array };
-      tensors[`v.${names[i]}`] = { shape, data: await state.slots[i][1].data() as Float32Array };
-    }
+    const params = names.map((n) => net.params[n]);
+    const tensors = { ...await namedTensors(names, params), ...await namedMoments(names, state) };
     await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count } });
   }
-  const final: Record<string, NamedTensor> = {};
-  for (const n of names) final[n] = { shape: net.params[n].shape, data: await net.params[n].data() as Float32Array };
-  ctx.saveParams(final);
+  ctx.saveParams(await namedTensors(names, names.map((n) => net.params[n])));
   disposeConvNet(net);
   disposeOptState(state);
 }

@@ -37,7 +37,8 @@ import { z } from "zod";
 import type { Mnist } from "../data/mod.ts";
 import { mnistBatch } from "../data/mod.ts";
 import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import type { NamedTensor } from "../engine/safetensors.ts";
+import { chooseCounterfactualPath } from "../estimators/counterfactual.ts";
+import { timingTable } from "./bandit_tables.ts";
 import { outerProductGrads } from "../estimators/grads.ts";
 import type { CounterfactualPath } from "../estimators/types.ts";
 import { VAE_ESTIMATOR_NAMES, VAE_ESTIMATORS } from "../estimators/vae/mod.ts";
@@ -56,6 +57,7 @@ import {
   vaeWithParams,
 } from "../models/binary_vae.ts";
 import { adam, disposeOptState, type Optimizer, type OptState, sgd } from "../optim/adam.ts";
+import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
 import type { Rng } from "../rng/mod.ts";
 
 const QUIRKS = ["resample_updated_upper"] as const;
@@ -148,18 +150,7 @@ function tables(c: HncaVaeConfig): TableSpec[] {
         ...layers.map((l) => f64(`baseline_${l}`, `layer ${l}'s reward baseline at the end of the epoch`, "nats")),
       ],
     },
-    {
-      name: "timing",
-      doc: "Wall time per epoch (not deterministic; not part of the result hash).",
-      step: "epoch",
-      deterministic: false,
-      columns: [
-        { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64("train_seconds", "wall time of the epoch's training updates", "s"),
-        f64("test_seconds", "wall time of the epoch's test evaluation", "s"),
-        f64("examples_per_second", "training examples per second of wall time", "examples/s"),
-      ],
-    },
+    timingTable("wall time of the epoch's test evaluation"),
     {
       name: "digits",
       doc: "Images sampled prior -> decoder from the final model, one row per pixel (drawn as a grid; not summarized).",
@@ -353,14 +344,6 @@ async function testIwBound(
   return total / n;
 }
 
-async function toNamed(names: string[], tensors: tf.Tensor[]): Promise<Record<string, NamedTensor>> {
-  const out: Record<string, NamedTensor> = {};
-  for (let i = 0; i < names.length; i++) {
-    out[names[i]] = { shape: tensors[i].shape, data: (await tensors[i].data()) as Float32Array };
-  }
-  return out;
-}
-
 async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
   const c = ctx.config;
   checkConfig(c);
@@ -369,9 +352,7 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
   const nTest = c.test_examples ?? mnist.test.count;
   const steps = Math.floor(nTrain / c.batch_size);
   if (steps === 0) throw new Error(`train_examples ${nTrain} is smaller than batch_size ${c.batch_size}`);
-  const path: CounterfactualPath = c.counterfactual === "auto"
-    ? (ctx.backend.name === "webgpu" ? "tfjs" : "wasm")
-    : c.counterfactual;
+  const path = chooseCounterfactualPath(c.counterfactual, ctx.backend.name);
   const L = c.latent_layers;
   ctx.log(
     `counterfactual path: ${path}; ${steps} updates per epoch; quirks: ${c.reference_quirks.join(", ") || "none"}`,
@@ -386,15 +367,11 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
   let start = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
-    const restore = (n: string) => tf.tensor(t[n].data as Float32Array, t[n].shape);
     tf.dispose(params);
-    params = names.map(restore);
+    params = restoreTensors(names, t);
     disposeOptState(state);
     const s = ctx.resume.state as { count: number; baselines: number[] };
-    state = {
-      count: s.count,
-      slots: c.optimizer === "adam" ? names.map((n) => [restore(`m.${n}`), restore(`v.${n}`)]) : [],
-    };
+    state = restoreMoments(names, t, s.count);
     baselines = s.baselines;
     start = ctx.resume.step;
   }
@@ -470,15 +447,11 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
         iw === null ? "" : ` IW(${c.iw_samples}) ${iw.toFixed(2)}`
       } (${((t1 - t0) / 1000).toFixed(1)} s)`,
     );
-    const tensors = await toNamed(names, params);
-    if (c.optimizer === "adam") {
-      Object.assign(tensors, await toNamed(names.map((n) => `m.${n}`), state.slots.map((s) => s[0])));
-      Object.assign(tensors, await toNamed(names.map((n) => `v.${n}`), state.slots.map((s) => s[1])));
-    }
+    const tensors = { ...await namedTensors(names, params), ...await namedMoments(names, state) };
     await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count, baselines } });
   }
   if (c.digits > 0) await emitDigits(ctx, vaeWithParams(L, params), c.digits, mnist.pixels);
-  ctx.saveParams(await toNamed(names, params));
+  ctx.saveParams(await namedTensors(names, params));
   tf.dispose(params);
   disposeOptState(state);
 }

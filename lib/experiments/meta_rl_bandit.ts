@@ -55,6 +55,7 @@ import {
 } from "../models/haiku_lstm.ts";
 import { stopGradient } from "../models/stop_gradient.ts";
 import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
+import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
 import { clipUpdateGlobalNorm } from "../optim/clip.ts";
 import type { Rng } from "../rng/mod.ts";
 
@@ -318,12 +319,8 @@ function lossAndGrads(p: ActorCriticParams, r: Rollout, T: number, B: number, c:
   )(ACTOR_CRITIC_PARAMS.map((n) => p[n]));
 }
 
-async function named(p: ActorCriticParams, prefix = ""): Promise<Record<string, NamedTensor>> {
-  const out: Record<string, NamedTensor> = {};
-  for (const n of ACTOR_CRITIC_PARAMS) {
-    out[`${prefix}${n}`] = { shape: p[n].shape, data: await p[n].data() as Float32Array };
-  }
-  return out;
+function named(p: ActorCriticParams, prefix = ""): Promise<Record<string, NamedTensor>> {
+  return namedTensors([...ACTOR_CRITIC_PARAMS], ACTOR_CRITIC_PARAMS.map((n) => p[n]), prefix);
 }
 
 /** Copies of parameters as new tensors. */
@@ -354,26 +351,16 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
   let done = 0, trainRewardSum = 0, trainEpisodes = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
-    const load = (prefix: string) =>
-      Object.fromEntries(
-        ACTOR_CRITIC_PARAMS.map((
-          n,
-        ) => [n, tf.tensor(t[`${prefix}${n}`].data as Float32Array, t[`${prefix}${n}`].shape)]),
-      ) as ActorCriticParams;
+    const load = (prefix: string) => {
+      const restored = restoreTensors([...ACTOR_CRITIC_PARAMS], t, prefix);
+      return Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n, i) => [n, restored[i]])) as ActorCriticParams;
+    };
     tf.dispose([...Object.values(params), ...workers.flatMap((w) => Object.values(w))]);
     disposeOptState(state);
     params = load("");
     workers = workers.map((_, w) => load(`worker${w}.`));
     const s = ctx.resume.state as { count: number; done: number; trainRewardSum: number; trainEpisodes: number };
-    state = {
-      count: s.count,
-      slots: ACTOR_CRITIC_PARAMS.map((
-        n,
-      ) => [
-        tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
-        tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
-      ]),
-    };
+    state = restoreMoments([...ACTOR_CRITIC_PARAMS], t, s.count);
     ({ done, trainRewardSum, trainEpisodes } = s);
   }
   const evaluate = (k: number) => {
@@ -436,10 +423,7 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     if (done % c.checkpoint_every === 0 && done < c.episodes) {
       const tensors = await named(params);
       for (let w = 0; w < workers.length; w++) Object.assign(tensors, await named(workers[w], `worker${w}.`));
-      ACTOR_CRITIC_PARAMS.forEach((n, i) => {
-        tensors[`m.${n}`] = { shape: params[n].shape, data: state.slots[i][0].dataSync() as Float32Array };
-        tensors[`v.${n}`] = { shape: params[n].shape, data: state.slots[i][1].dataSync() as Float32Array };
-      });
+      Object.assign(tensors, await namedMoments([...ACTOR_CRITIC_PARAMS], state));
       await ctx.checkpoint({ step: done, tensors, state: { count: state.count, done, trainRewardSum, trainEpisodes } });
     }
   }

@@ -31,6 +31,7 @@ import type { NamedTensor } from "../engine/safetensors.ts";
 import { makeTrial, pavlovTrials, type Trial, trueValue } from "../envs/pavlov_timing.ts";
 import { initLstm, LSTM_PARAMS, lstmForward, type LstmParams } from "../models/lstm.ts";
 import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
+import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
 import { stopGradient } from "../models/stop_gradient.ts";
 
 /** Hyperparameters; defaults are the original's main.py and train.py. */
@@ -211,16 +212,13 @@ function copyParams(p: LstmParams): LstmParams {
   return Object.fromEntries(LSTM_PARAMS.map((n) => [n, tf.clone(p[n])])) as LstmParams;
 }
 
-async function named(p: LstmParams, prefix = ""): Promise<Record<string, NamedTensor>> {
-  const out: Record<string, NamedTensor> = {};
-  for (const n of LSTM_PARAMS) out[`${prefix}${n}`] = { shape: p[n].shape, data: await p[n].data() as Float32Array };
-  return out;
+function named(p: LstmParams, prefix = ""): Promise<Record<string, NamedTensor>> {
+  return namedTensors([...LSTM_PARAMS], LSTM_PARAMS.map((n) => p[n]), prefix);
 }
 
 function fromNamed(t: Record<string, NamedTensor>, prefix = ""): LstmParams {
-  return Object.fromEntries(
-    LSTM_PARAMS.map((n) => [n, tf.tensor(t[`${prefix}${n}`].data as Float32Array, t[`${prefix}${n}`].shape)]),
-  ) as LstmParams;
+  const restored = restoreTensors([...LSTM_PARAMS], t, prefix);
+  return Object.fromEntries(LSTM_PARAMS.map((n, i) => [n, restored[i]])) as LstmParams;
 }
 
 /** Where training stands (stored in checkpoints). */
@@ -299,15 +297,7 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
     disposeOptState(state);
     params = fromNamed(t);
     best = fromNamed(t, "best.");
-    state = {
-      count: (ctx.resume.state as { count: number }).count,
-      slots: LSTM_PARAMS.map((
-        n,
-      ) => [
-        tf.tensor(t[`m.${n}`].data as Float32Array, t[n].shape),
-        tf.tensor(t[`v.${n}`].data as Float32Array, t[n].shape),
-      ]),
-    };
+    state = restoreMoments([...LSTM_PARAMS], t, (ctx.resume.state as { count: number }).count);
     s = (ctx.resume.state as { train: TrainState }).train;
   } else {
     const l0 = await epochLoss(false);
@@ -315,11 +305,11 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
     s = { epoch: 0, previous: l0, best: l0, bestEpoch: 0, increases: 0, stopped: false };
   }
   const save = async () => {
-    const tensors = { ...await named(params), ...await named(best, "best.") };
-    LSTM_PARAMS.forEach((n, i) => {
-      tensors[`m.${n}`] = { shape: params[n].shape, data: state.slots[i][0].dataSync() as Float32Array };
-      tensors[`v.${n}`] = { shape: params[n].shape, data: state.slots[i][1].dataSync() as Float32Array };
-    });
+    const tensors = {
+      ...await named(params),
+      ...await named(best, "best."),
+      ...await namedMoments([...LSTM_PARAMS], state),
+    };
     await ctx.checkpoint({ step: s.epoch, tensors, state: { count: state.count, train: s } });
   };
 

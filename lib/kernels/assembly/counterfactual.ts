@@ -50,6 +50,18 @@ function prepareTables(K: i32, J: i32, Jp: i32, theta: usize, m: f32, t: usize, 
   );
 }
 
+// sd[b, j] = -1 (all bits) where the flip raises parent j's value (d > 0, the parent is off), else 0;
+// padding columns (j >= J) count as on.
+function parentMasks(B: i32, J: i32, Jp: i32, centered: i32, parent: usize, sd: usize): void {
+  const off: f32 = centered ? -1 : 0;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < Jp; j++) {
+      const v = j < J ? load<f32>(parent + ((<usize> (b * J + j)) << 2)) : <f32> 1;
+      store<i32>(sd + ((<usize> (b * Jp + j)) << 2), v == off ? -1 : 0);
+    }
+  }
+}
+
 // delta[b,j] = log P(children | parent j off) - log P(children | parent j on), for a Bernoulli child layer.
 //   theta: K x J child weights; logits, sample: B x K child pre-activations and 0/1 outputs;
 //   parent: B x J parent values (0/1, or -1/+1 when centered); delta: B x J output.
@@ -104,14 +116,7 @@ export function bernoulliDelta(
       store<i32>(r + 12, ~laneI(on, l));
     }
   }
-  // sd = -1 (all bits) where the flip raises the parent's value (d > 0): parent off.
-  const off: f32 = centered ? -1 : 0;
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < Jp; j++) {
-      const v = j < J ? load<f32>(parent + ((<usize> (b * J + j)) << 2)) : <f32> 1;
-      store<i32>(sd + ((<usize> (b * Jp + j)) << 2), v == off ? -1 : 0);
-    }
-  }
+  parentMasks(B, J, Jp, centered, parent, sd);
   const one = f32x4.splat(1);
   // j blocks outermost: a block's table columns stay in cache while every example uses them.
   for (let j = 0; j < Jp; j += 16) {
@@ -298,13 +303,7 @@ export function bernoulliFlipTerms(
       store<i32>(r + 16, laneI(on, l));
     }
   }
-  const off: f32 = centered ? -1 : 0;
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < Jp; j++) {
-      const v = j < J ? load<f32>(parent + ((<usize> (b * J + j)) << 2)) : <f32> 1;
-      store<i32>(sd + ((<usize> (b * Jp + j)) << 2), v == off ? -1 : 0);
-    }
-  }
+  parentMasks(B, J, Jp, centered, parent, sd);
   const one = f32x4.splat(1);
   const zero = f32x4.splat(0);
   for (let j = 0; j < Jp; j += 8) {
