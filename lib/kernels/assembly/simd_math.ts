@@ -1,10 +1,6 @@
 // Float32 SIMD math shared by the kernels (AssemblyScript). Plain wasm SIMD only:
 // the same bits on every machine.
 
-export function sigmoid(x: f32): f32 {
-  return x >= 0 ? <f32> 1 / (<f32> 1 + Mathf.exp(-x)) : Mathf.exp(x) / (<f32> 1 + Mathf.exp(x));
-}
-
 // exp and expm1 of four lanes, |x| <= 80: x = k ln2 + r with |r| <= ln2 / 2,
 // p = expm1(r) by its Taylor series to degree 7, then exp(x) = 2^k (1 + p) and
 // expm1(x) = 2^k p + (2^k - 1). Each is within a few float32 ulps; expm1 is
