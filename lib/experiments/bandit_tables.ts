@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import type { ColumnSpec, TableSpec } from "../engine/experiment.ts";
+import type { ColumnSpec, Row, TableSpec } from "../engine/experiment.ts";
 
 const f64 = (name: string, doc: string, unit?: string): ColumnSpec => ({
   name,
@@ -63,6 +63,16 @@ export function banditTables(
     },
     timingTable("wall time of the epoch's test pass"),
   ];
+}
+
+/** A row of timingTable from performance.now() readings: training from t0 to t1, test from t1 to t2. */
+export function timingRow(epoch: number, t0: number, t1: number, t2: number, examples: number): Row {
+  return {
+    epoch,
+    train_seconds: (t1 - t0) / 1000,
+    test_seconds: (t2 - t1) / 1000,
+    examples_per_second: examples / ((t1 - t0) / 1000),
+  };
 }
 
 /** timing (per epoch: training and test wall time, examples/s; not deterministic, left out of the hashes). */

@@ -26,7 +26,7 @@ import { z } from "zod";
 import type { Mnist } from "../data/mod.ts";
 import { mnistBatch } from "../data/mod.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import { banditTables } from "./bandit_tables.ts";
+import { banditTables, timingRow } from "./bandit_tables.ts";
 import {
   BANDIT_ESTIMATORS,
   chooseCounterfactualPath,
@@ -239,12 +239,7 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
       row[`grad_var_b_${l}`] = varSums[2 * i + 1] / steps;
     });
     ctx.emit("metrics", row);
-    ctx.emit("timing", {
-      epoch,
-      train_seconds: (t1 - t0) / 1000,
-      test_seconds: (t2 - t1) / 1000,
-      examples_per_second: (steps * c.batch_size) / ((t1 - t0) / 1000),
-    });
+    ctx.emit("timing", timingRow(epoch, t0, t1, t2, steps * c.batch_size));
     ctx.log(
       `epoch ${epoch}: train ${row.train_accuracy.toFixed(4)} test ${test.sampled.toFixed(4)} (${
         ((t1 - t0) / 1000).toFixed(1)

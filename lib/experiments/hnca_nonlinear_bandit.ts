@@ -28,7 +28,7 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { type Mnist, mnistBatch } from "../data/mod.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import { banditTables } from "./bandit_tables.ts";
+import { banditTables, timingRow } from "./bandit_tables.ts";
 import {
   chooseCounterfactualPath,
   hncaLogitSignal,
@@ -262,12 +262,7 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
       row[`grad_var_${kind === "w" ? "w" : "b"}_${layer}`] = varSums[i] / measured;
     });
     ctx.emit("metrics", row);
-    ctx.emit("timing", {
-      epoch,
-      train_seconds: (t1 - t0) / 1000,
-      test_seconds: (performance.now() - t1) / 1000,
-      examples_per_second: (steps * c.batch_size) / ((t1 - t0) / 1000),
-    });
+    ctx.emit("timing", timingRow(epoch, t0, t1, performance.now(), steps * c.batch_size));
     ctx.log(
       `epoch ${epoch}: train ${row.train_accuracy.toFixed(4)} test ${test.sampled.toFixed(4)} (${
         ((t1 - t0) / 1000).toFixed(1)

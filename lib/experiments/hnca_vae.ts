@@ -38,7 +38,7 @@ import type { Mnist } from "../data/mod.ts";
 import { mnistBatch } from "../data/mod.ts";
 import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { chooseCounterfactualPath } from "../estimators/counterfactual.ts";
-import { timingTable } from "./bandit_tables.ts";
+import { timingRow, timingTable } from "./bandit_tables.ts";
 import { outerProductGrads } from "../estimators/grads.ts";
 import type { CounterfactualPath } from "../estimators/types.ts";
 import { VAE_ESTIMATOR_NAMES, VAE_ESTIMATORS } from "../estimators/vae/mod.ts";
@@ -436,12 +436,7 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
     });
     layerNames(c).forEach((l, k) => (row[`baseline_${l}`] = baselines[k]));
     ctx.emit("metrics", row);
-    ctx.emit("timing", {
-      epoch,
-      train_seconds: (t1 - t0) / 1000,
-      test_seconds: (t2 - t1) / 1000,
-      examples_per_second: (steps * c.batch_size) / ((t1 - t0) / 1000),
-    });
+    ctx.emit("timing", timingRow(epoch, t0, t1, t2, steps * c.batch_size));
     ctx.log(
       `epoch ${epoch}: train ELBO ${row.train_elbo!.toFixed(2)} test ELBO ${test.toFixed(2)}${
         iw === null ? "" : ` IW(${c.iw_samples}) ${iw.toFixed(2)}`

@@ -50,6 +50,15 @@ function prepareTables(K: i32, J: i32, Jp: i32, theta: usize, m: f32, t: usize, 
   );
 }
 
+// Factors per logarithm: each factor lies in [exp(-maxAbs), exp(maxAbs)], so a product of
+// 60 / maxAbs of them stays within float32's normal range.
+function chunkLength(maxAbs: f32, K: i32): i32 {
+  let chunk = maxAbs > 0 ? <i32> Mathf.floor(<f32> 60 / maxAbs) : K;
+  if (chunk < 1) chunk = 1;
+  if (chunk > K) chunk = K;
+  return chunk;
+}
+
 // sd[b, j] = -1 (all bits) where the flip raises parent j's value (d > 0, the parent is off), else 0;
 // padding columns (j >= J) count as on.
 function parentMasks(B: i32, J: i32, Jp: i32, centered: i32, parent: usize, sd: usize): void {
@@ -90,9 +99,7 @@ export function bernoulliDelta(
   const m: f32 = centered ? 2 : 1;
   const size = (<usize> (K * Jp)) << 2;
   const maxAbs = prepareTables(K, J, Jp, theta, m, t, tables);
-  let chunk = maxAbs > 0 ? <i32> Mathf.floor(<f32> 60 / maxAbs) : K;
-  if (chunk < 1) chunk = 1;
-  if (chunk > K) chunk = K;
+  const chunk = chunkLength(maxAbs, K);
   // Per (b, k) record: c0, c1 (floats), table offset (0: expm1 tables, 2 size: exp tables), s flip mask.
   const n = B * K;
   for (let i = 0; i < n; i += 4) {
@@ -278,9 +285,7 @@ export function bernoulliFlipTerms(
   const m: f32 = centered ? 2 : 1;
   const size = (<usize> (K * Jp)) << 2;
   const maxAbs = prepareTables(K, J, Jp, theta, m, t, tables);
-  let chunk = maxAbs > 0 ? <i32> Mathf.floor(<f32> 60 / maxAbs) : K;
-  if (chunk < 1) chunk = 1;
-  if (chunk > K) chunk = K;
+  const chunk = chunkLength(maxAbs, K);
   // Per (b, k) record: c0 (1 or p), q, x p, D's form (-1: 1 + q M), output mask (-1: o = 1).
   const n = B * K;
   for (let i = 0; i < n; i += 4) {
