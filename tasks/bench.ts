@@ -7,12 +7,12 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { writeJsonAtomic } from "../lib/engine/atomic.ts";
-import { chooseBackend, gpuAdapter, isSoftwareAdapter, runtimeVersions } from "../lib/engine/backend.ts";
-import { runMain } from "../lib/engine/cli.ts";
-import { UserError } from "../lib/engine/errors.ts";
-import { machineInfo } from "../lib/engine/machine.ts";
-import { repoRoot } from "../lib/engine/registry.ts";
+import { writeJsonAtomic } from "../lib/util/atomic.ts";
+import { chooseBackend, gpuAdapter, isSoftwareAdapter, runtimeVersions } from "../lib/engine/run/backend.ts";
+import { runMain } from "../lib/engine/commands/cli.ts";
+import { UserError } from "../lib/util/errors.ts";
+import { machineInfo } from "../lib/util/machine.ts";
+import { repoRoot } from "../lib/util/repo.ts";
 import { BENCHMARKS } from "../lib/bench/mod.ts";
 
 async function gitCommit(): Promise<string | null> {

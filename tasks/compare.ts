@@ -6,9 +6,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { runMain } from "../lib/engine/cli.ts";
-import { compareResults, formatReport } from "../lib/engine/compare.ts";
-import { UserError } from "../lib/engine/errors.ts";
+import { runMain } from "../lib/engine/commands/cli.ts";
+import { compareResults, formatReport } from "../lib/engine/results/compare.ts";
+import { UserError } from "../lib/util/errors.ts";
 
 const USAGE = `Usage: deno task compare <a> <b> [options]
 

@@ -4,11 +4,11 @@
  * @module
  */
 import { join } from "node:path";
-import { runMain } from "../lib/engine/cli.ts";
-import { generatedReadmeSection, README_MARKERS } from "../lib/engine/docs.ts";
-import { writeFileAtomic } from "../lib/engine/atomic.ts";
-import { repoRoot } from "../lib/engine/registry.ts";
-import { pipelineNames } from "../lib/engine/reproduce.ts";
+import { runMain } from "../lib/engine/commands/cli.ts";
+import { generatedReadmeSection, README_MARKERS } from "../lib/engine/report/docs.ts";
+import { writeFileAtomic } from "../lib/util/atomic.ts";
+import { repoRoot } from "../lib/util/repo.ts";
+import { pipelineNames } from "../lib/engine/commands/reproduce.ts";
 
 if (import.meta.main) {
   await runMain(async () => {

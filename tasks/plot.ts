@@ -4,12 +4,12 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { parseReproduceArgs, runMain } from "../lib/engine/cli.ts";
-import { renderPlots } from "../lib/engine/plot.ts";
-import { repoRoot } from "../lib/engine/registry.ts";
-import { loadAndPlan } from "../lib/engine/reproduce.ts";
-import { profileDir } from "../lib/engine/results.ts";
-import { loadRunTables, readSummaryCsv } from "../lib/engine/summary.ts";
+import { parseReproduceArgs, runMain } from "../lib/engine/commands/cli.ts";
+import { renderPlots } from "../lib/engine/report/plot.ts";
+import { repoRoot } from "../lib/util/repo.ts";
+import { loadAndPlan } from "../lib/engine/commands/reproduce.ts";
+import { profileDir } from "../lib/engine/results/layout.ts";
+import { loadRunTables, readSummaryCsv } from "../lib/engine/results/summary.ts";
 
 if (import.meta.main) {
   await runMain(async () => {

@@ -7,12 +7,12 @@
  * @module
  */
 import { join } from "node:path";
-import { runMain } from "../lib/engine/cli.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../lib/engine/atomic.ts";
-import { runtimeVersions } from "../lib/engine/backend.ts";
-import { machineInfo } from "../lib/engine/machine.ts";
-import { repoRoot } from "../lib/engine/registry.ts";
-import { pipelineNames, reproduce } from "../lib/engine/reproduce.ts";
+import { runMain } from "../lib/engine/commands/cli.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../lib/util/atomic.ts";
+import { runtimeVersions } from "../lib/engine/run/backend.ts";
+import { machineInfo } from "../lib/util/machine.ts";
+import { repoRoot } from "../lib/util/repo.ts";
+import { pipelineNames, reproduce } from "../lib/engine/commands/reproduce.ts";
 
 if (import.meta.main) {
   await runMain(async () => {

@@ -3,9 +3,9 @@
  * See `--help` and README.
  * @module
  */
-import { parseReproduceArgs, REPRODUCE_USAGE, runMain } from "../lib/engine/cli.ts";
-import { emitCommands } from "../lib/engine/run_commands.ts";
-import { pipelineNames, reproduce } from "../lib/engine/reproduce.ts";
+import { parseReproduceArgs, REPRODUCE_USAGE, runMain } from "../lib/engine/commands/cli.ts";
+import { emitCommands } from "../lib/engine/commands/run_commands.ts";
+import { pipelineNames, reproduce } from "../lib/engine/commands/reproduce.ts";
 
 /** Entry point shared with `ablations` (which fixes the pipeline). */
 export async function reproduceMain(args: string[], fixedPipeline?: string): Promise<number> {

@@ -4,8 +4,8 @@
  * prints for cluster job arrays).
  * @module
  */
-import { parseReproduceArgs, REPRODUCE_USAGE, runMain } from "../lib/engine/cli.ts";
-import { runByKey } from "../lib/engine/run_commands.ts";
+import { parseReproduceArgs, REPRODUCE_USAGE, runMain } from "../lib/engine/commands/cli.ts";
+import { runByKey } from "../lib/engine/commands/run_commands.ts";
 
 if (import.meta.main) {
   await runMain(async () => {

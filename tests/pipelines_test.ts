@@ -4,10 +4,11 @@
  */
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
-import { loadPipeline } from "../lib/engine/load_pipeline.ts";
-import { planRuns } from "../lib/engine/plan.ts";
-import { defaultRegistryUrl, loadRegistry, repoRoot } from "../lib/engine/registry.ts";
-import { pipelineNames } from "../lib/engine/reproduce.ts";
+import { loadPipeline } from "../lib/engine/pipeline/load.ts";
+import { planRuns } from "../lib/engine/pipeline/plan.ts";
+import { defaultRegistryUrl, loadRegistry } from "../lib/engine/pipeline/registry.ts";
+import { repoRoot } from "../lib/util/repo.ts";
+import { pipelineNames } from "../lib/engine/commands/reproduce.ts";
 
 const registry = await loadRegistry([defaultRegistryUrl()]);
 const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "v" } };

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { assert } from "./helpers/assert.ts";
-import { generatedReadmeSection, README_MARKERS } from "../lib/engine/docs.ts";
-import { repoRoot } from "../lib/engine/registry.ts";
-import { pipelineNames } from "../lib/engine/reproduce.ts";
+import { generatedReadmeSection, README_MARKERS } from "../lib/engine/report/docs.ts";
+import { repoRoot } from "../lib/util/repo.ts";
+import { pipelineNames } from "../lib/engine/commands/reproduce.ts";
 
 Deno.test("README's generated pipeline section matches the pipelines and experiments (deno task docs)", async () => {
   const text = await Deno.readTextFile(join(repoRoot(), "README.md"));

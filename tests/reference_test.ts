@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { runTask } from "./helpers/cli.ts";
-import { repoRoot } from "../lib/engine/registry.ts";
-import { pipelineNames } from "../lib/engine/reproduce.ts";
+import { repoRoot } from "../lib/util/repo.ts";
+import { pipelineNames } from "../lib/engine/commands/reproduce.ts";
 
 const names = await pipelineNames();
 

@@ -5,10 +5,11 @@
  */
 import { join } from "node:path";
 import type { Benchmark } from "./mod.ts";
-import { parsePipeline } from "../engine/load_pipeline.ts";
-import { planRuns } from "../engine/plan.ts";
-import { defaultRegistryUrl, loadRegistry, repoRoot } from "../engine/registry.ts";
-import { runtimeVersions } from "../engine/backend.ts";
+import { parsePipeline } from "../engine/pipeline/load.ts";
+import { planRuns } from "../engine/pipeline/plan.ts";
+import { defaultRegistryUrl, loadRegistry } from "../engine/pipeline/registry.ts";
+import { repoRoot } from "../util/repo.ts";
+import { runtimeVersions } from "../engine/run/backend.ts";
 
 /** Benchmarks of this module by id. */
 export const benchmarks: Record<string, Benchmark> = {

@@ -4,9 +4,9 @@
  * @module
  */
 import type { Benchmark } from "./mod.ts";
-import { initBackend } from "../engine/backend.ts";
+import { initBackend } from "../engine/run/backend.ts";
 import { benchMnist } from "./mnist.ts";
-import { runInProcess } from "../engine/in_memory.ts";
+import { runInProcess } from "../engine/run/in_memory.ts";
 import { hncaBandit } from "../experiments/hnca_bandit.ts";
 import { hncaNonlinearBandit } from "../experiments/hnca_nonlinear_bandit.ts";
 

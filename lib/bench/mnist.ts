@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { loadMnist, type Mnist, prepareMnist } from "../data/mod.ts";
-import { repoRoot } from "../engine/registry.ts";
+import { repoRoot } from "../util/repo.ts";
 
 /** Prepares (once) and loads MNIST. */
 export async function benchMnist(): Promise<Mnist> {

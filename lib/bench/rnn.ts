@@ -5,8 +5,8 @@
  * @module
  */
 import type { Benchmark } from "./mod.ts";
-import { initBackend } from "../engine/backend.ts";
-import { runInProcess } from "../engine/in_memory.ts";
+import { initBackend } from "../engine/run/backend.ts";
+import { runInProcess } from "../engine/run/in_memory.ts";
 import { valueRnnTd } from "../experiments/value_rnn_td.ts";
 import { metaRlBandit } from "../experiments/meta_rl_bandit.ts";
 

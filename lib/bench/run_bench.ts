@@ -3,7 +3,7 @@
  * `deno run -A lib/bench/run_bench.ts <id> <backend>`.
  * @module
  */
-import { peakRssBytes } from "../engine/machine.ts";
+import { peakRssBytes } from "../util/machine.ts";
 import { BENCHMARKS } from "./mod.ts";
 
 if (import.meta.main) {

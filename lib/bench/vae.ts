@@ -5,9 +5,9 @@
  * @module
  */
 import type { Benchmark } from "./mod.ts";
-import { initBackend } from "../engine/backend.ts";
+import { initBackend } from "../engine/run/backend.ts";
 import { benchMnist } from "./mnist.ts";
-import { runInProcess } from "../engine/in_memory.ts";
+import { runInProcess } from "../engine/run/in_memory.ts";
 import { hncaVae } from "../experiments/hnca_vae.ts";
 
 /** A paper run: 840 epochs of 60,000 images. */

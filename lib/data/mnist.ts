@@ -20,10 +20,10 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { exists, writeFileAtomic, writeJsonAtomic } from "../engine/atomic.ts";
-import { canonicalJson } from "../engine/canonical_json.ts";
-import { sha256Hex } from "../engine/hash.ts";
-import type { DatasetSource } from "../engine/pipeline_schema.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+import { canonicalJson } from "../util/canonical_json.ts";
+import { sha256Hex } from "../util/hash.ts";
+import type { DatasetProvider, DatasetSource, PrepareOptions } from "./types.ts";
 import { parseIdx } from "./idx.ts";
 
 /** The four files with their sizes and SHA-256 as published (see shared/references/mnist.md). */
@@ -64,16 +64,6 @@ export interface Mnist {
   /** Pixels per image (784). */
   pixels: number;
   digest: string;
-}
-
-/** Options for prepareMnist. */
-export interface PrepareOptions {
-  /** Root of the cache (prepared data go to `<cacheDir>/datasets/mnist-<digest>`). */
-  cacheDir: string;
-  /** Base for relative `dir` paths (the repository root). */
-  baseDir?: string;
-  /** Progress and log lines. */
-  log?: (line: string) => void;
 }
 
 /** The dataset's identity: SHA-256 of the canonical JSON of the four files' hashes. */
@@ -228,3 +218,6 @@ export async function loadMnist(dir: string): Promise<Mnist> {
     digest: manifest.digest,
   };
 }
+
+/** MNIST as a dataset the engine prepares (registered by lib/experiments/mod.ts). */
+export const mnistDataset: DatasetProvider<Mnist> = { digest: mnistDigest, prepare: prepareMnist, load: loadMnist };

@@ -13,6 +13,7 @@
  * const Config = z.strictObject({ epochs: z.number().int().positive().default(3) });
  * export const counter: Experiment<z.infer<typeof Config>> = {
  *   id: "counter",
+ *   module: import.meta.url,
  *   version: "1",
  *   title: "Counts epochs",
  *   config: Config,
@@ -40,8 +41,8 @@
  */
 import type { z } from "zod";
 import type { Rng } from "../rng/mod.ts";
-import type { ValueType } from "./format.ts";
-import type { NamedTensor } from "./safetensors.ts";
+import type { ValueType } from "../util/format.ts";
+import type { NamedTensor } from "../util/safetensors.ts";
 
 /** One column of a result table. */
 export interface ColumnSpec {
@@ -101,6 +102,9 @@ export interface BackendInfo {
   details: Record<string, unknown>;
 }
 
+/** A compute backend's name. */
+export type BackendName = BackendInfo["name"];
+
 /** What an experiment can use and report through during a run. */
 export interface RunContext<C> {
   readonly config: C;
@@ -128,6 +132,11 @@ export interface RunContext<C> {
 export interface Experiment<C = unknown> {
   /** Registry id, referenced by a pipeline's `experiment:` key. */
   id: string;
+  /**
+   * URL of the module that defines it (`import.meta.url`): its source and the
+   * local modules it imports make up the source digest in every run key.
+   */
+  module: string;
   /** Bump when a change is meant to change results; part of every run key. */
   version: string;
   title: string;

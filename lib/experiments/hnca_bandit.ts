@@ -23,8 +23,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import type { Mnist } from "../data/mod.ts";
-import { mnistBatch } from "../data/mod.ts";
+import type { Mnist } from "../data/mnist.ts";
+import { mnistBatch } from "../data/mnist_batch.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { banditTables, timingRow } from "./bandit_tables.ts";
 import {
@@ -256,6 +256,7 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
 /** The registered experiment. */
 export const hncaBandit: Experiment<HncaBanditConfig> = {
   id: "hnca-bandit",
+  module: import.meta.url,
   version: "1",
   title: "HNCA: MNIST contextual bandit with Bernoulli hidden layers",
   config: HncaBanditConfig,

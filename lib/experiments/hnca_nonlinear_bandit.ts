@@ -26,7 +26,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { type Mnist, mnistBatch } from "../data/mod.ts";
+import type { Mnist } from "../data/mnist.ts";
+import { mnistBatch } from "../data/mnist_batch.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { banditTables, timingRow } from "./bandit_tables.ts";
 import {
@@ -314,6 +315,7 @@ async function evaluate(
 /** The registered experiment. */
 export const hncaNonlinearBandit: Experiment<HncaNonlinearBanditConfig> = {
   id: "hnca-nonlinear-bandit",
+  module: import.meta.url,
   version: "1",
   title: "HNCA: MNIST contextual bandit with a convolutional network below one Bernoulli layer",
   config: HncaNonlinearBanditConfig,

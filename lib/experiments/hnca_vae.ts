@@ -34,8 +34,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import type { Mnist } from "../data/mod.ts";
-import { mnistBatch } from "../data/mod.ts";
+import type { Mnist } from "../data/mnist.ts";
+import { mnistBatch } from "../data/mnist_batch.ts";
 import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { chooseCounterfactualPath } from "../estimators/counterfactual.ts";
 import { timingRow, timingTable } from "./bandit_tables.ts";
@@ -482,6 +482,7 @@ async function emitDigits(ctx: RunContext<HncaVaeConfig>, vae: BinaryVae, n: num
 /** The registered experiment. */
 export const hncaVae: Experiment<HncaVaeConfig> = {
   id: "hnca-vae",
+  module: import.meta.url,
   version: "1",
   title: "HNCA: hierarchical binary VAE on dynamically binarized MNIST",
   config: HncaVaeConfig,

@@ -43,7 +43,7 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { makePolicy, POLICY_NAMES, type PolicyName } from "../baselines/bandit_policies.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import type { NamedTensor } from "../engine/safetensors.ts";
+import type { NamedTensor } from "../util/safetensors.ts";
 import { armProbabilities, observation, pull, regret } from "../envs/two_armed_bandit.ts";
 import {
   ACTOR_CRITIC_PARAMS,
@@ -505,6 +505,7 @@ function playBaseline(
 /** The registered experiment. */
 export const metaRlBandit: Experiment<MetaRlConfig> = {
   id: "meta-rl-bandit",
+  module: import.meta.url,
   version: "1",
   title: "Meta-RL: an LSTM actor-critic learns to explore and exploit two-armed bandits",
   config: MetaRlConfig,

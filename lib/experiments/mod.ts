@@ -1,23 +1,32 @@
 /**
- * The registry of experiments: id -> module and export. Pipelines name an
- * experiment by id (`experiment: hnca-bandit`).
+ * The registry of experiments and datasets. Pipelines name an experiment by
+ * id (`experiment: hnca-bandit`) and a dataset by name (`datasets: {mnist: ...}`).
  *
  * @example
  * ```ts
- * import { experiments } from "./mod.ts";
- * Object.keys(experiments); // ["hnca-bandit", ...]
+ * import { datasets, experiments } from "./mod.ts";
+ * experiments.map((e) => e.id); // ["hnca-bandit", ...]
+ * Object.keys(datasets); // ["mnist"]
  * ```
  * @module
  */
-import type { RegistryEntry } from "../engine/registry.ts";
-
-const here = (file: string) => new URL(file, import.meta.url).href;
+import type { DatasetProvider } from "../data/types.ts";
+import { mnistDataset } from "../data/mnist.ts";
+import type { Experiment } from "../engine/experiment.ts";
+import { hncaBandit } from "./hnca_bandit.ts";
+import { hncaNonlinearBandit } from "./hnca_nonlinear_bandit.ts";
+import { hncaVae } from "./hnca_vae.ts";
+import { metaRlBandit } from "./meta_rl_bandit.ts";
+import { valueRnnTd } from "./value_rnn_td.ts";
 
 /** Registered experiments. */
-export const experiments: Record<string, RegistryEntry> = {
-  "hnca-bandit": { module: here("./hnca_bandit.ts"), exportName: "hncaBandit" },
-  "hnca-nonlinear-bandit": { module: here("./hnca_nonlinear_bandit.ts"), exportName: "hncaNonlinearBandit" },
-  "value-rnn-td": { module: here("./value_rnn_td.ts"), exportName: "valueRnnTd" },
-  "meta-rl-bandit": { module: here("./meta_rl_bandit.ts"), exportName: "metaRlBandit" },
-  "hnca-vae": { module: here("./hnca_vae.ts"), exportName: "hncaVae" },
-};
+export const experiments: Experiment<never>[] = [
+  hncaBandit,
+  hncaNonlinearBandit,
+  valueRnnTd,
+  metaRlBandit,
+  hncaVae,
+] as Experiment<never>[];
+
+/** Registered datasets. */
+export const datasets: Record<string, DatasetProvider> = { mnist: mnistDataset };

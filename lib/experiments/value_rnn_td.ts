@@ -27,7 +27,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import type { NamedTensor } from "../engine/safetensors.ts";
+import type { NamedTensor } from "../util/safetensors.ts";
 import { makeTrial, pavlovTrials, type Trial, trueValue } from "../envs/pavlov_timing.ts";
 import { initLstm, LSTM_PARAMS, lstmForward, type LstmParams } from "../models/lstm.ts";
 import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
@@ -397,6 +397,7 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
 /** The registered experiment. */
 export const valueRnnTd: Experiment<ValueRnnConfig> = {
   id: "value-rnn-td",
+  module: import.meta.url,
   version: "1",
   title: "Value RNN trained by TD learning on a cue-reward timing task",
   config: ValueRnnConfig,

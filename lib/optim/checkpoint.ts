@@ -17,7 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NamedTensor } from "../engine/safetensors.ts";
+import type { NamedTensor } from "../util/safetensors.ts";
 import type { OptState } from "./adam.ts";
 
 /** tensors[i] as `<prefix><names[i]>`. */

@@ -29,11 +29,15 @@ export function assertNotEquals<T>(actual: T, expected: T, message?: string): vo
   else nodeAssert.notDeepStrictEqual(actual, expected, message);
 }
 
-type ErrorMatcher = RegExp | (new (...args: never[]) => Error);
+/** A class the error must be an instance of, a pattern its message must match, or a text it must include. */
+type ErrorMatcher = RegExp | string | (new (...args: never[]) => Error);
 
 function check(e: unknown, matchers: ErrorMatcher[]): void {
   for (const m of matchers) {
-    if (m instanceof RegExp) {
+    if (typeof m === "string") {
+      const text = e instanceof Error ? e.message : String(e);
+      assert(text.includes(m), `error message ${JSON.stringify(text)} does not include ${JSON.stringify(m)}`);
+    } else if (m instanceof RegExp) {
       const text = e instanceof Error ? e.message : String(e);
       assert(m.test(text), `error message ${JSON.stringify(text)} does not match ${m}`);
     } else {

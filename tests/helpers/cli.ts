@@ -9,7 +9,7 @@
  * @module
  */
 import { join } from "node:path";
-import { repoRoot } from "../../lib/engine/registry.ts";
+import { repoRoot } from "../../lib/util/repo.ts";
 
 /** Output of a finished task. */
 export interface TaskResult {

@@ -2,10 +2,10 @@
  * Plans and fake runs over the fixture experiment, for summary and claims tests.
  * @module
  */
-import { parsePipeline } from "../../lib/engine/load_pipeline.ts";
-import { type Plan, planRuns } from "../../lib/engine/plan.ts";
-import { defaultRegistryUrl, loadRegistry, toModuleUrl } from "../../lib/engine/registry.ts";
-import type { LoadedRun } from "../../lib/engine/summary.ts";
+import { parsePipeline } from "../../lib/engine/pipeline/load.ts";
+import { type Plan, planRuns } from "../../lib/engine/pipeline/plan.ts";
+import { defaultRegistryUrl, loadRegistry, toModuleUrl } from "../../lib/engine/pipeline/registry.ts";
+import type { LoadedRun } from "../../lib/engine/results/summary.ts";
 import { VALID } from "../fixtures/pipelines/valid.ts";
 
 const registry = await loadRegistry([

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "../../helpers/assert.ts";
 import { exactBanditGradient, type ExactLayer } from "../../helpers/exact_bandit.ts";
 import { zCritical } from "../../helpers/ztest.ts";
-import { initBackend } from "../../../lib/engine/backend.ts";
+import { initBackend } from "../../../lib/engine/run/backend.ts";
 import {
   type BanditEstimator,
   bernoulliChildDelta,

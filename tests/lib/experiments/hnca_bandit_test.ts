@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { assert, assertEquals } from "../../helpers/assert.ts";
-import { runInProcess } from "../../../lib/engine/in_memory.ts";
+import { runInProcess } from "../../../lib/engine/run/in_memory.ts";
 import { runTask } from "../../helpers/cli.ts";
-import { initBackend } from "../../../lib/engine/backend.ts";
+import { initBackend } from "../../../lib/engine/run/backend.ts";
 import { loadMnist, prepareMnist } from "../../../lib/data/mod.ts";
 import { hncaBandit } from "../../../lib/experiments/hnca_bandit.ts";
 
@@ -95,8 +95,8 @@ Deno.test("a paper-sized hnca-bandit run stays under 1 GiB resident", async () =
     "lines",
   ]);
   assertEquals(r.code, 0, r.stderr);
-  const [key] = [...Deno.readDirSync(join(dir, "hnca-bandit"))].map((e) => e.name).filter((n) => n.length === 64);
-  const record = JSON.parse(await Deno.readTextFile(join(dir, "hnca-bandit", key, "run.json")));
+  const [key] = [...Deno.readDirSync(join(dir, "runs"))].map((e) => e.name).filter((n) => n.length === 64);
+  const record = JSON.parse(await Deno.readTextFile(join(dir, "runs", key, "run.json")));
   console.log(`  peak resident memory ${(record.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
   assert(record.peak_rss_bytes < 2 ** 30, `peak RSS ${record.peak_rss_bytes}`);
 });

@@ -4,8 +4,8 @@
  * the gradient variances the wasm backend's kernel gives.
  */
 import { assert } from "../../helpers/assert.ts";
-import { runInProcess } from "../../../lib/engine/in_memory.ts";
-import { gpuAdapter, initBackend } from "../../../lib/engine/backend.ts";
+import { runInProcess } from "../../../lib/engine/run/in_memory.ts";
+import { gpuAdapter, initBackend } from "../../../lib/engine/run/backend.ts";
 import { loadMnist, prepareMnist } from "../../../lib/data/mod.ts";
 import { hncaVae } from "../../../lib/experiments/hnca_vae.ts";
 

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "../../helpers/assert.ts";
-import { initBackend } from "../../../lib/engine/backend.ts";
-import { runInProcess } from "../../../lib/engine/in_memory.ts";
+import { initBackend } from "../../../lib/engine/run/backend.ts";
+import { runInProcess } from "../../../lib/engine/run/in_memory.ts";
 import {
   actorCriticLoss,
   metaRlBandit,

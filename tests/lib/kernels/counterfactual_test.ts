@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertThrows } from "../../helpers/assert.ts";
-import { initBackend } from "../../../lib/engine/backend.ts";
+import { initBackend } from "../../../lib/engine/run/backend.ts";
 import { loadCounterfactualKernel } from "../../../lib/kernels/counterfactual.ts";
 import { bernoulliChildDelta, softmaxChildDelta } from "../../../lib/estimators/mod.ts";
 import type { HiddenTrace, OutputTrace } from "../../../lib/models/bernoulli_net.ts";

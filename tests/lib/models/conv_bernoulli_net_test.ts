@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "../../helpers/assert.ts";
-import { initBackend } from "../../../lib/engine/backend.ts";
+import { initBackend } from "../../../lib/engine/run/backend.ts";
 import {
   conv3x3,
   convForward,

@@ -1,6 +1,6 @@
 import { assert } from "../../../helpers/assert.ts";
 import { checkVaeEstimator, describe, tinyVae } from "../../../helpers/vae_moments.ts";
-import { initBackend } from "../../../../lib/engine/backend.ts";
+import { initBackend } from "../../../../lib/engine/run/backend.ts";
 import { vaeDisarm, vaeReinforce } from "../../../../lib/estimators/vae/mod.ts";
 
 await initBackend("wasm");

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertThrows } from "../../../helpers/assert.ts";
-import { initBackend } from "../../../../lib/engine/backend.ts";
+import { initBackend } from "../../../../lib/engine/run/backend.ts";
 import { childActualTerms, childFlipTerms, onOffValues } from "../../../../lib/estimators/vae/flip_terms.ts";
 import { Rng } from "../../../../lib/rng/mod.ts";
 

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert } from "../../../helpers/assert.ts";
 import { checkVaeEstimator, describe, tinyVae } from "../../../helpers/vae_moments.ts";
 import { exactElbo } from "../../../helpers/exact_vae.ts";
-import { initBackend } from "../../../../lib/engine/backend.ts";
+import { initBackend } from "../../../../lib/engine/run/backend.ts";
 import {
   childFlipTerms,
   rhoPair,

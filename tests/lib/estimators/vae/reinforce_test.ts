@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertThrows } from "../../../helpers/assert.ts";
 import { checkVaeEstimator, describe, tinyVae } from "../../../helpers/vae_moments.ts";
-import { initBackend } from "../../../../lib/engine/backend.ts";
+import { initBackend } from "../../../../lib/engine/run/backend.ts";
 import { scoreSignal, vaeReinforce } from "../../../../lib/estimators/vae/mod.ts";
 
 await initBackend("wasm");

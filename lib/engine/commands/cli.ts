@@ -1,0 +1,160 @@
+/**
+ * Command-line parsing shared by the tasks (node:util parseArgs).
+ *
+ * @example
+ * ```ts
+ * import { parseReproduceArgs } from "./cli.ts";
+ * const opts = parseReproduceArgs(["hnca-bandit", "--profile", "smoke", "--only", "seed=0"]);
+ * opts.only; // { seed: ["0"] }
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import type { BackendChoice } from "../run/backend.ts";
+import { UserError } from "../../util/errors.ts";
+import type { ReproduceOptions } from "./reproduce.ts";
+
+/** Flags of reproduce, ablations, plot and run. */
+export const REPRODUCE_USAGE = `Usage: deno task reproduce <pipeline> [options]
+
+  <pipeline>            a name under pipelines/ (hnca-bandit) or a path to a YAML file
+  --profile P           smoke | quick | paper | ... (default: the pipeline's default_profile)
+  --backend B           auto | wasm | webgpu | cpu (default auto: webgpu on a real GPU, else wasm)
+  --jobs N              runs in parallel, one process each (default: number of CPU cores)
+  --dry-run             print the stages and every run with its key and state; run nothing
+  --explain             like --dry-run, plus each run's key parts and why a run is not cached
+  --force               rerun runs that are complete
+  --only KEY=VALUE      only runs whose axis (or seed) has this value; repeatable
+  --set PATH=VALUE      override a config value for every run (YAML value); repeatable
+  --results DIR         results folder (default results/)
+  --dataset-dir N=DIR   dataset N from this folder instead of the pipeline's source; repeatable
+  --mnist-dir DIR       the same as --dataset-dir mnist=DIR (IDX files, raw or .gz)
+  --registry MODULE     also load experiments from this registry module (plugins)
+  --progress MODE       auto | bars | lines (default auto: bars on a terminal)
+  --emit-commands       print one command per run that is not complete (for cluster job arrays)
+  --strict-claims       exit with code 4 when a checked claim fails
+  --no-plots            skip figures
+  -h, --help            this text
+
+Exit codes: 0 ok, 1 a run failed, 2 bad input, 3 locked by another process,
+4 a claim failed (--strict-claims), 130 interrupted (run again to resume).`;
+
+/** Parsed flags plus the task-specific extras. */
+export interface ParsedReproduceArgs extends ReproduceOptions {
+  help: boolean;
+  emitCommands: boolean;
+  positionals: string[];
+}
+
+function keyValues(list: string[] | undefined, flag: string): [string, string][] {
+  return (list ?? []).map((kv) => {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UserError(`${flag} expects KEY=VALUE, got '${kv}'`);
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  });
+}
+
+/** Parses reproduce-style arguments. Throws UserError on unknown flags or bad values. */
+export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        profile: { type: "string" },
+        backend: { type: "string" },
+        jobs: { type: "string" },
+        "dry-run": { type: "boolean" },
+        explain: { type: "boolean" },
+        force: { type: "boolean" },
+        only: { type: "string", multiple: true },
+        set: { type: "string", multiple: true },
+        results: { type: "string" },
+        "mnist-dir": { type: "string" },
+        "dataset-dir": { type: "string", multiple: true },
+        registry: { type: "string", multiple: true },
+        progress: { type: "string" },
+        "emit-commands": { type: "boolean" },
+        "strict-claims": { type: "boolean" },
+        "no-plots": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message}\n\n${REPRODUCE_USAGE}`);
+  }
+  const v = parsed.values;
+  const backend = (v.backend ?? "auto") as BackendChoice;
+  if (!["auto", "wasm", "webgpu", "cpu"].includes(backend)) {
+    throw new UserError(`--backend must be auto, wasm, webgpu or cpu, got '${v.backend}'`);
+  }
+  let jobs: number | undefined;
+  if (v.jobs !== undefined) {
+    jobs = Number(v.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got '${v.jobs}'`);
+  }
+  const progress = (v.progress ?? "auto") as "auto" | "bars" | "lines";
+  if (!["auto", "bars", "lines"].includes(progress)) {
+    throw new UserError(`--progress must be auto, bars or lines, got '${v.progress}'`);
+  }
+  const only: Record<string, string[]> = {};
+  for (const [k, val] of keyValues(v.only, "--only")) (only[k] ??= []).push(val);
+  const set: Record<string, unknown> = {};
+  for (const [k, val] of keyValues(v.set, "--set")) {
+    let value: unknown;
+    try {
+      value = parseYaml(val);
+    } catch {
+      value = val;
+    }
+    const parts = k.split(".");
+    let target = set;
+    for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
+    target[parts[parts.length - 1]] = value;
+  }
+  const datasetDirs: Record<string, string> = {};
+  for (const [k, val] of keyValues(v["dataset-dir"], "--dataset-dir")) datasetDirs[k] = val;
+  if (v["mnist-dir"] !== undefined) {
+    if (datasetDirs.mnist !== undefined && datasetDirs.mnist !== v["mnist-dir"]) {
+      throw new UserError("--mnist-dir and --dataset-dir mnist=... name different folders; give one");
+    }
+    datasetDirs.mnist = v["mnist-dir"];
+  }
+  return {
+    pipeline: parsed.positionals[0] ?? "",
+    positionals: parsed.positionals,
+    profile: v.profile,
+    backend,
+    jobs,
+    dryRun: v["dry-run"] ?? false,
+    explain: v.explain ?? false,
+    force: v.force ?? false,
+    only,
+    set,
+    resultsDir: v.results,
+    datasetDirs,
+    registry: v.registry,
+    progress,
+    emitCommands: v["emit-commands"] ?? false,
+    strictClaims: v["strict-claims"] ?? false,
+    noPlots: v["no-plots"] ?? false,
+    help: v.help ?? false,
+  };
+}
+
+/** Runs a task's main function: prints UserErrors without a stack and exits with their code. */
+export async function runMain(main: () => Promise<number>): Promise<never> {
+  try {
+    Deno.exit(await main());
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(e.message);
+      Deno.exit(e.exitCode);
+    }
+    console.error(e);
+    Deno.exit(1);
+  }
+}

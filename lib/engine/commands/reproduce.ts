@@ -1,0 +1,402 @@
+/**
+ * `reproduce`: plan a pipeline profile, prepare its datasets, execute the runs
+ * that are not cached, then write the profile's hashes, summary, claims and
+ * figures.
+ *
+ * Exit codes: 0 all runs complete; 1 some run failed; 2 bad input (pipeline
+ * or arguments); 3 another process holds the profile or a run; 4 a claim
+ * failed and `strictClaims` was set; 130 interrupted (resumable).
+ *
+ * @example
+ * ```ts
+ * import { reproduce } from "./reproduce.ts";
+ * const { exitCode } = await reproduce({ pipeline: "hnca-bandit", profile: "smoke", backend: "wasm", jobs: 2 });
+ * ```
+ * @module
+ */
+import { join, relative, resolve } from "node:path";
+import { exists, readJsonIfExists, writeFileAtomic } from "../../util/atomic.ts";
+import { type BackendChoice, chooseBackend, runtimeVersions } from "../run/backend.ts";
+import { checkClaims, type ClaimResult, claimsCsv, claimsTable } from "../report/claims.ts";
+import { PipelineError, UserError } from "../../util/errors.ts";
+import { type LoadedPipeline, loadPipeline } from "../pipeline/load.ts";
+import { acquireLock, type Lock, LockedError } from "../run/lock.ts";
+import { type Plan, type PlannedRun, planRuns, selectRuns } from "../pipeline/plan.ts";
+import { renderPlots } from "../report/plot.ts";
+import { createProgress } from "../run/progress.ts";
+import { defaultRegistryUrl, loadRegistry, type Registry, toModuleUrl } from "../pipeline/registry.ts";
+import { repoRoot } from "../../util/repo.ts";
+import { profileDir, runDir, type RunRecord, RUNS_DIR, runState } from "../results/layout.ts";
+import { executeRuns, type ScheduleResult } from "../run/scheduler.ts";
+import {
+  loadRunTables,
+  readSummaryCsv,
+  reportTable,
+  summarize,
+  summaryCsv,
+  type SummaryRow,
+} from "../results/summary.ts";
+import { checkOverrides, datasetSource, describeSource, prepareDatasets } from "../run/datasets.ts";
+import { canonicalJson } from "../../util/canonical_json.ts";
+import { stringify } from "csv-stringify/sync";
+
+/** Options of reproduce (the command line's flags). */
+export interface ReproduceOptions {
+  /** A name under pipelines/ or a path to a YAML file. */
+  pipeline: string;
+  profile?: string;
+  backend?: BackendChoice;
+  jobs?: number;
+  dryRun?: boolean;
+  explain?: boolean;
+  force?: boolean;
+  only?: Record<string, string[]>;
+  set?: Record<string, unknown>;
+  resultsDir?: string;
+  cacheDir?: string;
+  /** Extra registry modules (plugins), after the built-in one. */
+  registry?: string[];
+  /** Folders that replace datasets' sources, by dataset name (`--dataset-dir NAME=PATH`; `--mnist-dir` is mnist's). */
+  datasetDirs?: Record<string, string>;
+  progress?: "auto" | "bars" | "lines";
+  progressIntervalS?: number;
+  strictClaims?: boolean;
+  /** Skip figures (they are rendered by default). */
+  noPlots?: boolean;
+  /** Extra environment for workers (test hooks). */
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Standard output and error lines. */
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+/** What reproduce did. */
+export interface ReproduceResult {
+  exitCode: number;
+  plan?: Plan;
+  schedule?: ScheduleResult;
+  claims?: ClaimResult[];
+}
+
+/** True for errors that mean "this folder cannot be written" (permissions, read-only file system). */
+function isWriteDenied(e: unknown): boolean {
+  const code = (e as { code?: string })?.code;
+  return e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotADirectory ||
+    ["EROFS", "EACCES", "EPERM", "ENOTDIR"].includes(code ?? "");
+}
+
+/** Finds a pipeline file from a name or a path. */
+export function pipelinePath(nameOrPath: string): string {
+  if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.includes("/")) {
+    return resolve(nameOrPath);
+  }
+  return join(repoRoot(), "pipelines", `${nameOrPath}.yaml`);
+}
+
+/** Lists pipeline names under pipelines/. */
+export async function pipelineNames(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(join(repoRoot(), "pipelines"))) {
+    if (e.isFile && e.name.endsWith(".yaml")) names.push(e.name.slice(0, -5));
+  }
+  return names.sort();
+}
+
+/** Loads and plans; shared by reproduce, plot and run. */
+export async function loadAndPlan(
+  options: ReproduceOptions,
+): Promise<
+  {
+    pipeline: LoadedPipeline;
+    plan: Plan;
+    selected: PlannedRun[];
+    backend: string;
+    registry: Registry;
+    registryUrls: string[];
+  }
+> {
+  const file = pipelinePath(options.pipeline);
+  if (!(await exists(file))) {
+    throw new UserError(
+      `Pipeline '${options.pipeline}' not found (${file}); available: ${(await pipelineNames()).join(", ")}`,
+    );
+  }
+  const pipeline = await loadPipeline(file);
+  if (pipeline.data.name === "reference" || pipeline.data.name === RUNS_DIR) {
+    throw new PipelineError([
+      pipeline.issue(["name"], `'${pipeline.data.name}' is reserved (results/reference and results/${RUNS_DIR})`),
+    ]);
+  }
+  const registryUrls = [defaultRegistryUrl(), ...(options.registry ?? []).map(toModuleUrl)];
+  const registry = await loadRegistry(registryUrls);
+  const backend = await chooseBackend(options.backend ?? "auto");
+  const plan = await planRuns(pipeline, {
+    profile: options.profile,
+    registry,
+    environment: { backend, versions: runtimeVersions() },
+    set: options.set,
+  });
+  checkOverrides(plan, options.datasetDirs);
+  const selected = options.only && Object.keys(options.only).length > 0 ? selectRuns(plan, options.only) : plan.runs;
+  return { pipeline, plan, selected, backend, registry, registryUrls };
+}
+
+async function explainMiss(plan: Plan, resultsDir: string, key: string): Promise<string> {
+  const run = plan.runs.find((r) => r.key === key)!;
+  const base = join(resultsDir, RUNS_DIR);
+  if (!(await exists(base))) return "no earlier runs in this results folder";
+  let best: { record: RunRecord; diffs: string[] } | null = null;
+  for await (const e of Deno.readDir(base)) {
+    if (!e.isDirectory || e.name === key) continue;
+    const record = await readJsonIfExists<RunRecord>(join(base, e.name, "run.json")).catch(() => null);
+    if (
+      !record || record.status !== "complete" || record.seed !== run.seed ||
+      record.key_parts?.experiment?.id !== run.parts.experiment.id
+    ) continue;
+    const diffs: string[] = [];
+    const walk = (a: unknown, b: unknown, path: string) => {
+      if (typeof a === "object" && a && typeof b === "object" && b && !Array.isArray(a)) {
+        for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+          walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+        }
+      } else if (canonicalJson(a ?? null) !== canonicalJson(b ?? null)) {
+        diffs.push(`${path}: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`);
+      }
+    };
+    walk(record.key_parts, run.parts, "");
+    if (!best || diffs.length < best.diffs.length) best = { record, diffs };
+  }
+  if (!best) return `no completed run of experiment ${run.parts.experiment.id} with seed ${run.seed}`;
+  return `closest completed run ${best.record.key.slice(0, 12)} (same experiment and seed) differs in: ${
+    best.diffs.join("; ")
+  }`;
+}
+
+/** Writes hashes.csv, summary CSVs, claims.csv and figures for the completed runs of a plan. */
+export async function aggregate(
+  plan: Plan,
+  resultsDir: string,
+  options: { noPlots?: boolean; complete: boolean },
+): Promise<{ claims: ClaimResult[]; files: string[]; summary: SummaryRow[] }> {
+  const dir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
+  const runs = await loadRunTables(plan, resultsDir);
+  const files: string[] = [];
+  const hashes = stringify([
+    ["pipeline", "profile", "run_key", "cell", ...plan.axes, "seed", "result_hash", "outputs_hash"],
+    ...runs.map((r) => [
+      r.run.pipeline,
+      plan.profile,
+      r.run.key,
+      r.run.cell,
+      ...plan.axes.map((a) => r.run.labels[a]),
+      String(r.run.seed),
+      r.record.result_hash,
+      r.record.outputs_hash,
+    ]),
+  ], { record_delimiter: "\n" });
+  await writeFileAtomic(join(dir, "hashes.csv"), hashes);
+  files.push(join(dir, "hashes.csv"));
+  const confidence = plan.pipeline.data.evaluation.confidence;
+  const summary = summarize(plan, runs, confidence, plan.pipeline.data.evaluation.metrics);
+  for (const t of plan.tables.filter((t) => t.summarize !== false)) {
+    const name = t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`;
+    await writeFileAtomic(join(dir, name), summaryCsv(t, plan.axes, summary, confidence));
+    files.push(join(dir, name));
+  }
+  const claims = checkClaims(plan, summary, runs, options.complete);
+  await writeFileAtomic(join(dir, "claims.csv"), claimsCsv(claims));
+  files.push(join(dir, "claims.csv"));
+  if (!options.noPlots && runs.length > 0) {
+    // The plot stage reads summary.csv back, as `deno task plot` does.
+    const fromDisk = await readSummaryCsv(plan, dir);
+    files.push(...await renderPlots(plan, fromDisk, join(dir, "figures"), runs));
+  }
+  return { claims, files, summary };
+}
+
+/** Runs the whole reproduce command. Never throws for user errors: they become exit codes. */
+export async function reproduce(options: ReproduceOptions): Promise<ReproduceResult> {
+  const out = options.out ?? ((l: string) => console.log(l));
+  const err = options.err ?? ((l: string) => console.error(l));
+  const resultsDir = resolve(options.resultsDir ?? join(repoRoot(), "results"));
+  const cacheDir = resolve(options.cacheDir ?? Deno.env.get("REPRO_CACHE_DIR") ?? join(repoRoot(), ".cache"));
+  let lock: Lock | null = null;
+  try {
+    const { plan, selected, backend, registry, registryUrls } = await loadAndPlan(options);
+    const name = plan.pipeline.data.name;
+    const states = await Promise.all(selected.map((r) => runState(runDir(resultsDir, r.key), r.key)));
+    const cells = new Set(plan.runs.map((r) => r.cell)).size;
+    const seeds = new Set(plan.runs.map((r) => r.seed)).size;
+    out(
+      `Pipeline ${name}, profile ${plan.profile}: ${plan.runs.length} runs (${cells} cell${
+        cells === 1 ? "" : "s"
+      } x ${seeds} seed${seeds === 1 ? "" : "s"})` +
+        `${selected.length < plan.runs.length ? `, ${selected.length} selected by --only` : ""}, backend ${backend}`,
+    );
+
+    if (options.dryRun || options.explain) {
+      const pdir = profileDir(resultsDir, name, plan.profile);
+      out("Stages:");
+      for (const d of plan.experiment.datasets) {
+        out(
+          `  prep       reads ${describeSource(datasetSource(plan, d, options.datasetDirs))} (${d}), writes ${
+            join(cacheDir, "datasets")
+          }/${d}-<digest>/`,
+        );
+      }
+      out(
+        `  train      runs ${plan.experiment.id} (version ${plan.experiment.version}), writes ${
+          join(resultsDir, name)
+        }/<run-key>/{${plan.tables.map((t) => `${t.name}.csv`).join(", ")}, params.safetensors, run.json}`,
+      );
+      out(
+        `  summarize  reads the runs' tables, writes ${pdir}/{hashes.csv, ${
+          plan.tables.filter((t) => t.summarize !== false).map((t) =>
+            t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`
+          ).join(", ")
+        }}`,
+      );
+      if (plan.pipeline.data.plots.length) {
+        out(
+          `  plot       reads summary files, writes ${pdir}/figures/{${
+            plan.pipeline.data.plots.map((p) => p.id).join(", ")
+          }}.{svg,png}`,
+        );
+      }
+      if (plan.pipeline.data.claims.length) out(`  claims     reads summary files, writes ${pdir}/claims.csv`);
+      out("Runs:");
+      const w = Math.max(4, ...selected.map((r) => r.cell.length));
+      out(`  ${"run key".padEnd(14)}${"cell".padEnd(w + 2)}${"seed".padEnd(6)}state`);
+      for (let i = 0; i < selected.length; i++) {
+        const r = selected[i];
+        const s = states[i] === "complete"
+          ? (options.force ? "rerun (--force)" : "cached")
+          : states[i] === "new"
+          ? "to run"
+          : states[i] === "resumable"
+          ? "to resume from checkpoint"
+          : "failed before; to retry";
+        out(`  ${r.key.slice(0, 12).padEnd(14)}${r.cell.padEnd(w + 2)}${String(r.seed).padEnd(6)}${s}`);
+        if (options.explain) {
+          out(`    key = sha256(canonical JSON of): ${canonicalJson(r.parts)}`);
+          if (states[i] !== "complete") out(`    cache miss: ${await explainMiss(plan, resultsDir, r.key)}`);
+        }
+      }
+      if (options.explain) out(`Source files in the experiment digest: ${plan.sourceFiles.join(", ")}`);
+      return { exitCode: 0, plan };
+    }
+
+    try {
+      lock = await acquireLock(
+        join(profileDir(resultsDir, name, plan.profile), ".lock"),
+        `Pipeline ${name} (profile ${plan.profile})`,
+      );
+    } catch (e) {
+      if (e instanceof LockedError) {
+        err(`${e.message}. Wait for it to finish; if that process is gone from another machine, delete the lock file.`);
+        return { exitCode: 3, plan };
+      }
+      if (isWriteDenied(e)) {
+        err(`Cannot write to the results folder ${resultsDir}: ${(e as Error).message}`);
+        return { exitCode: 2, plan };
+      }
+      throw e;
+    }
+
+    const pending = selected.filter((_, i) => states[i] !== "complete" || options.force);
+    let datasets: Record<string, string> = {};
+    if (pending.length > 0) {
+      try {
+        datasets = await prepareDatasets(plan, registry, {
+          cacheDir,
+          baseDir: repoRoot(),
+          overrides: options.datasetDirs,
+          log: (l) => err(l),
+        });
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        err(e.message);
+        return { exitCode: 2, plan };
+      }
+    }
+    const cached = selected.length - pending.length;
+    if (cached > 0) out(`${cached} runs cached${pending.length ? `, ${pending.length} to run` : ""}.`);
+    const terminal = options.progress === "bars" || (options.progress !== "lines" && Deno.stderr.isTerminal());
+    const progress = createProgress({
+      total: pending.length,
+      terminal,
+      intervalS: options.progressIntervalS ?? 10,
+      write: err,
+    });
+    const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency);
+    const schedule = await executeRuns(selected, {
+      resultsDir,
+      jobs,
+      force: options.force ?? false,
+      registry: registryUrls,
+      backend: backend as "wasm" | "webgpu" | "cpu",
+      datasets,
+      progress,
+      signal: options.signal,
+      env: options.env,
+    });
+    progress.stop();
+
+    // The profile's aggregates cover all its complete runs, not only those selected by --only.
+    const allStates = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
+    const complete = allStates.every((s) => s === "complete");
+    const { claims, files, summary } = await aggregate(plan, resultsDir, { noPlots: options.noPlots, complete });
+    out(
+      `Runs: ${schedule.completed.length} completed, ${schedule.cached.length} cached, ${schedule.failed.length} failed` +
+        `${schedule.locked.length ? `, ${schedule.locked.length} held by another process` : ""}` +
+        `${schedule.interrupted.length ? `, ${schedule.interrupted.length} interrupted` : ""}.`,
+    );
+    for (const f of schedule.failed) {
+      err("");
+      err(
+        `FAILED run ${f.run.key.slice(0, 12)} (cell ${f.run.cell}, seed ${f.run.seed})${
+          f.step ? ` at ${f.step.column} ${f.step.value}` : ""
+        }: ${f.error}`,
+      );
+      err(`  config: ${JSON.stringify(f.run.config)}`);
+      err(`  log: ${f.log}`);
+      if (f.logTail) err(f.logTail.split("\n").map((l) => `    | ${l}`).join("\n"));
+    }
+    for (const l of schedule.locked) {
+      err(`SKIPPED run ${l.run.key.slice(0, 12)} (cell ${l.run.cell}, seed ${l.run.seed}): ${l.error}`);
+    }
+    const report = plan.pipeline.data.evaluation.report;
+    if (report.length) {
+      out("");
+      out(reportTable(plan, summary, report));
+    }
+    out("");
+    out(`Claims (${name}, profile ${plan.profile}):`);
+    out(claimsTable(claims));
+    out("");
+    out(`Wrote ${files.map((f) => relative(Deno.cwd(), f)).join(", ")}`);
+    if (schedule.interrupted.length > 0 || options.signal?.aborted) {
+      err(
+        `Interrupted: ${schedule.interrupted.length} runs did not finish. Run the same command again to resume from their checkpoints.`,
+      );
+      return { exitCode: 130, plan, schedule, claims };
+    }
+    if (schedule.failed.length > 0) return { exitCode: 1, plan, schedule, claims };
+    if (schedule.locked.length > 0) return { exitCode: 3, plan, schedule, claims };
+    if (options.strictClaims && claims.some((c) => c.status === "FAIL")) return { exitCode: 4, plan, schedule, claims };
+    return { exitCode: 0, plan, schedule, claims };
+  } catch (e) {
+    if (e instanceof PipelineError || e instanceof UserError) {
+      err(e.message);
+      return { exitCode: e instanceof UserError ? e.exitCode : 2 };
+    }
+    if (isWriteDenied(e)) {
+      err(`Cannot write to the results folder ${resultsDir}: ${(e as Error).message}`);
+      return { exitCode: 2 };
+    }
+    throw e;
+  } finally {
+    await lock?.release();
+  }
+}

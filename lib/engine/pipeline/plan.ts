@@ -1,0 +1,584 @@
+/**
+ * Planning: from a pipeline, a profile and the environment to the list of
+ * runs, each with its resolved config and run key.
+ *
+ * A run's config is the base `config`, deep-merged with the profile's
+ * `config`, then with the cell's axis values, then with `--set` overrides;
+ * arrays are replaced, not merged. Every config is validated by the
+ * experiment's schema, and a rejected value is reported at the line that set
+ * it.
+ *
+ * @example
+ * ```ts
+ * import { loadPipeline } from "./load.ts";
+ * import { defaultRegistryUrl, loadRegistry } from "./registry.ts";
+ * import { planRuns } from "./plan.ts";
+ * const pipeline = await loadPipeline("pipelines/hnca-bandit.yaml");
+ * const registry = await loadRegistry([defaultRegistryUrl()]);
+ * const plan = await planRuns(pipeline, {
+ *   profile: "smoke",
+ *   registry,
+ *   environment: { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } },
+ * });
+ * plan.runs.length;
+ * ```
+ * @module
+ */
+import { canonicalJson } from "../../util/canonical_json.ts";
+import { describeValue, PipelineError, type PipelineIssue, UserError } from "../../util/errors.ts";
+import type { Experiment, TableSpec } from "../experiment.ts";
+import { sha256Hex } from "../../util/hash.ts";
+import { type LoadedPipeline, zodIssues } from "./load.ts";
+import type { Axis } from "./schema.ts";
+import { getExperiment, type Registry, sourceDigest } from "./registry.ts";
+
+/** Bumped when the engine changes how result files are written. */
+export const OUTPUT_FORMAT_VERSION = 1;
+
+/** What the environment contributes to run keys. */
+export interface KeyEnvironment {
+  /** Backend family: wasm, webgpu or cpu. */
+  backend: string;
+  versions: { tfjs: string; deno: string; v8: string };
+}
+
+/** Everything that determines a run; its canonical JSON's SHA-256 is the run key. */
+export interface KeyParts {
+  format: number;
+  experiment: { id: string; version: string; source: string };
+  config: unknown;
+  seed: number;
+  datasets: Record<string, string>;
+  backend: string;
+  versions: { tfjs: string; deno: string; v8: string };
+}
+
+/** One planned run. */
+export interface PlannedRun {
+  key: string;
+  parts: KeyParts;
+  pipeline: string;
+  profile: string;
+  /** Grid cell id, for example `estimator=hnca baseline=true` (`default` with no axes). */
+  cell: string;
+  /** The cell's label for each axis, in axis order. */
+  labels: Record<string, string>;
+  seed: number;
+  config: Record<string, unknown>;
+}
+
+/** A plan: the runs plus what is needed to summarize them. */
+export interface Plan {
+  pipeline: LoadedPipeline;
+  profile: string;
+  experiment: Experiment;
+  sourceFiles: string[];
+  axes: string[];
+  tables: TableSpec[];
+  runs: PlannedRun[];
+}
+
+/** Options for planRuns. */
+export interface PlanOptions {
+  profile?: string;
+  registry: Registry;
+  environment: KeyEnvironment;
+  /** `--only key=value` filters (see selectRuns); the plan then holds only the matching runs. */
+  only?: Record<string, string[]>;
+  /** `--set path=value` config overrides, applied last. */
+  set?: Record<string, unknown>;
+}
+
+type YamlPath = (string | number)[];
+/** A config layer: values and the YAML path each leaf came from. */
+interface Layer {
+  values: Record<string, unknown>;
+  origin: YamlPath;
+  /** Every value of this layer comes from the node at `origin` itself (a list axis value). */
+  exact?: boolean;
+}
+
+interface Cell {
+  id: string;
+  labels: Record<string, string>;
+  layers: Layer[];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge with provenance: records for each leaf path the YAML path that set it. */
+function mergeLayers(layers: Layer[]): { config: Record<string, unknown>; origins: Map<string, YamlPath> } {
+  const config: Record<string, unknown> = {};
+  const origins = new Map<string, YamlPath>();
+  const apply = (
+    target: Record<string, unknown>,
+    values: Record<string, unknown>,
+    at: string[],
+    origin: YamlPath,
+    exact: boolean,
+  ) => {
+    for (const [k, v] of Object.entries(values)) {
+      const here = [...at, k];
+      const o = exact ? origin : [...origin, k];
+      if (isPlainObject(v)) {
+        if (!isPlainObject(target[k])) target[k] = {};
+        origins.set(JSON.stringify(here), o);
+        apply(target[k] as Record<string, unknown>, v, here, o, exact);
+      } else {
+        target[k] = structuredClone(v);
+        origins.set(JSON.stringify(here), o);
+      }
+    }
+  };
+  for (const layer of layers) apply(config, layer.values, [], layer.origin, layer.exact ?? false);
+  return { config, origins };
+}
+
+/** Expands a dotted axis name into a nested object: ("a.b", 1) -> {a: {b: 1}}. */
+function nest(path: string, value: unknown): Record<string, unknown> {
+  const parts = path.split(".");
+  let out: unknown = value;
+  for (let i = parts.length - 1; i >= 0; i--) out = { [parts[i]]: out };
+  return out as Record<string, unknown>;
+}
+
+function axisLabels(axis: Axis): string[] {
+  return Array.isArray(axis) ? axis.map(String) : Object.keys(axis);
+}
+
+/** The config layer one axis value contributes. */
+function axisLayer(name: string, axis: Axis, label: string, origin: YamlPath): Layer {
+  if (Array.isArray(axis)) {
+    const index = axis.findIndex((v) => String(v) === label);
+    const value = index >= 0 ? axis[index] : parseScalar(label);
+    const nested = nest(name, value);
+    // The origin of a list value is the list element; every nested key maps to it.
+    return { values: nested, origin: index >= 0 ? [...origin, index] : origin, exact: true };
+  }
+  return { values: axis[label], origin: [...origin, label] };
+}
+
+function parseScalar(s: string): unknown {
+  if (s === "true") return true;
+  if (s === "false") return false;
+  if (s !== "" && !Number.isNaN(Number(s))) return Number(s);
+  return s;
+}
+
+function selectorMatches(labels: Record<string, string>, sel: Record<string, unknown>): boolean {
+  return Object.entries(sel).every(([k, v]) => labels[k] === String(v));
+}
+
+/** Picks the default or named profile; throws a UserError listing the profiles when unknown. */
+export function profileName(pipeline: LoadedPipeline, requested?: string): string {
+  const name = requested ?? pipeline.data.default_profile;
+  if (!(name in pipeline.data.profiles)) {
+    throw new UserError(
+      `Profile '${name}' does not exist in ${pipeline.file}; available: ${
+        Object.keys(pipeline.data.profiles).join(", ")
+      }`,
+    );
+  }
+  return name;
+}
+
+/** Plans every run of a pipeline profile. Throws PipelineError with located issues. */
+export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): Promise<Plan> {
+  const data = pipeline.data;
+  const issues: PipelineIssue[] = [];
+  if (!(data.default_profile in data.profiles)) {
+    issues.push(
+      pipeline.issue(
+        ["default_profile"],
+        `profile '${data.default_profile}' is not defined under profiles (defined: ${
+          Object.keys(data.profiles).join(", ")
+        })`,
+      ),
+    );
+  }
+  if (!(data.experiment in options.registry.experiments)) {
+    issues.push(
+      pipeline.issue(
+        ["experiment"],
+        `unknown experiment '${data.experiment}'; registered: ${
+          Object.keys(options.registry.experiments).sort().join(", ")
+        }`,
+      ),
+    );
+  }
+  if (issues.length > 0) throw new PipelineError(issues);
+  const profile = profileName(pipeline, options.profile);
+  const prof = data.profiles[profile];
+  const experiment = getExperiment(options.registry, data.experiment);
+  const source = await sourceDigest(experiment.module);
+
+  for (const name of experiment.datasets) {
+    if (!(name in data.datasets)) {
+      issues.push(
+        pipeline.issue(
+          ["datasets"],
+          `experiment '${experiment.id}' needs dataset '${name}'; declare it, for example '${name}: {source: npm}'`,
+          true,
+        ),
+      );
+    } else if (!(name in options.registry.datasets)) {
+      issues.push(
+        pipeline.issue(
+          ["datasets", name],
+          `no registered dataset '${name}' (registered: ${Object.keys(options.registry.datasets).sort().join(", ")})`,
+          true,
+        ),
+      );
+    }
+  }
+
+  // Axes: the base grid's, with the profile's replacing or adding axes.
+  const axes: Record<string, { axis: Axis; origin: YamlPath }> = {};
+  for (const [name, axis] of Object.entries(data.grid.axes)) axes[name] = { axis, origin: ["grid", "axes", name] };
+  for (const [name, axis] of Object.entries(prof.axes ?? {})) {
+    axes[name] = { axis, origin: ["profiles", profile, "axes", name] };
+  }
+  const axisNames = Object.keys(axes);
+  for (const name of axisNames) {
+    if (name === "seed" || name === "cell") {
+      issues.push(pipeline.issue(axes[name].origin, `'${name}' is reserved; list seeds under grid.seeds`, true));
+    }
+  }
+  const seeds = prof.seeds ?? data.grid.seeds;
+  const seedsOrigin: YamlPath = prof.seeds ? ["profiles", profile, "seeds"] : ["grid", "seeds"];
+  if (new Set(seeds).size !== seeds.length) {
+    issues.push(pipeline.issue(seedsOrigin, `seeds must be unique, got ${describeValue(seeds)}`));
+  }
+
+  const exclude = prof.exclude ?? data.grid.exclude;
+  const excludeOrigin: YamlPath = prof.exclude ? ["profiles", profile, "exclude"] : ["grid", "exclude"];
+  const include = prof.include ?? data.grid.include;
+  const includeOrigin: YamlPath = prof.include ? ["profiles", profile, "include"] : ["grid", "include"];
+  exclude.forEach((sel, i) => {
+    for (const [k, v] of Object.entries(sel)) {
+      if (!(k in axes)) {
+        issues.push(
+          pipeline.issue(
+            [...excludeOrigin, i, k],
+            `unknown axis '${k}' (axes: ${axisNames.join(", ") || "none"})`,
+            true,
+          ),
+        );
+      } else if (!axisLabels(axes[k].axis).includes(String(v))) {
+        issues.push(
+          pipeline.issue(
+            [...excludeOrigin, i, k],
+            `axis '${k}' has no value ${describeValue(v)} (values: ${axisLabels(axes[k].axis).join(", ")})`,
+          ),
+        );
+      }
+    }
+  });
+
+  // Cartesian product in axis order, then exclude, then include.
+  let combos: Record<string, string>[] = [{}];
+  for (const name of axisNames) {
+    const next: Record<string, string>[] = [];
+    for (const c of combos) for (const l of axisLabels(axes[name].axis)) next.push({ ...c, [name]: l });
+    combos = next;
+  }
+  combos = combos.filter((c) => !exclude.some((sel) => selectorMatches(c, sel)));
+  include.forEach((sel, i) => {
+    const labels: Record<string, string> = {};
+    for (const name of axisNames) {
+      if (!(name in sel)) {
+        issues.push(
+          pipeline.issue([...includeOrigin, i], `an include entry must give every axis; '${name}' is missing`),
+        );
+        return;
+      }
+      const l = String(sel[name]);
+      if (!Array.isArray(axes[name].axis) && !(l in axes[name].axis)) {
+        issues.push(
+          pipeline.issue(
+            [...includeOrigin, i, name],
+            `axis '${name}' has no value '${l}' (values: ${axisLabels(axes[name].axis).join(", ")})`,
+          ),
+        );
+        return;
+      }
+      labels[name] = l;
+    }
+    for (const k of Object.keys(sel)) {
+      if (!(k in axes)) {
+        issues.push(
+          pipeline.issue(
+            [...includeOrigin, i, k],
+            `unknown axis '${k}' (axes: ${axisNames.join(", ") || "none"})`,
+            true,
+          ),
+        );
+      }
+    }
+    if (!combos.some((c) => axisNames.every((n) => c[n] === labels[n]))) combos.push(labels);
+  });
+  if (combos.length === 0) {
+    issues.push(pipeline.issue(excludeOrigin, "the grid is empty: every cell is excluded"));
+  }
+  if (issues.length > 0) throw new PipelineError(issues);
+
+  const setLayer: Layer[] = options.set && Object.keys(options.set).length > 0
+    ? [{ values: options.set, origin: ["(command line --set)"] }]
+    : [];
+  const cells: Cell[] = combos.map((labels) => ({
+    id: axisNames.length === 0 ? "default" : axisNames.map((n) => `${n}=${labels[n]}`).join(" "),
+    labels,
+    layers: [
+      { values: data.config, origin: ["config"] },
+      { values: prof.config, origin: ["profiles", profile, "config"] },
+      ...axisNames.map((n) => {
+        const layer = axisLayer(n, axes[n].axis, labels[n], axes[n].origin);
+        return layer;
+      }),
+      ...setLayer,
+    ],
+  }));
+
+  // Resolve and validate each cell's config; report each distinct problem once.
+  const seen = new Set<string>();
+  const resolved = new Map<string, Record<string, unknown>>();
+  for (const cell of cells) {
+    const { config, origins } = mergeLayers(cell.layers);
+    const result = experiment.config.safeParse(config, { reportInput: true });
+    if (!result.success) {
+      const at = (path: (string | number)[], message: string, key = false) => {
+        let origin: YamlPath | undefined;
+        for (let n = path.length; n >= 0 && !origin; n--) origin = origins.get(JSON.stringify(path.slice(0, n)));
+        const yamlPath = origin ?? ["config"];
+        if (yamlPath[0] === "(command line --set)") {
+          return { file: "command line", line: null, col: null, path: ["--set", path.join(".")], message };
+        }
+        const i = pipeline.issue(yamlPath, `${message} (config key '${path.join(".")}' in cell ${cell.id})`, key);
+        return i;
+      };
+      for (const i of zodIssues(result.error.issues, [], at)) {
+        const sig = `${i.line}:${i.col}:${i.message.replace(/ in cell .*\)$/, "")}`;
+        if (!seen.has(sig)) {
+          seen.add(sig);
+          issues.push(i);
+        }
+      }
+      continue;
+    }
+    resolved.set(cell.id, result.data as Record<string, unknown>);
+  }
+  if (issues.length > 0) throw new PipelineError(issues);
+
+  const firstConfig = resolved.get(cells[0].id)!;
+  const tables = experiment.tables(firstConfig);
+  checkReferences(pipeline, tables, axes, issues);
+  if (issues.length > 0) throw new PipelineError(issues);
+
+  const datasets: Record<string, string> = {};
+  for (const name of experiment.datasets) datasets[name] = await options.registry.datasets[name].digest();
+
+  const runs: PlannedRun[] = [];
+  for (const cell of cells) {
+    for (const seed of seeds) {
+      const config = resolved.get(cell.id)!;
+      const parts: KeyParts = {
+        format: OUTPUT_FORMAT_VERSION,
+        experiment: { id: experiment.id, version: experiment.version, source: source.digest },
+        config,
+        seed,
+        datasets,
+        backend: options.environment.backend,
+        versions: options.environment.versions,
+      };
+      runs.push({
+        key: await sha256Hex(canonicalJson(parts)),
+        parts,
+        pipeline: data.name,
+        profile,
+        cell: cell.id,
+        labels: cell.labels,
+        seed,
+        config,
+      });
+    }
+  }
+  const plan = { pipeline, profile, experiment, sourceFiles: source.files, axes: axisNames, tables, runs };
+  if (options.only && Object.keys(options.only).length > 0) plan.runs = selectRuns(plan, options.only);
+  return plan;
+}
+
+/**
+ * The runs that match `--only` filters: axis (or `seed`) to accepted labels;
+ * labels of one key are OR-ed, keys AND-ed. Throws a UserError for an unknown
+ * key or when nothing matches.
+ */
+export function selectRuns(plan: Plan, only: Record<string, string[]>): PlannedRun[] {
+  for (const k of Object.keys(only)) {
+    if (k !== "seed" && !plan.axes.includes(k)) {
+      throw new UserError(
+        `--only ${k}=...: '${k}' is neither an axis nor 'seed' (axes: ${plan.axes.join(", ") || "none"})`,
+      );
+    }
+  }
+  const runs = plan.runs.filter((r) =>
+    Object.entries(only).every(([k, vs]) => vs.includes(k === "seed" ? String(r.seed) : r.labels[k]))
+  );
+  if (runs.length === 0) {
+    throw new UserError(
+      `No run of ${plan.pipeline.data.name} (profile ${plan.profile}) matches the --only filters ${
+        describeValue(only)
+      }`,
+    );
+  }
+  return runs;
+}
+
+/** Checks that plots, claims and evaluation name tables, columns, axes and values that exist. */
+function checkReferences(
+  pipeline: LoadedPipeline,
+  tables: TableSpec[],
+  axes: Record<string, { axis: Axis }>,
+  issues: PipelineIssue[],
+): void {
+  const data = pipeline.data;
+  const tableNames = tables.map((t) => t.name);
+  const columnCheck = (path: YamlPath, table: string, column: string, role?: "metric" | "index") => {
+    const t = tables.find((x) => x.name === table);
+    if (!t) {
+      issues.push(pipeline.issue(path, `unknown table '${table}' (tables: ${tableNames.join(", ")})`));
+      return;
+    }
+    const c = t.columns.find((x) => x.name === column);
+    if (!c) {
+      issues.push(
+        pipeline.issue(
+          path,
+          `table '${table}' has no column '${column}' (columns: ${t.columns.map((x) => x.name).join(", ")})`,
+        ),
+      );
+    } else if (role && c.role !== role) {
+      issues.push(pipeline.issue(path, `column '${column}' of table '${table}' is an ${c.role} column, not a ${role}`));
+    }
+  };
+  // Plots and claims serve every profile: their selectors may name any value an axis has in the
+  // grid or in some profile (in a profile without it they match nothing).
+  const anyProfileLabels = (k: string): string[] | null => {
+    const sources = [data.grid.axes, ...Object.values(data.profiles).map((p) => p.axes ?? {})];
+    const found = sources.filter((a) => k in a).flatMap((a) => axisLabels(a[k]));
+    return found.length ? [...new Set(found)] : null;
+  };
+  const selectorCheck = (path: YamlPath, sel: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(sel)) {
+      const labels = anyProfileLabels(k);
+      if (!labels) {
+        issues.push(
+          pipeline.issue([...path, k], `unknown axis '${k}' (axes: ${Object.keys(axes).join(", ") || "none"})`, true),
+        );
+      } else if (!labels.includes(String(v))) {
+        issues.push(
+          pipeline.issue([...path, k], `axis '${k}' has no value ${describeValue(v)} (values: ${labels.join(", ")})`),
+        );
+      }
+    }
+  };
+  (data.evaluation.metrics ?? []).forEach((m, i) => columnCheck(["evaluation", "metrics", i], "metrics", m, "metric"));
+  data.evaluation.report.forEach((m, i) => columnCheck(["evaluation", "report", i], "metrics", m, "metric"));
+  const indexCheck = (path: YamlPath, table: string, index: Record<string, unknown>) => {
+    const t = tables.find((x) => x.name === table);
+    for (const k of Object.keys(index)) {
+      if (t && !t.columns.some((col) => col.name === k)) {
+        issues.push(pipeline.issue([...path, k], `table '${table}' has no column '${k}'`, true));
+      }
+    }
+  };
+  data.plots.forEach((p, i) => {
+    const ys = Array.isArray(p.y) ? p.y : [p.y];
+    ys.forEach((y, j) =>
+      columnCheck(Array.isArray(p.y) ? ["plots", i, "y", j] : ["plots", i, "y"], p.table, y, "metric")
+    );
+    p.dashed.forEach((d, j) => {
+      if (!ys.includes(d)) {
+        issues.push(
+          pipeline.issue(["plots", i, "dashed", j], `'${d}' is not one of the plot's y metrics (${ys.join(", ")})`),
+        );
+      }
+    });
+    if (p.x) columnCheck(["plots", i, "x"], p.table, p.x, p.kind === "path" ? "metric" : "index");
+    const t = tables.find((x) => x.name === p.table);
+    if (p.kind === "curve" && t && !p.x && !t.step) {
+      issues.push(pipeline.issue(["plots", i], `table '${p.table}' has no step column; give 'x'`));
+    }
+    if (p.kind === "path" && !p.x) issues.push(pipeline.issue(["plots", i], "a path plot needs 'x', a metric column"));
+    if (p.kind === "heatmap") {
+      if (!p.x || !p.rows) {
+        issues.push(pipeline.issue(["plots", i], "a heatmap needs 'x' and 'rows', two index columns"));
+      } else columnCheck(["plots", i, "rows"], p.table, p.rows, "index");
+    }
+    if (p.kind === "images") {
+      if (!p.x || !p.rows || !p.tile || !p.runs) {
+        issues.push(
+          pipeline.issue(
+            ["plots", i],
+            "an images plot needs 'x', 'rows' and 'tile' (index columns) and 'runs' (which run)",
+          ),
+        );
+      } else {
+        columnCheck(["plots", i, "rows"], p.table, p.rows, "index");
+        columnCheck(["plots", i, "tile"], p.table, p.tile, "index");
+      }
+    }
+    if (p.index) indexCheck(["plots", i, "index"], p.table, p.index);
+    p.marks.forEach((m, j) => indexCheck(["plots", i, "marks", j, "where"], p.table, m.where));
+    if (p.runs) columnCheck(["plots", i, "runs", "by", "metric"], p.runs.by.table, p.runs.by.metric, "metric");
+    (p.color ?? []).forEach((a, j) => {
+      if (!(a in axes)) issues.push(pipeline.issue(["plots", i, "color", j], `unknown axis '${a}'`));
+    });
+    if (p.where) selectorCheck(["plots", i, "where"], p.where);
+  });
+  const ids = new Set<string>();
+  data.claims.forEach((c, i) => {
+    if (ids.has(c.id)) issues.push(pipeline.issue(["claims", i, "id"], `duplicate claim id '${c.id}'`));
+    ids.add(c.id);
+    columnCheck(["claims", i, "metric"], c.table, c.metric, "metric");
+    selectorCheck(["claims", i, "where"], c.where);
+    const t = tables.find((x) => x.name === c.table);
+    for (const k of Object.keys(c.index)) {
+      if (t && !t.columns.some((col) => col.name === k && col.role === "index")) {
+        issues.push(pipeline.issue(["claims", i, "index", k], `table '${c.table}' has no index column '${k}'`, true));
+      }
+    }
+    const kinds = [c.compare, c.expect, c.fraction].filter((x) => x !== undefined).length;
+    if (kinds !== 1) {
+      issues.push(pipeline.issue(["claims", i], "a claim needs exactly one of 'compare', 'expect' or 'fraction'"));
+    }
+    if (c.compare) {
+      selectorCheck(["claims", i, "compare", "cells"], c.compare.cells);
+      selectorCheck(["claims", i, "compare", "than"], c.compare.than);
+      indexCheck(["claims", i, "compare", "index"], c.table, c.compare.index);
+      indexCheck(["claims", i, "compare", "than_index"], c.table, c.compare.than_index);
+      if (c.compare.than_metric) {
+        columnCheck(["claims", i, "compare", "than_metric"], c.table, c.compare.than_metric, "metric");
+      }
+      (c.compare.pair_by ?? []).forEach((a, j) => {
+        if (!(a in axes)) issues.push(pipeline.issue(["claims", i, "compare", "pair_by", j], `unknown axis '${a}'`));
+      });
+    }
+    if (c.expect) {
+      const e = c.expect;
+      if (e.value === undefined && e.min === undefined && e.max === undefined) {
+        issues.push(pipeline.issue(["claims", i, "expect"], "give 'value' with 'tolerance', or 'min' and/or 'max'"));
+      }
+      if ((e.value === undefined) !== (e.tolerance === undefined)) {
+        issues.push(pipeline.issue(["claims", i, "expect"], "'value' and 'tolerance' go together"));
+      }
+    }
+    if (c.fraction && c.fraction.below === undefined && c.fraction.above === undefined) {
+      issues.push(pipeline.issue(["claims", i, "fraction"], "give 'below' or 'above'"));
+    }
+    (c.profiles ?? []).forEach((p, j) => {
+      if (!(p in data.profiles)) issues.push(pipeline.issue(["claims", i, "profiles", j], `unknown profile '${p}'`));
+    });
+  });
+}

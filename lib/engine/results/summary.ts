@@ -1,0 +1,302 @@
+/**
+ * Reading completed runs back and summarizing them over seeds.
+ *
+ * For every table, grid cell, metric and index value (for example each
+ * epoch) the summary holds n, mean, sample std and a Student-t confidence
+ * interval over seeds (`at` = `each`). For tables with a step column, rows
+ * with `at` = `final` summarize each run's last step.
+ *
+ * @example
+ * ```ts
+ * import { loadRunTables, summarize } from "./summary.ts";
+ * // const runs = await loadRunTables(plan, "results");
+ * // const rows = summarize(plan, runs, 0.95);
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { readJsonIfExists } from "../../util/atomic.ts";
+import type { TableSpec } from "../experiment.ts";
+import { formatF64 } from "../../util/format.ts";
+import { sha256Hex } from "../../util/hash.ts";
+import type { Plan, PlannedRun } from "../pipeline/plan.ts";
+import { runDir, type RunRecord } from "./layout.ts";
+import { describe } from "../../util/stats.ts";
+import { UserError } from "../../util/errors.ts";
+import { parseCsv } from "./tables.ts";
+import { stringify } from "csv-stringify/sync";
+
+/** A completed run with its parsed tables (numbers parsed, empty cells null). */
+export interface LoadedRun {
+  run: PlannedRun;
+  record: RunRecord;
+  tables: Record<string, { header: string[]; rows: (number | string | null)[][] }>;
+}
+
+/** One summary row. */
+export interface SummaryRow {
+  table: string;
+  cell: string;
+  labels: Record<string, string>;
+  metric: string;
+  at: "each" | "final";
+  /** Index column values (the step column is null in final rows whose runs ended at different steps). */
+  index: Record<string, number | string | null>;
+  n: number;
+  mean: number;
+  std: number | null;
+  ci: [number, number] | null;
+  median: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Loads the tables of every completed run of the plan, checking each file
+ * against the hash in its run.json. Runs without run.json are skipped.
+ * Throws naming the file when a result file was changed after the run.
+ */
+export async function loadRunTables(plan: Plan, resultsDir: string): Promise<LoadedRun[]> {
+  const out: LoadedRun[] = [];
+  for (const run of plan.runs) {
+    const dir = runDir(resultsDir, run.key);
+    const record = await readJsonIfExists<RunRecord>(join(dir, "run.json"));
+    if (!record || record.status !== "complete" || record.key !== run.key) continue;
+    const tables: LoadedRun["tables"] = {};
+    for (const spec of plan.tables) {
+      const file = join(dir, `${spec.name}.csv`);
+      const text = await Deno.readTextFile(file);
+      const hash = await sha256Hex(text);
+      const recorded =
+        (spec.deterministic === false ? record.unhashed_outputs ?? {} : record.outputs)[`${spec.name}.csv`];
+      if (hash !== recorded) {
+        throw new UserError(
+          `${file} has SHA-256 ${hash}, but its run.json records ${recorded}: ` +
+            `the file was changed after the run; rerun it with --force --only seed=${run.seed}` +
+            Object.entries(run.labels).map(([k, v]) => ` --only ${k}=${v}`).join(""),
+          1,
+        );
+      }
+      const { header, rows } = parseCsv(text, file);
+      const want = spec.columns.map((c) => c.name);
+      if (header.join(",") !== want.join(",")) {
+        throw new Error(`${file} has columns ${header.join(",")}, expected ${want.join(",")}`);
+      }
+      tables[spec.name] = {
+        header,
+        rows: rows.map((r) => r.map((v, i) => parseCell(v, spec.columns[i].type))),
+      };
+    }
+    out.push({ run, record, tables });
+  }
+  return out;
+}
+
+function parseCell(v: string, type: string): number | string | null {
+  if (v === "") return null;
+  if (type === "f32" || type === "f64" || type === "int") return Number(v);
+  return v;
+}
+
+function compareIndex(a: (number | string | null)[], b: (number | string | null)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (x === y) continue;
+    if (x === null) return -1;
+    if (y === null) return 1;
+    if (typeof x === "number" && typeof y === "number") return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Summarizes every table of the loaded runs. `metricsFilter` limits the metrics table's metrics. */
+export function summarize(plan: Plan, runs: LoadedRun[], confidence: number, metricsFilter?: string[]): SummaryRow[] {
+  const out: SummaryRow[] = [];
+  const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).entries()];
+  for (const spec of plan.tables) {
+    if (spec.summarize === false) continue;
+    const idxCols = spec.columns.filter((c) => c.role === "index").map((c) => c.name);
+    let metricCols = spec.columns.filter((c) => c.role === "metric" && c.type !== "str" && c.type !== "bool").map((c) =>
+      c.name
+    );
+    if (spec.name === "metrics" && metricsFilter) metricCols = metricCols.filter((m) => metricsFilter.includes(m));
+    const pos = (name: string) => spec.columns.findIndex((c) => c.name === name);
+    for (const [cell, labels] of cells) {
+      const cellRuns = runs.filter((r) => r.run.cell === cell).sort((a, b) => a.run.seed - b.run.seed);
+      if (cellRuns.length === 0) continue;
+      for (const metric of metricCols) {
+        const mi = pos(metric);
+        // each: group by the full index tuple
+        const groups = new Map<string, { index: (number | string | null)[]; values: number[] }>();
+        for (const r of cellRuns) {
+          for (const row of r.tables[spec.name].rows) {
+            const v = row[mi];
+            if (v === null || typeof v !== "number") continue;
+            const index = idxCols.map((c) => row[pos(c)]);
+            const k = JSON.stringify(index);
+            if (!groups.has(k)) groups.set(k, { index, values: [] });
+            groups.get(k)!.values.push(v);
+          }
+        }
+        const sorted = [...groups.values()].sort((a, b) => compareIndex(a.index, b.index));
+        for (const g of sorted) {
+          const d = describe(g.values, confidence);
+          out.push({
+            table: spec.name,
+            cell,
+            labels,
+            metric,
+            at: "each",
+            index: Object.fromEntries(idxCols.map((c, i) => [c, g.index[i]])),
+            ...d,
+          });
+        }
+        if (!spec.step) continue;
+        // final: each run's rows at its last step, grouped by the other index columns
+        const si = pos(spec.step);
+        const finals = new Map<string, { index: (number | string | null)[]; values: number[]; steps: Set<unknown> }>();
+        for (const r of cellRuns) {
+          const rows = r.tables[spec.name].rows;
+          let last: number | string | null = null;
+          for (const row of rows) {
+            if (row[si] !== null && (last === null || compareIndex([row[si]], [last]) > 0)) last = row[si];
+          }
+          if (last === null) continue;
+          for (const row of rows) {
+            if (row[si] !== last) continue;
+            const v = row[mi];
+            if (v === null || typeof v !== "number") continue;
+            const index = idxCols.map((c) => (c === spec.step ? null : row[pos(c)]));
+            const k = JSON.stringify(index);
+            if (!finals.has(k)) finals.set(k, { index, values: [], steps: new Set() });
+            finals.get(k)!.values.push(v);
+            finals.get(k)!.steps.add(last);
+          }
+        }
+        for (const g of [...finals.values()].sort((a, b) => compareIndex(a.index, b.index))) {
+          const d = describe(g.values, confidence);
+          const index = Object.fromEntries(idxCols.map((c, i) => [c, g.index[i]]));
+          if (g.steps.size === 1) index[spec.step] = [...g.steps][0] as number | string;
+          out.push({ table: spec.name, cell, labels, metric, at: "final", index, ...d });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** CSV text of one table's summary rows (columns documented in README). */
+export function summaryCsv(spec: TableSpec, axes: string[], rows: SummaryRow[], confidence: number): string {
+  const idxCols = spec.columns.filter((c) => c.role === "index").map((c) => c.name);
+  const header = [
+    "cell",
+    ...axes,
+    "metric",
+    "at",
+    ...idxCols,
+    "n",
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "median",
+    "min",
+    "max",
+  ];
+  const cell = (v: number | string | null) => (v === null ? "" : typeof v === "number" ? formatF64(v) : v);
+  const body = rows.filter((r) => r.table === spec.name).map((r) => [
+    r.cell,
+    ...axes.map((a) => r.labels[a] ?? ""),
+    r.metric,
+    r.at,
+    ...idxCols.map((c) => cell(r.index[c] ?? null)),
+    String(r.n),
+    formatF64(r.mean),
+    r.std === null ? "" : formatF64(r.std),
+    r.ci === null ? "" : formatF64(r.ci[0]),
+    r.ci === null ? "" : formatF64(r.ci[1]),
+    String(confidence),
+    formatF64(r.median),
+    formatF64(r.min),
+    formatF64(r.max),
+  ]);
+  return stringify([header, ...body], { record_delimiter: "\n" });
+}
+
+/** Reads a profile's summary files back (what `deno task plot` draws from). */
+export async function readSummaryCsv(plan: Plan, profileDirPath: string): Promise<SummaryRow[]> {
+  const out: SummaryRow[] = [];
+  for (const spec of plan.tables) {
+    if (spec.summarize === false) continue;
+    const file = join(profileDirPath, spec.name === "metrics" ? "summary.csv" : `summary.${spec.name}.csv`);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new Error(`${file} does not exist; run reproduce first`);
+      throw e;
+    }
+    const { header, rows } = parseCsv(text, file);
+    const idxCols = spec.columns.filter((c) => c.role === "index");
+    const col = (n: string) => {
+      const i = header.indexOf(n);
+      if (i < 0) throw new Error(`${file} lacks column '${n}'`);
+      return i;
+    };
+    const num = (v: string) => (v === "" ? null : Number(v));
+    for (const r of rows) {
+      const std = num(r[col("std")]);
+      const lo = num(r[col("ci_low")]), hi = num(r[col("ci_high")]);
+      out.push({
+        table: spec.name,
+        cell: r[col("cell")],
+        labels: Object.fromEntries(plan.axes.map((a) => [a, r[col(a)]])),
+        metric: r[col("metric")],
+        at: r[col("at")] as "each" | "final",
+        index: Object.fromEntries(idxCols.map((c) => {
+          const v = r[col(c.name)];
+          return [c.name, v === "" ? null : c.type === "str" || c.type === "bool" ? v : Number(v)];
+        })),
+        n: Number(r[col("n")]),
+        mean: Number(r[col("mean")]),
+        std,
+        ci: lo === null || hi === null ? null : [lo, hi],
+        median: Number(r[col("median")]),
+        min: Number(r[col("min")]),
+        max: Number(r[col("max")]),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * A text table of final values per cell: one row per cell, one column per
+ * metric, "mean [ci_low, ci_high]" over seeds (the pipeline's `evaluation.report`).
+ */
+export function reportTable(plan: Plan, summary: SummaryRow[], metrics: string[]): string {
+  const level = Math.round(plan.pipeline.data.evaluation.confidence * 100);
+  const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).keys()];
+  const fmt = (v: number) => Number(v.toPrecision(4)).toString();
+  const rows = cells.map((cell) => {
+    let n = 0;
+    const values = metrics.map((m) => {
+      const r = summary.find((s) => s.table === "metrics" && s.cell === cell && s.metric === m && s.at === "final");
+      if (!r) return "-";
+      n = Math.max(n, r.n);
+      return r.ci ? `${fmt(r.mean)} [${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : fmt(r.mean);
+    });
+    return [cell, String(n), ...values];
+  });
+  const header = ["cell", "seeds", ...metrics];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  return [
+    `Final values (mean [${level}% CI] over seeds):`,
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+  ].join("\n");
+}

@@ -1,0 +1,260 @@
+/**
+ * Executes one run inside a worker process: lock, backend, datasets,
+ * checkpoint restore, the experiment's loop, then the outputs, with run.json
+ * written last as the mark of completion.
+ *
+ * @example
+ * ```ts
+ * import { executeRun } from "./run_one.ts";
+ * const spec = JSON.parse(await Deno.readTextFile("results/hnca-bandit/<key>/spec.json"));
+ * const outcome = await executeRun(spec, { onProgress: (p) => console.log(p) });
+ * outcome.status; // "complete" | "failed"
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../../util/atomic.ts";
+import { initBackend, runtimeVersions } from "./backend.ts";
+import { canonicalJson } from "../../util/canonical_json.ts";
+import type { CheckpointData, Experiment, Row, RunContext, TableSpec } from "../experiment.ts";
+import { sha256Hex } from "../../util/hash.ts";
+import { acquireLock } from "./lock.ts";
+import { getDataset, getExperiment, loadRegistry, sourceDigest } from "../pipeline/registry.ts";
+import { type FailureRecord, outputsManifest, type RunRecord, type RunSpec } from "../results/layout.ts";
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../../util/safetensors.ts";
+import { checkRow, checkTableSpecs, NonFiniteMetricError, toCsv } from "../results/tables.ts";
+import { Rng } from "../../rng/mod.ts";
+import { machineInfo, peakRssBytes } from "../../util/machine.ts";
+
+/** A progress event a worker reports to the orchestrator. */
+export interface ProgressEvent {
+  done: number;
+  total: number;
+  note?: string;
+}
+
+/** How executeRun ended. */
+export type RunOutcome =
+  | { status: "complete"; record: RunRecord }
+  | { status: "failed"; failure: FailureRecord };
+
+/** Options for executeRun. */
+export interface ExecuteOptions {
+  onProgress?: (p: ProgressEvent) => void;
+  /** Test hook: kill this process with SIGKILL right after the n-th checkpoint of this attempt. */
+  crashAfterCheckpoints?: number;
+}
+
+const CHECKPOINT_FORMAT = "repro-checkpoint/1";
+
+interface CheckpointFile {
+  data: CheckpointData;
+  rows: Record<string, string[][]>;
+  elapsed: number;
+  attempts: number;
+}
+
+async function readCheckpoint(path: string, key: string): Promise<CheckpointFile | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`Checkpoint ${path} has format '${metadata.format}', expected ${CHECKPOINT_FORMAT}`);
+  }
+  if (metadata.key !== key) throw new Error(`Checkpoint ${path} belongs to run ${metadata.key}, not ${key}`);
+  return {
+    data: { step: Number(metadata.step), tensors, state: JSON.parse(metadata.state) },
+    rows: JSON.parse(metadata.rows),
+    elapsed: Number(metadata.elapsed),
+    attempts: Number(metadata.attempts),
+  };
+}
+
+/** Runs one spec to completion or failure. Throws LockedError if another process holds the run. */
+export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): Promise<RunOutcome> {
+  const dir = spec.dir;
+  await Deno.mkdir(dir, { recursive: true });
+  const lock = await acquireLock(join(dir, ".lock"), `run ${spec.key.slice(0, 12)} of ${spec.pipeline}`);
+  const logFile = await Deno.open(join(dir, "run.log"), { append: true, create: true });
+  const encoder = new TextEncoder();
+  const log = (line: string) => {
+    logFile.writeSync(encoder.encode(`[${new Date().toISOString()}] ${line}\n`));
+  };
+  const started = performance.now();
+  let lastStep: { column: string; value: unknown } | null = null;
+  try {
+    // Leftovers of an attempt killed while writing.
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && /\.tmp-\d+-/.test(e.name)) await Deno.remove(join(dir, e.name)).catch(() => {});
+    }
+    const actualKey = await sha256Hex(canonicalJson(spec.parts));
+    if (actualKey !== spec.key) {
+      throw new Error(`spec.json is inconsistent: its key parts hash to ${actualKey}, not ${spec.key}`);
+    }
+    const versions = runtimeVersions();
+    if (canonicalJson(versions) !== canonicalJson(spec.parts.versions)) {
+      throw new Error(
+        `This process runs ${canonicalJson(versions)} but the run was planned for ${
+          canonicalJson(spec.parts.versions)
+        }; plan it again`,
+      );
+    }
+    const registry = await loadRegistry(spec.registry);
+    const experiment = getExperiment(registry, spec.parts.experiment.id) as Experiment<unknown>;
+    const source = await sourceDigest(experiment.module);
+    if (source.digest !== spec.parts.experiment.source || experiment.version !== spec.parts.experiment.version) {
+      throw new Error(`The code of experiment '${experiment.id}' changed since this run was planned; plan it again`);
+    }
+    const parsed = experiment.config.safeParse(spec.config);
+    if (!parsed.success || canonicalJson(parsed.data) !== canonicalJson(spec.config)) {
+      throw new Error(`The run's config is not a resolved config of '${experiment.id}'; plan it again`);
+    }
+    const config = parsed.data;
+    const tables = experiment.tables(config);
+    checkTableSpecs(tables, experiment.id);
+    const byName = new Map<string, TableSpec>(tables.map((t) => [t.name, t]));
+
+    const backend = await initBackend(spec.backend);
+    if (backend.name !== spec.parts.backend) {
+      throw new Error(`Backend ${backend.name} started, but the run key says ${spec.parts.backend}`);
+    }
+    log(`run ${spec.key} (${spec.pipeline}, profile ${spec.profile}, cell ${spec.cell}, seed ${spec.seed})`);
+    log(
+      `backend ${backend.name} ${JSON.stringify(backend.details)}${
+        backend.adapter ? ` adapter ${JSON.stringify(backend.adapter)}` : ""
+      }`,
+    );
+    log(`config ${JSON.stringify(config)}`);
+
+    const data: Record<string, unknown> = {};
+    for (const name of experiment.datasets) {
+      const provider = getDataset(registry, name);
+      if (!spec.datasets[name]) throw new Error(`Dataset '${name}' was not prepared for this run`);
+      data[name] = await provider.load(spec.datasets[name]);
+    }
+
+    const checkpointPath = join(dir, "checkpoint.safetensors");
+    const restored = await readCheckpoint(checkpointPath, spec.key);
+    const rows: Record<string, string[][]> = Object.fromEntries(tables.map((t) => [t.name, []]));
+    if (restored) {
+      for (const [t, r] of Object.entries(restored.rows)) rows[t] = r;
+      log(
+        `resuming from checkpoint at step ${restored.data.step} (${
+          Object.values(restored.rows).reduce((a, r) => a + r.length, 0)
+        } rows kept)`,
+      );
+    }
+    const previousElapsed = restored?.elapsed ?? 0;
+    const attempts = (restored?.attempts ?? 0) + 1;
+    let params: Record<string, NamedTensor> | null = null;
+    let checkpoints = 0;
+    let lastProgress = 0;
+
+    const ctx: RunContext<unknown> = {
+      config,
+      seed: spec.seed,
+      rng: Rng.fromSeed(spec.seed),
+      backend,
+      data,
+      resume: restored?.data ?? null,
+      emit(table: string, row: Row) {
+        const t = byName.get(table);
+        if (!t) throw new Error(`Experiment '${experiment.id}' emitted a row to undeclared table '${table}'`);
+        if (t.step) lastStep = { column: t.step, value: row[t.step] };
+        rows[table].push(checkRow(t, row));
+      },
+      async checkpoint(c: CheckpointData) {
+        const bytes = encodeSafetensors(c.tensors, {
+          format: CHECKPOINT_FORMAT,
+          key: spec.key,
+          step: String(c.step),
+          state: JSON.stringify(c.state),
+          rows: JSON.stringify(rows),
+          elapsed: String(previousElapsed + (performance.now() - started) / 1000),
+          attempts: String(attempts),
+        });
+        await writeFileAtomic(checkpointPath, bytes);
+        checkpoints++;
+        if (options.crashAfterCheckpoints !== undefined && checkpoints >= options.crashAfterCheckpoints) {
+          log(`test hook: SIGKILL after checkpoint ${checkpoints}`);
+          Deno.kill(Deno.pid, "SIGKILL");
+        }
+      },
+      saveParams(tensors) {
+        params = tensors;
+      },
+      progress(done, total, note) {
+        const now = performance.now();
+        if (done < total && now - lastProgress < 200) return;
+        lastProgress = now;
+        options.onProgress?.({ done, total, note });
+      },
+      log,
+    };
+    await experiment.run(ctx);
+
+    // Outputs: tables, parameters, then run.json.
+    const outputs: Record<string, string> = {};
+    const unhashed: Record<string, string> = {};
+    for (const t of tables) {
+      const text = toCsv(t, rows[t.name]);
+      await writeFileAtomic(join(dir, `${t.name}.csv`), text);
+      (t.deterministic === false ? unhashed : outputs)[`${t.name}.csv`] = await sha256Hex(text);
+    }
+    if (params) {
+      const bytes = encodeSafetensors(params, { format: "repro-params/1", experiment: experiment.id });
+      await writeFileAtomic(join(dir, "params.safetensors"), bytes);
+      outputs["params.safetensors"] = await sha256Hex(bytes);
+    }
+    const wall = previousElapsed + (performance.now() - started) / 1000;
+    const record: RunRecord = {
+      status: "complete",
+      key: spec.key,
+      pipeline: spec.pipeline,
+      profile: spec.profile,
+      cell: spec.cell,
+      labels: spec.labels,
+      seed: spec.seed,
+      config: spec.config,
+      key_parts: spec.parts,
+      result_hash: outputs["metrics.csv"],
+      outputs_hash: await sha256Hex(outputsManifest(outputs)),
+      outputs,
+      unhashed_outputs: unhashed,
+      backend,
+      versions: { ...versions, typescript: Deno.version.typescript },
+      machine: await machineInfo(),
+      source_files: source.files,
+      wall_time_s: Math.round(wall * 1000) / 1000,
+      attempts,
+      peak_rss_bytes: await peakRssBytes(),
+      finished: new Date().toISOString(),
+    };
+    await writeJsonAtomic(join(dir, "run.json"), record);
+    await Deno.remove(checkpointPath).catch(() => {});
+    await Deno.remove(join(dir, "failure.json")).catch(() => {});
+    log(`complete: result hash ${record.result_hash}, ${record.wall_time_s} s`);
+    return { status: "complete", record };
+  } catch (e) {
+    const err = e as Error;
+    const step = e instanceof NonFiniteMetricError ? e.step : lastStep;
+    log(`FAILED: ${err.stack ?? err.message}`);
+    const failure: FailureRecord = {
+      key: spec.key,
+      error: err.message,
+      step,
+      log: join(dir, "run.log"),
+      time: new Date().toISOString(),
+    };
+    await writeJsonAtomic(join(dir, "failure.json"), failure);
+    return { status: "failed", failure };
+  } finally {
+    logFile.close();
+    await lock.release();
+  }
+}

@@ -1,0 +1,42 @@
+import { assert, assertEquals, assertRejects } from "../../../helpers/assert.ts";
+import { join } from "node:path";
+import { acquireLock, LockedError } from "../../../../lib/engine/run/lock.ts";
+
+Deno.test("acquireLock() refuses a second holder and names the first", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, ".lock");
+  const lock = await acquireLock(path, "Pipeline demo");
+  const err = await assertRejects(() => acquireLock(path, "Pipeline demo"), LockedError);
+  assert(err.message.includes(`locked by process ${Deno.pid}`), err.message);
+  await lock.release();
+  const again = await acquireLock(path, "Pipeline demo");
+  await again.release();
+  await assertRejects(() => Deno.stat(path), Deno.errors.NotFound);
+});
+
+Deno.test("acquireLock() takes over a lock whose process is gone", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, ".lock");
+  // A process that has exited: its pid no longer runs.
+  const child = new Deno.Command("true").spawn();
+  const { success } = await child.status;
+  assert(success);
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ pid: child.pid, hostname: Deno.hostname(), proc_start: "1", started: "x", purpose: "old" }),
+  );
+  const lock = await acquireLock(path, "new");
+  assertEquals(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid);
+  await lock.release();
+});
+
+Deno.test("acquireLock() does not take over a live process's lock on another host", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, ".lock");
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ pid: 1, hostname: "elsewhere", proc_start: null, started: "x", purpose: "Run r" }),
+  );
+  const err = await assertRejects(() => acquireLock(path, "Run r"), LockedError);
+  assert(err.message.includes("on elsewhere"), err.message);
+});
