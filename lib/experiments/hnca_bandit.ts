@@ -43,8 +43,20 @@ import {
   sampleNet,
   withParams,
 } from "../models/bernoulli_net.ts";
-import { adam, disposeOptState, type Optimizer, type OptState, sgd } from "../optim/adam.ts";
-import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
+import {
+  adam,
+  applyUpdates,
+  disposeParams,
+  disposeState,
+  type GradientTransformation,
+  namedToParams,
+  type OptState,
+  paramsToNamed,
+  restoreState,
+  saveState,
+  sgd,
+  zipParams,
+} from "../optim/mod.ts";
 import type { Rng } from "../rng/mod.ts";
 
 /** Hyperparameters; defaults are the original's HNCA.json (paper configuration). */
@@ -92,7 +104,7 @@ function tables(c: HncaBanditConfig): TableSpec[] {
 /** One update. Returns the mean reward and each layer's [varW, varB] and the new net and optimizer state. */
 async function trainStep(
   net: BernoulliNet,
-  opt: Optimizer,
+  opt: GradientTransformation,
   state: OptState,
   x: Float32Array,
   y: Int32Array,
@@ -115,8 +127,12 @@ async function trainStep(
     outerProductGrads(g, l < net.hidden.length ? trace.hidden[l].input : trace.output.input)
   );
   const variances = tf.tidy(() => tf.stack(layers.flatMap((g) => [g.varW, g.varB])));
-  const params = netParams(net);
-  const next = opt.update(layers.flatMap((g) => [g.dW, g.db]), state, params);
+  const names = paramNames(net);
+  const params = zipParams(names, netParams(net));
+  const grads = zipParams(names, layers.flatMap((g) => [g.dW, g.db]));
+  const { updates, state: next } = opt.update(grads, state, params);
+  const updated = applyUpdates(params, updates);
+  disposeParams(updates);
   const v = await variances.data();
   tf.dispose([
     advantage,
@@ -126,7 +142,12 @@ async function trainStep(
     ...layers.flatMap((g) => [g.dW, g.db, g.varW, g.varB]),
   ]);
   disposeTrace(trace);
-  return { net: withParams(net, next.params), state: next.state, meanReward: total / B, variances: v };
+  return {
+    net: withParams(net, names.map((n) => updated[n])),
+    state: next,
+    meanReward: total / B,
+    variances: v,
+  };
 }
 
 /** Test accuracy with sampled and with most probable actions. */
@@ -171,16 +192,17 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
   });
   const names = paramNames(net);
   const opt = c.optimizer === "adam" ? adam({ lr: c.lr }) : sgd({ lr: c.lr });
-  let state = opt.init(netParams(net));
+  let state = opt.init(zipParams(names, netParams(net)));
   let baseline = 0;
   let start = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
     disposeNet(net);
-    net = withParams(net, restoreTensors(names, t));
-    const s = ctx.resume.state as { count: number; baseline: number };
-    disposeOptState(state);
-    state = restoreMoments(names, t, s.count);
+    const restored = namedToParams(t, names);
+    net = withParams(net, names.map((n) => restored[n]));
+    const s = ctx.resume.state as { opt: unknown; baseline: number };
+    disposeState(state);
+    state = restoreState(s.opt, t);
     baseline = s.baseline;
     start = ctx.resume.step;
   }
@@ -202,8 +224,8 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
         binRng,
       );
       const r = await trainStep(net, opt, state, x, y, baseline, sampleRng, c, path);
-      tf.dispose(netParams(net));
-      disposeOptState(state);
+      disposeNet(net);
+      disposeState(state);
       net = r.net;
       state = r.state;
       if (c.baseline) baseline = c.gamma * baseline + (1 - c.gamma) * r.meanReward;
@@ -245,12 +267,13 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
         ((t1 - t0) / 1000).toFixed(1)
       } s)`,
     );
-    const tensors = { ...await namedTensors(names, netParams(net)), ...await namedMoments(names, state) };
-    await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count, baseline } });
+    const saved = await saveState(state);
+    const tensors = { ...await paramsToNamed(zipParams(names, netParams(net))), ...saved.tensors };
+    await ctx.checkpoint({ step: epoch, tensors, state: { opt: saved.skeleton, baseline } });
   }
-  ctx.saveParams(await namedTensors(names, netParams(net)));
+  ctx.saveParams(await paramsToNamed(zipParams(names, netParams(net))));
   disposeNet(net);
-  disposeOptState(state);
+  disposeState(state);
 }
 
 /** The registered experiment. */

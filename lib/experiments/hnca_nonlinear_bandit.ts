@@ -46,8 +46,19 @@ import {
   initConvNet,
   perExampleGradStats,
 } from "../models/conv_bernoulli_net.ts";
-import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
-import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
+import {
+  adam,
+  applyUpdates,
+  disposeParams,
+  disposeState,
+  namedToParams,
+  type OptState,
+  type Params,
+  paramsToNamed,
+  restoreState,
+  saveState,
+  zipParams,
+} from "../optim/mod.ts";
 import type { Rng } from "../rng/mod.ts";
 
 /** Named bugs of the original code that can be switched on. */
@@ -147,15 +158,14 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
   });
   const names = convParamNames(c.conv_layers);
   const opt = adam({ lr: c.lr, frozenCount: quirk("adam_step_frozen") });
-  let state: OptState = opt.init(names.map((n) => net.params[n]));
+  let state: OptState = opt.init(net.params);
   let start = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
     disposeConvNet(net);
-    disposeOptState(state);
-    const restored = restoreTensors(names, t);
-    net = { params: Object.fromEntries(names.map((n, i) => [n, restored[i]])), convLayers: c.conv_layers };
-    state = restoreMoments(names, t, (ctx.resume.state as { count: number }).count);
+    disposeState(state);
+    net = { params: namedToParams(t, names), convLayers: c.conv_layers };
+    state = restoreState((ctx.resume.state as { opt: unknown }).opt, t);
     start = ctx.resume.step;
   }
   const sizes = names.map((n) => net.params[n].size);
@@ -166,7 +176,7 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
 
   const surrogate = (signal: tf.Tensor2D, x: tf.Tensor4D) =>
     tf.grads((...ps: tf.Tensor[]) => {
-      const params = Object.fromEntries(names.map((n, i) => [n, ps[i]]));
+      const params = zipParams(names.slice(0, -2), ps);
       return tf.div(tf.sum(tf.mul(convForward(params, c.conv_layers, x).logits, signal)), x.shape[0]) as tf.Scalar;
     });
 
@@ -222,14 +232,16 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
         v = await varTensor.data() as Float32Array;
         tf.dispose([varTensor, ...Object.values(stats).flatMap((st) => [st.mean, st.varSum])]);
       }
-      const allGrads = [...grads, tf.transpose(out.dW), out.db];
-      const next = opt.update(allGrads, state, names.map((n) => net.params[n]));
-      tf.dispose([xt, R, outSignal, signal, ...allGrads, out.dW, out.varW, out.varB]);
+      const allGrads: Params = zipParams(names, [...grads, tf.transpose(out.dW), out.db]);
+      const { updates, state: next } = opt.update(allGrads, state, net.params);
+      const updated = applyUpdates(net.params, updates);
+      tf.dispose([xt, R, outSignal, signal, out.dW, out.varW, out.varB]);
+      [allGrads, updates].forEach(disposeParams);
       disposeSample(smp);
       disposeConvNet(net);
-      disposeOptState(state);
-      net = { params: Object.fromEntries(names.map((n, i) => [n, next.params[i]])), convLayers: c.conv_layers };
-      state = next.state;
+      disposeState(state);
+      net = { params: updated, convLayers: c.conv_layers };
+      state = next;
       rewardSum += reward.reduce((a, b) => a + b, 0) / B;
       if (v) {
         let total = 0;
@@ -269,13 +281,16 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
         ((t1 - t0) / 1000).toFixed(1)
       } s)`,
     );
-    const params = names.map((n) => net.params[n]);
-    const tensors = { ...await namedTensors(names, params), ...await namedMoments(names, state) };
-    await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count } });
+    const saved = await saveState(state);
+    await ctx.checkpoint({
+      step: epoch,
+      tensors: { ...await paramsToNamed(net.params), ...saved.tensors },
+      state: { opt: saved.skeleton },
+    });
   }
-  ctx.saveParams(await namedTensors(names, names.map((n) => net.params[n])));
+  ctx.saveParams(await paramsToNamed(net.params));
   disposeConvNet(net);
-  disposeOptState(state);
+  disposeState(state);
 }
 
 /** Test accuracy with sampled and with most probable actions. */

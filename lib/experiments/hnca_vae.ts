@@ -56,8 +56,21 @@ import {
   type VaeTrace,
   vaeWithParams,
 } from "../models/binary_vae.ts";
-import { adam, disposeOptState, type Optimizer, type OptState, sgd } from "../optim/adam.ts";
-import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
+import {
+  adam,
+  applyUpdates,
+  disposeParams,
+  disposeState,
+  type GradientTransformation,
+  namedToParams,
+  type OptState,
+  type Params,
+  paramsToNamed,
+  restoreState,
+  saveState,
+  sgd,
+  zipParams,
+} from "../optim/mod.ts";
 import type { Rng } from "../rng/mod.ts";
 
 const QUIRKS = ["resample_updated_upper"] as const;
@@ -207,27 +220,31 @@ interface StepResult {
  * is processed, i.e. the prior and layers above k after this step's update.
  */
 function previewUpper(
-  opt: Optimizer,
+  opt: GradientTransformation,
   state: OptState,
   params: tf.Tensor[],
   grads: (tf.Tensor | null)[],
   L: number,
 ): { vae: BinaryVae; fresh: tf.Tensor[] } {
+  const names = vaeParamNames(L);
   const ready = grads.map((g, i) => (g ? i : -1)).filter((i) => i >= 0);
+  // The optimizer previewed on the parameters whose gradients are ready; its state is thrown away.
   const sub = opt.update(
-    ready.map((i) => grads[i]!),
-    { count: state.count, slots: state.slots.length ? ready.map((i) => state.slots[i]) : [] },
-    ready.map((i) => params[i]),
+    Object.fromEntries(ready.map((i) => [names[i], grads[i]!])),
+    state,
+    zipParams(names, params),
   );
+  const fresh = ready.map((i) => tf.tidy(() => tf.add(params[i], sub.updates[names[i]])));
   const mixed = params.slice();
-  ready.forEach((i, n) => (mixed[i] = sub.params[n]));
-  disposeOptState({ count: 0, slots: sub.state.slots });
-  return { vae: vaeWithParams(L, mixed), fresh: sub.params };
+  ready.forEach((i, n) => (mixed[i] = fresh[n]));
+  disposeParams(sub.updates);
+  disposeState(sub.state);
+  return { vae: vaeWithParams(L, mixed), fresh };
 }
 
 async function trainStep(
   params: tf.Tensor[],
-  opt: Optimizer,
+  opt: GradientTransformation,
   state: OptState,
   x: Float32Array,
   baselines: number[],
@@ -288,10 +305,14 @@ async function trainStep(
     rewardMeans[k] = rewardMean;
   }
   tf.dispose(previews);
-  const next = opt.update(grads as tf.Tensor[], state, params);
+  const names = vaeParamNames(L);
+  const named: Params = zipParams(names, params);
+  const { updates, state: next } = opt.update(zipParams(names, grads as tf.Tensor[]), state, named);
+  const updated = applyUpdates(named, updates);
+  disposeParams(updates);
   tf.dispose(grads as tf.Tensor[]);
   disposeVaeTrace(trace);
-  return { params: next.params, state: next.state, elbo, variances, rewardMeans };
+  return { params: names.map((n) => updated[n]), state: next, elbo, variances, rewardMeans };
 }
 
 /** Mean one-sample ELBO of the first n test images. */
@@ -362,16 +383,17 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
   let params = vaeParams(init);
   const names = vaeParamNames(L);
   const opt = c.optimizer === "adam" ? adam({ lr: c.lr }) : sgd({ lr: c.lr });
-  let state = opt.init(params);
+  let state = opt.init(zipParams(names, params));
   let baselines = new Array(L).fill(0);
   let start = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
     tf.dispose(params);
-    params = restoreTensors(names, t);
-    disposeOptState(state);
-    const s = ctx.resume.state as { count: number; baselines: number[] };
-    state = restoreMoments(names, t, s.count);
+    const restored = namedToParams(t, names);
+    params = names.map((n) => restored[n]);
+    disposeState(state);
+    const s = ctx.resume.state as { opt: unknown; baselines: number[] };
+    state = restoreState(s.opt, t);
     baselines = s.baselines;
     start = ctx.resume.step;
   }
@@ -403,7 +425,7 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
       );
       const r = await trainStep(params, opt, state, x, baselines, sampleRng, estRng, c, path);
       tf.dispose(params);
-      disposeOptState(state);
+      disposeState(state);
       params = r.params;
       state = r.state;
       if (c.baseline) baselines = baselines.map((b, k) => c.gamma * b + (1 - c.gamma) * r.rewardMeans[k]);
@@ -442,13 +464,14 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
         iw === null ? "" : ` IW(${c.iw_samples}) ${iw.toFixed(2)}`
       } (${((t1 - t0) / 1000).toFixed(1)} s)`,
     );
-    const tensors = { ...await namedTensors(names, params), ...await namedMoments(names, state) };
-    await ctx.checkpoint({ step: epoch, tensors, state: { count: state.count, baselines } });
+    const saved = await saveState(state);
+    const tensors = { ...await paramsToNamed(zipParams(names, params)), ...saved.tensors };
+    await ctx.checkpoint({ step: epoch, tensors, state: { opt: saved.skeleton, baselines } });
   }
   if (c.digits > 0) await emitDigits(ctx, vaeWithParams(L, params), c.digits, mnist.pixels);
-  ctx.saveParams(await namedTensors(names, params));
+  ctx.saveParams(await paramsToNamed(zipParams(names, params)));
   tf.dispose(params);
-  disposeOptState(state);
+  disposeState(state);
 }
 
 /** Samples prior -> decoder and reports every pixel (the grid of generate_digits.py). */

@@ -43,7 +43,6 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { makePolicy, POLICY_NAMES, type PolicyName } from "../baselines/bandit_policies.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import type { NamedTensor } from "../util/safetensors.ts";
 import { armProbabilities, observation, pull, regret } from "../envs/two_armed_bandit.ts";
 import {
   ACTOR_CRITIC_PARAMS,
@@ -54,9 +53,22 @@ import {
   lstmStepArrays,
 } from "../models/haiku_lstm.ts";
 import { stopGradient } from "../models/stop_gradient.ts";
-import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
-import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
-import { clipUpdateGlobalNorm } from "../optim/clip.ts";
+import {
+  adam,
+  applyUpdates,
+  chain,
+  clipByGlobalNorm,
+  cloneParams,
+  disposeParams,
+  disposeState,
+  namedToParams,
+  type OptState,
+  type Params,
+  paramsToNamed,
+  restoreState,
+  saveState,
+  zipParams,
+} from "../optim/mod.ts";
 import type { Rng } from "../rng/mod.ts";
 
 /** Hyperparameters; defaults are the replication's bandit_config_train.py. */
@@ -305,27 +317,19 @@ export function actorCriticLoss(
   });
 }
 
-/** The loss and its gradients for parameters p, in ACTOR_CRITIC_PARAMS order. */
-function lossAndGrads(p: ActorCriticParams, r: Rollout, T: number, B: number, c: MetaRlConfig, entropyCoef: number) {
-  return tf.valueAndGrads((...ps: tf.Tensor[]) =>
-    actorCriticLoss(
-      Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n, i) => [n, ps[i]])) as ActorCriticParams,
-      r,
-      T,
-      B,
-      c,
-      entropyCoef,
-    )
+/** The loss and its gradients (by parameter name) for parameters p. */
+function lossAndGrads(
+  p: ActorCriticParams,
+  r: Rollout,
+  T: number,
+  B: number,
+  c: MetaRlConfig,
+  entropyCoef: number,
+): { value: tf.Scalar; grads: Params } {
+  const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
+    actorCriticLoss(zipParams(ACTOR_CRITIC_PARAMS, ps) as ActorCriticParams, r, T, B, c, entropyCoef)
   )(ACTOR_CRITIC_PARAMS.map((n) => p[n]));
-}
-
-function named(p: ActorCriticParams, prefix = ""): Promise<Record<string, NamedTensor>> {
-  return namedTensors([...ACTOR_CRITIC_PARAMS], ACTOR_CRITIC_PARAMS.map((n) => p[n]), prefix);
-}
-
-/** Copies of parameters as new tensors. */
-function cloneParams(p: ActorCriticParams): ActorCriticParams {
-  return Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n) => [n, tf.clone(p[n])])) as ActorCriticParams;
+  return { value: value as tf.Scalar, grads: zipParams(ACTOR_CRITIC_PARAMS, grads) };
 }
 
 async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
@@ -346,21 +350,21 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
   // Adam at the scheduled rate, then clipping of its update (optax.chain(adam, clip_by_global_norm)).
   // The schedule counts episodes: one update per episode (workers) or per batch (mean).
   const episodesPerUpdate = c.update === "workers" ? 1 : B;
-  const optimizer = (count: number) => adam({ lr: schedule(count * episodesPerUpdate) });
-  let state: OptState = optimizer(0).init(ACTOR_CRITIC_PARAMS.map((n) => params[n]));
+  const optimizer = chain(
+    adam({ lr: (count) => schedule(count * episodesPerUpdate) }),
+    clipByGlobalNorm(c.clip_global_norm),
+  );
+  let state: OptState = optimizer.init(params);
   let done = 0, trainRewardSum = 0, trainEpisodes = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
-    const load = (prefix: string) => {
-      const restored = restoreTensors([...ACTOR_CRITIC_PARAMS], t, prefix);
-      return Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n, i) => [n, restored[i]])) as ActorCriticParams;
-    };
-    tf.dispose([...Object.values(params), ...workers.flatMap((w) => Object.values(w))]);
-    disposeOptState(state);
+    const load = (prefix: string) => namedToParams(t, ACTOR_CRITIC_PARAMS, prefix) as ActorCriticParams;
+    [params, ...workers].forEach(disposeParams);
+    disposeState(state);
     params = load("");
     workers = workers.map((_, w) => load(`worker${w}.`));
-    const s = ctx.resume.state as { count: number; done: number; trainRewardSum: number; trainEpisodes: number };
-    state = restoreMoments([...ACTOR_CRITIC_PARAMS], t, s.count);
+    const s = ctx.resume.state as { opt: unknown; done: number; trainRewardSum: number; trainEpisodes: number };
+    state = restoreState(s.opt, t);
     ({ done, trainRewardSum, trainEpisodes } = s);
   }
   const evaluate = (k: number) => {
@@ -370,14 +374,13 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     return r.rewards.reduce((a, b) => a + b, 0) / (T * c.eval_episodes);
   };
   /** Applies gradients (computed elsewhere) to the global parameters. */
-  const apply = (grads: tf.Tensor[]) => {
-    const before = ACTOR_CRITIC_PARAMS.map((n) => params[n]);
-    const next = optimizer(state.count).update(grads, state, before);
-    const clipped = clipUpdateGlobalNorm(before, next.params, c.clip_global_norm);
-    tf.dispose([...grads, ...before, ...next.params]);
-    disposeOptState(state);
-    params = Object.fromEntries(ACTOR_CRITIC_PARAMS.map((n, i) => [n, clipped[i]])) as ActorCriticParams;
-    state = next.state;
+  const apply = (grads: Params) => {
+    const { updates, state: next } = optimizer.update(grads, state, params);
+    const updated = applyUpdates(params, updates);
+    [grads, updates, params].forEach(disposeParams);
+    disposeState(state);
+    params = updated;
+    state = next;
   };
 
   while (done < c.episodes) {
@@ -395,7 +398,7 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
         const { value: loss, grads } = lossAndGrads(workers[i], rolls[i], T, 1, c, entropyCoef(done + i));
         loss.dispose();
         apply(grads);
-        tf.dispose(Object.values(workers[i]));
+        disposeParams(workers[i]);
         workers[i] = cloneParams(params);
         rewardSum += rolls[i].rewards.reduce((a, b) => a + b, 0) / T;
       }
@@ -421,13 +424,18 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
       trainEpisodes = 0;
     }
     if (done % c.checkpoint_every === 0 && done < c.episodes) {
-      const tensors = await named(params);
-      for (let w = 0; w < workers.length; w++) Object.assign(tensors, await named(workers[w], `worker${w}.`));
-      Object.assign(tensors, await namedMoments([...ACTOR_CRITIC_PARAMS], state));
-      await ctx.checkpoint({ step: done, tensors, state: { count: state.count, done, trainRewardSum, trainEpisodes } });
+      const tensors = await paramsToNamed(params);
+      for (let w = 0; w < workers.length; w++) Object.assign(tensors, await paramsToNamed(workers[w], `worker${w}.`));
+      const saved = await saveState(state);
+      Object.assign(tensors, saved.tensors);
+      await ctx.checkpoint({
+        step: done,
+        tensors,
+        state: { opt: saved.skeleton, done, trainRewardSum, trainEpisodes },
+      });
     }
   }
-  tf.dispose(workers.flatMap((w) => Object.values(w)));
+  workers.forEach(disposeParams);
   const frozen = toArrays(params);
 
   // Frozen: the raster of 101 episodes, p1 = 0 .. 1.
@@ -472,9 +480,9 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     );
     emitRegret(name, regrets, optimal);
   }
-  ctx.saveParams(await named(params));
-  tf.dispose(Object.values(params));
-  disposeOptState(state);
+  ctx.saveParams(await paramsToNamed(params));
+  disposeParams(params);
+  disposeState(state);
 }
 
 /** A baseline policy on the test episodes: regrets and optimal choices, [T, N]. */

@@ -27,11 +27,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import type { NamedTensor } from "../util/safetensors.ts";
 import { makeTrial, pavlovTrials, type Trial, trueValue } from "../envs/pavlov_timing.ts";
 import { initLstm, LSTM_PARAMS, lstmForward, type LstmParams } from "../models/lstm.ts";
-import { adam, disposeOptState, type OptState } from "../optim/adam.ts";
-import { namedMoments, namedTensors, restoreMoments, restoreTensors } from "../optim/checkpoint.ts";
+import {
+  adam,
+  applyUpdates,
+  cloneParams,
+  disposeParams,
+  disposeState,
+  namedToParams,
+  type OptState,
+  type Params,
+  paramsToNamed,
+  restoreState,
+  saveState,
+  zipParams,
+} from "../optim/mod.ts";
 import { stopGradient } from "../models/stop_gradient.ts";
 
 /** Hyperparameters; defaults are the original's main.py and train.py. */
@@ -185,12 +196,12 @@ export function tdLoss(p: LstmParams, batch: Batch, gamma: number): tf.Scalar {
   });
 }
 
-/** Loss and gradients of one batch. */
-export function tdLossAndGrads(p: LstmParams, batch: Batch, gamma: number): { loss: tf.Scalar; grads: tf.Tensor[] } {
+/** Loss and gradients (by parameter name) of one batch. */
+export function tdLossAndGrads(p: LstmParams, batch: Batch, gamma: number): { loss: tf.Scalar; grads: Params } {
   const { value: loss, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
-    tdLoss(Object.fromEntries(LSTM_PARAMS.map((n, i) => [n, ps[i]])) as LstmParams, batch, gamma)
+    tdLoss(zipParams(LSTM_PARAMS, ps) as LstmParams, batch, gamma)
   )(LSTM_PARAMS.map((n) => p[n]));
-  return { loss: loss as tf.Scalar, grads };
+  return { loss: loss as tf.Scalar, grads: zipParams(LSTM_PARAMS, grads) };
 }
 
 /** Vhat, hidden states and RPE of one trial. */
@@ -206,19 +217,6 @@ async function probe(p: LstmParams, trial: Trial, inputs: number, gamma: number)
     z: Array.from({ length: trial.length }, (_, t) => [hs[t * H], H > 1 ? hs[t * H + 1] : 0]),
     rpe,
   };
-}
-
-function copyParams(p: LstmParams): LstmParams {
-  return Object.fromEntries(LSTM_PARAMS.map((n) => [n, tf.clone(p[n])])) as LstmParams;
-}
-
-function named(p: LstmParams, prefix = ""): Promise<Record<string, NamedTensor>> {
-  return namedTensors([...LSTM_PARAMS], LSTM_PARAMS.map((n) => p[n]), prefix);
-}
-
-function fromNamed(t: Record<string, NamedTensor>, prefix = ""): LstmParams {
-  const restored = restoreTensors([...LSTM_PARAMS], t, prefix);
-  return Object.fromEntries(LSTM_PARAMS.map((n, i) => [n, restored[i]])) as LstmParams;
 }
 
 /** Where training stands (stored in checkpoints). */
@@ -266,9 +264,9 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
   }
   const initial = initLstm(ctx.rng.stream("init"), inputs, c.hidden_size);
   const opt = adam({ lr: c.lr });
-  let params = copyParams(initial);
-  let best = copyParams(initial);
-  let state: OptState = opt.init(LSTM_PARAMS.map((n) => params[n]));
+  let params = cloneParams(initial);
+  let best = cloneParams(initial);
+  let state: OptState = opt.init(params);
   let s: TrainState;
 
   const epochLoss = async (update: boolean) => {
@@ -282,11 +280,13 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
       }
       const { loss, grads } = tdLossAndGrads(params, batch, c.gamma);
       total += (await loss.data())[0];
-      const next = opt.update(grads, state, LSTM_PARAMS.map((n) => params[n]));
-      tf.dispose([loss, ...grads, ...LSTM_PARAMS.map((n) => params[n])]);
-      disposeOptState(state);
-      params = Object.fromEntries(LSTM_PARAMS.map((n, i) => [n, next.params[i]])) as LstmParams;
-      state = next.state;
+      const { updates, state: next } = opt.update(grads, state, params);
+      const updated = applyUpdates(params, updates);
+      loss.dispose();
+      [grads, updates, params].forEach(disposeParams);
+      disposeState(state);
+      params = updated;
+      state = next;
     }
     return total / batches.length;
   };
@@ -294,23 +294,21 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
   if (ctx.resume) {
     const t = ctx.resume.tensors;
     tf.dispose([...Object.values(params), ...Object.values(best)]);
-    disposeOptState(state);
-    params = fromNamed(t);
-    best = fromNamed(t, "best.");
-    state = restoreMoments([...LSTM_PARAMS], t, (ctx.resume.state as { count: number }).count);
-    s = (ctx.resume.state as { train: TrainState }).train;
+    disposeState(state);
+    params = namedToParams(t, LSTM_PARAMS);
+    best = namedToParams(t, LSTM_PARAMS, "best.");
+    const saved = ctx.resume.state as { opt: unknown; train: TrainState };
+    state = restoreState(saved.opt, t);
+    s = saved.train;
   } else {
     const l0 = await epochLoss(false);
     ctx.emit("metrics", { epoch: 0, loss: l0 });
     s = { epoch: 0, previous: l0, best: l0, bestEpoch: 0, increases: 0, stopped: false };
   }
   const save = async () => {
-    const tensors = {
-      ...await named(params),
-      ...await named(best, "best."),
-      ...await namedMoments([...LSTM_PARAMS], state),
-    };
-    await ctx.checkpoint({ step: s.epoch, tensors, state: { count: state.count, train: s } });
+    const optimizer = await saveState(state);
+    const tensors = { ...await paramsToNamed(params), ...await paramsToNamed(best, "best."), ...optimizer.tensors };
+    await ctx.checkpoint({ step: s.epoch, tensors, state: { opt: optimizer.skeleton, train: s } });
   };
 
   while (!s.stopped && s.epoch < c.max_epochs) {
@@ -320,7 +318,7 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
     ctx.emit("metrics", { epoch: s.epoch, loss });
     if (improved) {
       tf.dispose(Object.values(best));
-      best = copyParams(params);
+      best = cloneParams(params);
     }
     ctx.progress(s.epoch, c.max_epochs, `epoch ${s.epoch}, loss ${loss.toPrecision(3)}`);
     if (s.epoch % c.checkpoint_every === 0 && !s.stopped) await save();
@@ -384,14 +382,14 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
       });
     }
   }
-  ctx.saveParams(await named(best));
+  ctx.saveParams(await paramsToNamed(best));
   tf.dispose([
     ...Object.values(params),
     ...Object.values(best),
     ...Object.values(initial),
     ...batches.flatMap((b) => [b.x, b.r, b.mask]),
   ]);
-  disposeOptState(state);
+  disposeState(state);
 }
 
 /** The registered experiment. */

@@ -1,29 +1,46 @@
 /**
- * Global-norm clipping of an update that an optimizer already made, as
- * `optax.chain(optax.adam(lr), optax.clip_by_global_norm(max))` clips Adam's
- * output: with u = after - before, when ||u|| > max the parameters become
- * before + u * max / ||u||.
+ * Clipping by global norm as a gradient transformation
+ * (optax.clip_by_global_norm): when the updates' global norm ||u|| exceeds
+ * `maxNorm`, every update becomes u / ||u|| * maxNorm. In a chain after Adam
+ * (`chain(adam(lr), clipByGlobalNorm(50))`, as the meta-RL replication) it
+ * clips Adam's step.
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { clipUpdateGlobalNorm } from "./clip.ts";
- * const [p] = clipUpdateGlobalNorm([tf.tensor1d([0, 0])], [tf.tensor1d([3, 4])], 1); // [0.6, 0.8]
+ * import { clipByGlobalNorm } from "./clip.ts";
+ * const clip = clipByGlobalNorm(1);
+ * const { updates } = clip.update({ a: tf.tensor1d([3, 4]) }, clip.init({}));
+ * updates.a; // [0.6, 0.8]
  * ```
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { GradientTransformation, Params } from "./transform.ts";
 
-/** New parameters whose update from `before` has global norm at most `maxNorm` (fresh tensors). */
-export function clipUpdateGlobalNorm(before: tf.Tensor[], after: tf.Tensor[], maxNorm: number): tf.Tensor[] {
-  if (before.length !== after.length) {
-    throw new Error(`clipUpdateGlobalNorm(): ${before.length} tensors before, ${after.length} after`);
+/** The global (Euclidean) norm of every update together. */
+export function globalNorm(updates: Params): number {
+  let sum = 0;
+  for (const u of Object.values(updates)) {
+    const s = tf.tidy(() => tf.sum(tf.square(u)));
+    sum += s.dataSync()[0];
+    s.dispose();
   }
-  return tf.tidy(() => {
-    const updates = after.map((a, i) => tf.sub(a, before[i]));
-    const norm = Math.sqrt(updates.reduce((s, u) => s + tf.sum(tf.square(u)).dataSync()[0], 0));
-    if (!(norm > maxNorm)) return after.map((a) => tf.clone(a));
-    const scale = maxNorm / norm;
-    return updates.map((u, i) => tf.add(before[i], tf.mul(u, scale)));
-  });
+  return Math.sqrt(sum);
+}
+
+/** Scales the updates to global norm `maxNorm` when theirs is larger (fresh tensors either way). */
+export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
+  if (!(maxNorm > 0)) throw new Error(`clipByGlobalNorm() needs a positive maximum norm, got ${maxNorm}`);
+  return {
+    init: () => ({ count: 0, slots: {} }),
+    update(updates, state) {
+      const norm = globalNorm(updates);
+      const out: Params = {};
+      for (const [name, u] of Object.entries(updates)) {
+        out[name] = norm > maxNorm ? tf.tidy(() => tf.mul(tf.div(u, norm), maxNorm)) : tf.clone(u);
+      }
+      return { updates: out, state: { count: state.count + 1, slots: {} } };
+    },
+  };
 }

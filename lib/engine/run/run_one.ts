@@ -21,7 +21,8 @@ import { sha256Hex } from "../../util/hash.ts";
 import { acquireLock } from "./lock.ts";
 import { getDataset, getExperiment, loadRegistry, sourceDigest } from "../pipeline/registry.ts";
 import { type FailureRecord, outputsManifest, type RunRecord, type RunSpec } from "../results/layout.ts";
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from "../../util/safetensors.ts";
+import { encodeSafetensors, type NamedTensor } from "../../util/safetensors.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
 import { checkRow, checkTableSpecs, NonFiniteMetricError, toCsv } from "../results/tables.ts";
 import { Rng } from "../../rng/mod.ts";
 import { machineInfo, peakRssBytes } from "../../util/machine.ts";
@@ -45,16 +46,7 @@ export interface ExecuteOptions {
   crashAfterCheckpoints?: number;
 }
 
-const CHECKPOINT_FORMAT = "repro-checkpoint/1";
-
-interface CheckpointFile {
-  data: CheckpointData;
-  rows: Record<string, string[][]>;
-  elapsed: number;
-  attempts: number;
-}
-
-async function readCheckpoint(path: string, key: string): Promise<CheckpointFile | null> {
+async function readCheckpoint(path: string, key: string) {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -62,17 +54,7 @@ async function readCheckpoint(path: string, key: string): Promise<CheckpointFile
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
-  const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`Checkpoint ${path} has format '${metadata.format}', expected ${CHECKPOINT_FORMAT}`);
-  }
-  if (metadata.key !== key) throw new Error(`Checkpoint ${path} belongs to run ${metadata.key}, not ${key}`);
-  return {
-    data: { step: Number(metadata.step), tensors, state: JSON.parse(metadata.state) },
-    rows: JSON.parse(metadata.rows),
-    elapsed: Number(metadata.elapsed),
-    attempts: Number(metadata.attempts),
-  };
+  return decodeCheckpoint(bytes, key, path);
 }
 
 /** Runs one spec to completion or failure. Throws LockedError if another process holds the run. */
@@ -142,15 +124,15 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
     const restored = await readCheckpoint(checkpointPath, spec.key);
     const rows: Record<string, string[][]> = Object.fromEntries(tables.map((t) => [t.name, []]));
     if (restored) {
-      for (const [t, r] of Object.entries(restored.rows)) rows[t] = r;
+      for (const [t, r] of Object.entries(restored.meta.rows)) rows[t] = r;
       log(
         `resuming from checkpoint at step ${restored.data.step} (${
-          Object.values(restored.rows).reduce((a, r) => a + r.length, 0)
+          Object.values(restored.meta.rows).reduce((a, r) => a + r.length, 0)
         } rows kept)`,
       );
     }
-    const previousElapsed = restored?.elapsed ?? 0;
-    const attempts = (restored?.attempts ?? 0) + 1;
+    const previousElapsed = restored?.meta.elapsed ?? 0;
+    const attempts = (restored?.meta.attempts ?? 0) + 1;
     let params: Record<string, NamedTensor> | null = null;
     let checkpoints = 0;
     let lastProgress = 0;
@@ -169,14 +151,11 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
         rows[table].push(checkRow(t, row));
       },
       async checkpoint(c: CheckpointData) {
-        const bytes = encodeSafetensors(c.tensors, {
-          format: CHECKPOINT_FORMAT,
+        const bytes = encodeCheckpoint(c, {
           key: spec.key,
-          step: String(c.step),
-          state: JSON.stringify(c.state),
-          rows: JSON.stringify(rows),
-          elapsed: String(previousElapsed + (performance.now() - started) / 1000),
-          attempts: String(attempts),
+          rows,
+          elapsed: previousElapsed + (performance.now() - started) / 1000,
+          attempts,
         });
         await writeFileAtomic(checkpointPath, bytes);
         checkpoints++;

@@ -48,7 +48,7 @@ Deno.test("hncaBandit reports one metrics row per epoch with the documented colu
   assert((m.baseline as number) > 0, "the baseline moves when enabled");
   assertEquals(checkpoints.map((c) => c.step), [1, 2]);
   assert(
-    "m.h1.W" in checkpoints[0].tensors && "v.out.b" in checkpoints[0].tensors,
+    "opt.0.mu.h1.W" in checkpoints[0].tensors && "opt.0.nu.out.b" in checkpoints[0].tensors,
     Object.keys(checkpoints[0].tensors).join(),
   );
 });

@@ -39,8 +39,11 @@ Deno.test("each reference quirk of the nonlinear code changes what it should, an
     epochs: 1,
     reference_quirks: ["adam_step_frozen"],
   }, { mnist });
-  assertEquals((base.checkpoints[0].state as { count: number }).count, 6);
-  assertEquals((frozen.checkpoints[0].state as { count: number }).count, 0, "the step count is never incremented");
+  // The checkpointed optimizer state: adam = chain(scaleByAdam, scaleByLearningRate); part 0 holds Adam's step count.
+  const adamCount = (r: typeof base) =>
+    (r.checkpoints[0].state as { opt: { parts: { count: number }[] } }).opt.parts[0].count;
+  assertEquals(adamCount(base), 6);
+  assertEquals(adamCount(frozen), 0, "the step count is never incremented");
   assertNotEquals(frozen.checkpoints[0].tensors["dense.w"].data, base.checkpoints[0].tensors["dense.w"].data);
   const shape = await runInProcess(hncaNonlinearBandit, {
     ...SMALL,

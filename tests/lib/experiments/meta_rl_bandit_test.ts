@@ -114,8 +114,9 @@ Deno.test("metaRlBandit's update schemes: one Adam step per episode (workers) or
     checkpoint_every: 5,
   };
   const workers = await runInProcess(metaRlBandit, config, {}, { seed: 1 });
-  assertEquals((workers.checkpoints[0].state as { count: number }).count, 5, "5 episodes, 5 updates");
+  const updates = (r: typeof workers) => (r.checkpoints[0].state as { opt: { count: number } }).opt.count;
+  assertEquals(updates(workers), 5, "5 episodes, 5 updates");
   assert("worker4.lstm.w" in workers.checkpoints[0].tensors, "each worker's parameters are checkpointed");
   const mean = await runInProcess(metaRlBandit, { ...config, update: "mean" }, {}, { seed: 1 });
-  assertEquals((mean.checkpoints[0].state as { count: number }).count, 1, "5 episodes, 1 update");
+  assertEquals(updates(mean), 1, "5 episodes, 1 update");
 });

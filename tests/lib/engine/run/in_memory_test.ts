@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { assertEquals, assertRejects } from "../../../helpers/assert.ts";
+import type { Experiment } from "../../../../lib/engine/experiment.ts";
+import { runInProcess } from "../../../../lib/engine/run/in_memory.ts";
+
+/** An experiment that emits what it is told to, and checkpoints a state. */
+function probe(emit: Record<string, unknown>, state: unknown = { n: 1 }): Experiment<{ epochs: number }> {
+  return {
+    id: "probe",
+    module: import.meta.url,
+    version: "1",
+    title: "probe",
+    config: z.strictObject({ epochs: z.number().default(1) }),
+    datasets: [],
+    tables: () => [{
+      name: "metrics",
+      doc: "",
+      step: "epoch",
+      columns: [
+        { name: "epoch", type: "int", role: "index", doc: "" },
+        { name: "loss", type: "f64", role: "metric", doc: "" },
+      ],
+    }],
+    async run(ctx) {
+      ctx.emit("metrics", emit as Record<string, number>);
+      await ctx.checkpoint({ step: 1, tensors: { w: { shape: [2], data: new Float32Array([1, 2]) } }, state });
+    },
+  };
+}
+
+Deno.test("runInProcess() checks rows as a run does: unknown columns, missing columns and NaN metrics fail", async () => {
+  await assertRejects(() => runInProcess(probe({ epoch: 1, loss: 0.5, extra: 1 }), {}, {}), "has no column 'extra'");
+  await assertRejects(() => runInProcess(probe({ epoch: 1 }), {}, {}), "lacks column 'loss'");
+  await assertRejects(
+    () => runInProcess(probe({ epoch: 1, loss: NaN }), {}, {}),
+    "Metric 'loss' of table 'metrics' is NaN",
+  );
+  await assertRejects(() => runInProcess(probe({ epoch: 1.5, loss: 1 }), {}, {}), "Column 'epoch'");
+});
+
+Deno.test("runInProcess() hands back checkpoints as a run reads them: through the file's bytes", async () => {
+  const { checkpoints } = await runInProcess(probe({ epoch: 1, loss: 0.5 }, { n: 1, at: new Date(0) }), {}, {});
+  assertEquals(checkpoints[0].state, { n: 1, at: "1970-01-01T00:00:00.000Z" }, "the state is what JSON keeps");
+  assertEquals(Array.from(checkpoints[0].tensors.w.data), [1, 2]);
+  const notJson = () => 1; // JSON.stringify gives undefined for a function
+  await assertRejects(() => runInProcess(probe({ epoch: 1, loss: 0.5 }, notJson), {}, {}), "must be JSON-able");
+});
