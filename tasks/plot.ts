@@ -10,6 +10,8 @@ import { repoRoot } from "../lib/util/repo.ts";
 import { loadAndPlan } from "../lib/engine/commands/reproduce.ts";
 import { profileDir } from "../lib/engine/results/layout.ts";
 import { loadRunTables, readSummaryCsv } from "../lib/engine/results/summary.ts";
+import { exists } from "../lib/util/atomic.ts";
+import { UserError } from "../lib/util/errors.ts";
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -25,8 +27,16 @@ if (import.meta.main) {
       plan.profile,
     );
     const resultsDir = resolve(opts.resultsDir ?? join(repoRoot(), "results"));
-    const runs = plan.pipeline.data.plots.some((p) => p.runs) ? await loadRunTables(plan, resultsDir) : [];
-    const files = await renderPlots(plan, await readSummaryCsv(plan, dir), join(dir, "figures"), runs);
+    if (!(await exists(join(dir, "summary.csv")))) {
+      throw new UserError(
+        `${
+          join(dir, "summary.csv")
+        } does not exist: run 'deno task reproduce ${opts.pipeline} --profile ${plan.profile}' first`,
+      );
+    }
+    const runs = await loadRunTables(plan, resultsDir);
+    const { files, skipped } = await renderPlots(plan, await readSummaryCsv(plan, dir), join(dir, "figures"), runs);
+    for (const s of skipped) console.log(`Skipped figure ${s.id}: ${s.reason}`);
     console.log(files.length ? `Wrote ${files.join(", ")}` : "This pipeline declares no plots.");
     return 0;
   });

@@ -1,7 +1,8 @@
 /**
  * Imports only point down. Each folder of lib/ may import the folders listed
  * for it here and nothing above: the engine's rooms (pipeline, results, run,
- * report, commands) over the experiment contract, datasets and utilities; the
+ * report, commands) over the plot and claim kinds, the experiment contract,
+ * datasets and utilities; the
  * science (experiments over estimators, models, envs, ...) beside the engine,
  * meeting it only at the contract in lib/engine/experiment.ts.
  */
@@ -14,11 +15,20 @@ const BELOW: Record<string, string[]> = {
   rng: [],
   data: ["util", "rng"],
   "engine/experiment": ["util", "rng"],
-  "engine/pipeline": ["engine/experiment", "data", "util"],
-  "engine/results": ["engine/pipeline", "engine/experiment", "util"],
+  "engine/kinds": ["engine/experiment", "util"],
+  "engine/pipeline": ["engine/kinds", "engine/experiment", "data", "util"],
+  "engine/results": ["engine/pipeline", "engine/kinds", "engine/experiment", "util"],
   "engine/run": ["engine/results", "engine/pipeline", "engine/experiment", "data", "util", "rng"],
-  "engine/report": ["engine/results", "engine/pipeline", "engine/experiment", "util"],
-  "engine/commands": ["engine/report", "engine/run", "engine/results", "engine/pipeline", "engine/experiment", "util"],
+  "engine/report": ["engine/results", "engine/pipeline", "engine/kinds", "engine/experiment", "util"],
+  "engine/commands": [
+    "engine/report",
+    "engine/run",
+    "engine/results",
+    "engine/pipeline",
+    "engine/kinds",
+    "engine/experiment",
+    "util",
+  ],
   envs: ["rng"],
   models: ["rng"],
   optim: ["util"],

@@ -21,12 +21,22 @@
  * learning rate is 0 for the second half of training. By default the decay
  * spans all of training.
  *
- * Difference: the replication runs 5 asynchronous workers that apply their
- * gradients one episode at a time to shared parameters (each computed on
- * parameters up to a few updates old). Here `batch_episodes` episodes run in
- * parallel with the same parameters and their mean loss makes one update:
- * deterministic, and the learning-rate schedule is kept per episode. An
- * asynchronous variant is not provided: its result would depend on timing.
+ * Workers (`update: workers`, the default): the replication runs 5
+ * asynchronous workers; each plays an episode with the parameters the manager
+ * last sent it, and the manager applies each episode's gradient on its own,
+ * to whatever the shared parameters are by then. Here that is made
+ * deterministic as a round robin: in each round the `batch_episodes` workers
+ * play one episode each, with the parameters each got back after its own
+ * previous update, and their gradients are applied one at a time in worker
+ * order. From the second round on, every gradient is applied to parameters
+ * four updates newer than the ones it was computed on (the other four
+ * workers' updates came in between); in the first round the staleness is
+ * 0, 1, 2, 3, 4. The run's log states the staleness of every update. The
+ * replication's true asynchrony (staleness depending on timing) is not
+ * reproducible bit for bit, so this fixed schedule stands in for it.
+ * `update: mean` (profile mean-updates) instead makes one update per round on
+ * the mean loss of its episodes, all played with the same parameters: a fifth
+ * of the Adam steps, no staleness.
  *
  * After training, with frozen parameters: the replication's 101 episodes with
  * p1 = 0, 0.01, ..., 1 (the action raster), and 1,000 random episodes on
@@ -342,6 +352,10 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
   let params = initActorCritic(ctx.rng.stream("init"), { inputs: 3, units: c.units, actions: 2 });
   // Each worker's parameters: those the manager returned after its previous update.
   let workers: ActorCriticParams[] = Array.from({ length: c.update === "workers" ? B : 0 }, () => cloneParams(params));
+  // Round robin: the number of updates applied when each worker got its parameters, and each update's staleness.
+  let workerVersion = workers.map(() => 0);
+  let updates = 0;
+  const staleness: number[] = [];
   const decay = c.reference_quirks.includes("lr_schedule_half")
     ? Math.floor((c.episodes * c.trials) / c.max_unroll_steps)
     : (c.decay_episodes ?? c.episodes);
@@ -363,8 +377,16 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     disposeState(state);
     params = load("");
     workers = workers.map((_, w) => load(`worker${w}.`));
-    const s = ctx.resume.state as { opt: unknown; done: number; trainRewardSum: number; trainEpisodes: number };
+    const s = ctx.resume.state as {
+      opt: unknown;
+      done: number;
+      trainRewardSum: number;
+      trainEpisodes: number;
+      workerVersion: number[];
+      updates: number;
+    };
     state = restoreState(s.opt, t);
+    ({ workerVersion, updates } = s);
     ({ done, trainRewardSum, trainEpisodes } = s);
   }
   const evaluate = (k: number) => {
@@ -397,7 +419,10 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
       for (let i = 0; i < B; i++) {
         const { value: loss, grads } = lossAndGrads(workers[i], rolls[i], T, 1, c, entropyCoef(done + i));
         loss.dispose();
+        staleness.push(updates - workerVersion[i]);
         apply(grads);
+        updates++;
+        workerVersion[i] = updates;
         disposeParams(workers[i]);
         workers[i] = cloneParams(params);
         rewardSum += rolls[i].rewards.reduce((a, b) => a + b, 0) / T;
@@ -431,11 +456,22 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
       await ctx.checkpoint({
         step: done,
         tensors,
-        state: { opt: saved.skeleton, done, trainRewardSum, trainEpisodes },
+        state: { opt: saved.skeleton, done, trainRewardSum, trainEpisodes, workerVersion, updates },
       });
     }
   }
   workers.forEach(disposeParams);
+  if (c.update === "workers") {
+    const counts = new Map<number, number>();
+    for (const s of staleness) counts.set(s, (counts.get(s) ?? 0) + 1);
+    ctx.log(
+      `worker updates: staleness (updates applied between a worker's parameters and its own update) of the first ${
+        Math.min(staleness.length, 2 * B)
+      }: ${staleness.slice(0, 2 * B).join(", ")}; counts ${
+        [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ")
+      }`,
+    );
+  }
   const frozen = toArrays(params);
 
   // Frozen: the raster of 101 episodes, p1 = 0 .. 1.

@@ -14,6 +14,23 @@
  *   training stops on the 6th consecutive epoch whose loss increased, and
  *   the weights of the epoch with the lowest loss are restored.
  *
+ * The trial's last row (after the reward row) is only ever a bootstrap target
+ * (detached): its value is never trained. So the reward row's target,
+ * 0 + gamma Vhat(last row), is anchored to an untrained value, and with long
+ * training Vhat at the reward row can drift away from its true value 0 while
+ * the loss stays small. RMSE is therefore reported for all rows, for the
+ * rows from the cue to the step before the reward (`rmse_timing`: the timing
+ * the network has to learn) and for the reward row alone.
+ *
+ * `td_loss: e386495` reproduces the code state that drew the original
+ * README's value figure (commit e386495, before c05ea77 and a966010): the
+ * input carries the previous step's reward, the target is r(t) + gamma
+ * Vhat(t+1) (the same row's reward, so Vhat(t) = sum_k gamma^k r(t+k)), and the
+ * loss is the mean squared error over each trial's rows including its last
+ * (whose next value is the zero padding, so the last row is trained towards
+ * 0), averaged over the batch's trials. The current code (`a966010`, the
+ * default) is the one described above.
+ *
  * After training, a probe trial per cue (fixed ITI) gives Vhat against the
  * analytic value, the hidden units' trajectory and the RPE (TD error) before
  * and after training; the whole task gives the RMSE per cue.
@@ -62,6 +79,9 @@ export const ValueRnnConfig = z.strictObject({
   patience: z.number().int().nonnegative().default(4)
     .describe("early stopping: stop when the loss increases on more than patience + 1 consecutive epochs (nchances)"),
   probe_iti: z.number().int().positive().default(3).describe("ITI of the probe trial drawn per cue in the figures"),
+  td_loss: z.enum(["a966010", "e386495"]).default("a966010").describe(
+    "a966010: the current code's loss (target r(t+1) + gamma V(t+1) over a trial's first length - 1 rows, summed, over the sum of lengths); e386495: the code that drew the README's value figure (previous-step reward as input, target r(t) + gamma V(t+1) over every row, the last bootstrapping from the zero padding, mean per trial)",
+  ),
   checkpoint_every: z.number().int().positive().default(100).describe("epochs between checkpoints"),
 });
 /** The resolved config. */
@@ -100,7 +120,15 @@ function tables(): TableSpec[] {
         f64("best_loss", "lowest epoch loss"),
         f64(
           "rmse",
-          "root mean squared error of Vhat against the true value over every step of every trial, restored weights",
+          "root mean squared error of Vhat against the true value over every row but each trial's last (all rows where the value is defined), restored weights",
+        ),
+        f64(
+          "rmse_timing",
+          "RMSE over the rows from the cue to the step before the reward: the timing the network has to learn",
+        ),
+        f64(
+          "error_reward_row",
+          "mean absolute error of Vhat at the reward row (where the a966010 loss leaves the value free: see the module doc)",
         ),
       ],
     },
@@ -114,9 +142,11 @@ function tables(): TableSpec[] {
           role: "index",
           doc: "cue index (its reward delay is delay_base + delay_step * cue)",
         },
-        f64("rmse", "RMSE of Vhat against the true value over every step of the cue's trials"),
+        f64("rmse", "RMSE of Vhat against the true value over the rows of the cue's trials (all but the last)"),
+        f64("rmse_timing", "RMSE over the rows from the cue to the step before the reward, the cue's trials"),
+        f64("error_reward_row", "mean absolute error of Vhat at the reward row, the cue's trials"),
         f64("value_at_cue", "Vhat at the cue's onset in the probe trial"),
-        f64("value_at_cue_true", "true value at the cue's onset: gamma^(delay - 1)"),
+        f64("value_at_cue_true", "true value at the cue's onset: gamma^(delay - 1) (gamma^delay with td_loss e386495)"),
         f64(
           "rpe_at_reward_before",
           "absolute RPE (TD error) at the step whose target includes the reward, initial weights",
@@ -142,38 +172,63 @@ function tables(): TableSpec[] {
   ];
 }
 
+/** Which code state's TD loss (see the module doc). */
+export type TdLoss = "a966010" | "e386495";
+
 /** A padded, time-major batch of trials with its masks. */
 interface Batch {
   trials: Trial[];
+  loss: TdLoss;
   /** x: [T, B, I] */
   x: tf.Tensor3D;
   /** r: [T, B] rewards */
   r: tf.Tensor2D;
-  /** mask: [T - 1, B]: 1 where step t < length - 1 of its trial */
+  /**
+   * mask: [T - 1, B]: the rows whose TD error counts. a966010: 1 where t < length - 1;
+   * e386495: 1 / (rows of the trial x B) where t < length (each trial's mean, averaged over trials).
+   */
   mask: tf.Tensor2D;
+  /** valid: [T, B]: 1 where t < length (e386495: the padding's value is 0, as pad_packed_sequence gives) */
+  valid: tf.Tensor2D;
   /** sum of the trials' lengths */
   lengthSum: number;
 }
 
-/** Pads trials to a common length, time-major. `padTo` may exceed the longest trial (tests). */
-export function makeBatch(trials: Trial[], inputs: number, padTo = 0): Batch {
+/**
+ * Pads trials to a common length, time-major. `padTo` may exceed the longest
+ * trial (tests). With `e386495` the reward input is the previous step's.
+ */
+export function makeBatch(trials: Trial[], inputs: number, padTo = 0, loss: TdLoss = "a966010"): Batch {
   const T = Math.max(padTo, ...trials.map((t) => t.length));
   const B = trials.length;
   const x = new Float32Array(T * B * inputs), r = new Float32Array(T * B), mask = new Float32Array((T - 1) * B);
+  const valid = new Float32Array(T * B);
+  const rewardCol = inputs - 1;
   trials.forEach((tr, b) => {
+    const counted = Math.min(tr.length, T - 1);
     for (let t = 0; t < tr.length; t++) {
       for (let i = 0; i < inputs; i++) x[(t * B + b) * inputs + i] = tr.inputs[t * inputs + i];
+      if (loss === "e386495") x[(t * B + b) * inputs + rewardCol] = t > 0 ? tr.rewards[t - 1] : 0;
       r[t * B + b] = tr.rewards[t];
-      if (t < tr.length - 1) mask[t * B + b] = 1;
+      valid[t * B + b] = 1;
+      if (loss === "a966010" && t < tr.length - 1) mask[t * B + b] = 1;
+      if (loss === "e386495" && t < counted) mask[t * B + b] = 1 / (counted * B);
     }
   });
   return {
     trials,
+    loss,
     x: tf.tensor3d(x, [T, B, inputs]),
     r: tf.tensor2d(r, [T, B]),
     mask: tf.tensor2d(mask, [T - 1, B]),
+    valid: tf.tensor2d(valid, [T, B]),
     lengthSum: trials.reduce((a, t) => a + t.length, 0),
   };
+}
+
+/** Releases a batch's tensors. */
+function disposeBatch(b: Batch): void {
+  tf.dispose([b.x, b.r, b.mask, b.valid]);
 }
 
 /** Vhat: [T, B] and hidden states [T, B, H]. */
@@ -182,12 +237,18 @@ function value(p: LstmParams, x: tf.Tensor3D): { v: tf.Tensor2D; h: tf.Tensor3D 
   return { v: tf.tidy(() => tf.sum(tf.relu(h), 2) as tf.Tensor2D), h };
 }
 
-/** The original's TD loss of one batch (a scalar tensor). */
+/** The original's TD loss of one batch (a scalar tensor), as the batch's `loss` version computes it. */
 export function tdLoss(p: LstmParams, batch: Batch, gamma: number): tf.Scalar {
   return tf.tidy(() => {
     const { v } = value(p, batch.x);
     const T = v.shape[0];
     const vHat = tf.slice(v, [0, 0], [T - 1, -1]);
+    if (batch.loss === "e386495") {
+      // Target r(t) + gamma V(t+1), the padding's V being 0; each trial's mean over its rows, then the batch mean.
+      const next = tf.slice(tf.mul(v, batch.valid), [1, 0], [T - 1, -1]);
+      const target = tf.add(tf.slice(batch.r, [0, 0], [T - 1, -1]), tf.mul(gamma, stopGradient(next)));
+      return tf.sum(tf.mul(tf.square(tf.sub(vHat, target)), batch.mask)) as tf.Scalar;
+    }
     const target = tf.add(
       tf.slice(batch.r, [1, 0], [T - 1, -1]),
       tf.mul(gamma, stopGradient(tf.slice(v, [1, 0], [T - 1, -1]))),
@@ -204,14 +265,27 @@ export function tdLossAndGrads(p: LstmParams, batch: Batch, gamma: number): { lo
   return { loss: loss as tf.Scalar, grads: zipParams(LSTM_PARAMS, grads) };
 }
 
-/** Vhat, hidden states and RPE of one trial. */
-async function probe(p: LstmParams, trial: Trial, inputs: number, gamma: number) {
-  const b = makeBatch([trial], inputs);
+/**
+ * The value the loss version teaches, for rows 0 .. length - 2: a966010
+ * sum_k gamma^k r(t+1+k) (1 at the row before the reward); e386495
+ * sum_k gamma^k r(t+k) (1 at the reward row).
+ */
+export function targetValue(trial: Trial, gamma: number, loss: TdLoss): Float64Array {
+  const v = trueValue(trial.rewards, gamma);
+  if (loss === "e386495") { for (let t = 0; t < v.length; t++) v[t] = trial.rewards[t] + gamma * v[t]; }
+  return v;
+}
+
+/** Vhat, hidden states and RPE (the loss version's TD error) of one trial. */
+async function probe(p: LstmParams, trial: Trial, inputs: number, gamma: number, loss: TdLoss) {
+  const b = makeBatch([trial], inputs, 0, loss);
   const { v, h } = value(p, b.x);
   const vs = await v.data(), hs = await h.data();
   const H = h.shape[2];
-  tf.dispose([v, h, b.x, b.r, b.mask]);
-  const rpe = Array.from({ length: trial.length - 1 }, (_, t) => trial.rewards[t + 1] + gamma * vs[t + 1] - vs[t]);
+  tf.dispose([v, h]);
+  disposeBatch(b);
+  const shift = loss === "e386495" ? 0 : 1;
+  const rpe = Array.from({ length: trial.length - 1 }, (_, t) => trial.rewards[t + shift] + gamma * vs[t + 1] - vs[t]);
   return {
     v: Array.from(vs),
     z: Array.from({ length: trial.length }, (_, t) => [hs[t * H], H > 1 ? hs[t * H + 1] : 0]),
@@ -260,7 +334,7 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
   });
   const batches: Batch[] = [];
   for (let i = 0; i < trials.length; i += c.batch_size) {
-    batches.push(makeBatch(trials.slice(i, i + c.batch_size), inputs));
+    batches.push(makeBatch(trials.slice(i, i + c.batch_size), inputs, 0, c.td_loss));
   }
   const initial = initLstm(ctx.rng.stream("init"), inputs, c.hidden_size);
   const opt = adam({ lr: c.lr });
@@ -327,22 +401,35 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
     `${s.stopped ? "early stopping" : "max_epochs"} after ${s.epoch} epochs; best epoch ${s.bestEpoch}, loss ${s.best}`,
   );
 
-  // Evaluation with the restored (best) weights.
-  let sq = 0, count = 0;
-  const cueSq = new Float64Array(c.cues), cueN = new Float64Array(c.cues);
+  // Evaluation with the restored (best) weights: all rows but the last, the cue-to-reward rows, the reward row.
+  const all = { sq: 0, n: 0 }, timing = { sq: 0, n: 0 }, rewardRow = { abs: 0, n: 0 };
+  const perCue = Array.from({ length: c.cues }, () => ({ sq: 0, n: 0, timingSq: 0, timingN: 0, abs: 0, absN: 0 }));
   for (const batch of batches) {
     const { v, h } = value(best, batch.x);
     const vs = await v.data();
     tf.dispose([v, h]);
     const B = batch.trials.length;
     batch.trials.forEach((tr, b) => {
-      const truth = trueValue(tr.rewards, c.gamma);
+      const truth = targetValue(tr, c.gamma, c.td_loss);
+      const k = perCue[tr.cue];
       for (let t = 0; t < tr.length - 1; t++) {
-        const e = (vs[t * B + b] - truth[t]) ** 2;
-        sq += e;
-        count++;
-        cueSq[tr.cue] += e;
-        cueN[tr.cue]++;
+        const d = vs[t * B + b] - truth[t];
+        const e = d ** 2;
+        all.sq += e;
+        all.n++;
+        k.sq += e;
+        k.n++;
+        if (t >= tr.iti && t < tr.iti + tr.isi) {
+          timing.sq += e;
+          timing.n++;
+          k.timingSq += e;
+          k.timingN++;
+        } else if (t === tr.iti + tr.isi) {
+          rewardRow.abs += Math.abs(d);
+          rewardRow.n++;
+          k.abs += Math.abs(d);
+          k.absN++;
+        }
       }
     });
   }
@@ -351,17 +438,23 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
     early_stopped: s.stopped ? 1 : 0,
     best_epoch: s.bestEpoch,
     best_loss: s.best,
-    rmse: Math.sqrt(sq / count),
+    rmse: Math.sqrt(all.sq / all.n),
+    rmse_timing: Math.sqrt(timing.sq / timing.n),
+    error_reward_row: rewardRow.abs / rewardRow.n,
   });
   for (let cue = 0; cue < c.cues; cue++) {
     const trial = makeTrial(cue, c.probe_iti, delays[cue], c.cues);
-    const before = await probe(initial, trial, inputs, c.gamma);
-    const after = await probe(best, trial, inputs, c.gamma);
-    const truth = trueValue(trial.rewards, c.gamma);
-    const rewardStep = trial.iti + trial.isi - 1;
+    const before = await probe(initial, trial, inputs, c.gamma, c.td_loss);
+    const after = await probe(best, trial, inputs, c.gamma, c.td_loss);
+    const truth = targetValue(trial, c.gamma, c.td_loss);
+    // The row whose TD target holds the reward: the row before it (a966010), the reward row itself (e386495).
+    const rewardStep = trial.iti + trial.isi - (c.td_loss === "e386495" ? 0 : 1);
+    const k = perCue[cue];
     ctx.emit("cues", {
       cue,
-      rmse: Math.sqrt(cueSq[cue] / cueN[cue]),
+      rmse: Math.sqrt(k.sq / k.n),
+      rmse_timing: Math.sqrt(k.timingSq / k.timingN),
+      error_reward_row: k.abs / k.absN,
       value_at_cue: after.v[trial.iti],
       value_at_cue_true: truth[trial.iti],
       rpe_at_reward_before: Math.abs(before.rpe[rewardStep]),
@@ -387,8 +480,8 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
     ...Object.values(params),
     ...Object.values(best),
     ...Object.values(initial),
-    ...batches.flatMap((b) => [b.x, b.r, b.mask]),
   ]);
+  batches.forEach(disposeBatch);
   disposeState(state);
 }
 

@@ -4,9 +4,13 @@
  * Bernoulli -> +-1 -> Linear(10) -> softmax.
  *
  * Initialisation follows Haiku's defaults, as the original: convolution
- * kernels truncated-normal (2 standard deviations) with standard deviation
- * sqrt(1 / fan_in) / 0.8796 (VarianceScaling 1.0, fan_in), linear weights
- * truncated-normal with standard deviation 1 / sqrt(fan_in), biases zero.
+ * kernels (hk.ConvND) and linear weights (hk.Linear) both
+ * TruncatedNormal(stddev = 1 / sqrt(fan_in)), a normal cut at +-2 standard
+ * deviations with no rescaling, so the drawn values' standard deviation is
+ * 0.8796 / sqrt(fan_in) (the 1 / 0.8796 correction belongs to Haiku's
+ * VarianceScaling initializer, which these layers do not use); biases zero.
+ * The same in the Haiku of 2021 and of today (hk.initializers.TruncatedNormal
+ * draws jax.random.truncated_normal(-2, 2) * stddev + mean).
  * Fire rates are not clipped (the original does not clip them here).
  *
  * Layouts are tfjs's: kernels [3, 3, in, out], linear weights [in, out].
@@ -37,7 +41,11 @@ export interface ConvNetShape {
   actions: number;
 }
 
-/** Draws n values from N(0, stddev^2) truncated to +-2 standard deviations. */
+/**
+ * Draws n values from N(0, stddev^2) truncated to +-2 standard deviations
+ * (rejection), as Haiku's TruncatedNormal: the values' own standard deviation
+ * is about 0.8796 stddev.
+ */
 export function truncatedNormal(rng: Rng, n: number, stddev: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -62,7 +70,7 @@ export function initConvNet(rng: Rng, s: ConvNetShape): ConvNet {
   for (let i = 1; i <= s.convLayers; i++) {
     const fanIn = 9 * inC;
     params[`conv${i}.w`] = tf.tensor4d(
-      truncatedNormal(rng.stream("conv", i), 9 * inC * s.channels, Math.sqrt(1 / fanIn) / 0.87962566103423978),
+      truncatedNormal(rng.stream("conv", i), 9 * inC * s.channels, 1 / Math.sqrt(fanIn)),
       [3, 3, inC, s.channels],
     );
     params[`conv${i}.b`] = tf.zeros([s.channels]);

@@ -62,3 +62,8 @@ export function formatValue(v: number | string | boolean | null, type: ValueType
       return v;
   }
 }
+
+/** "1 run", "2 runs": a count with its noun, plural when the count is not 1 (`plural` for irregular nouns). */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -106,8 +106,18 @@ export interface Description {
   ci: [number, number] | null;
   /** Median (mean of the two middle values for even n), smallest and largest value. */
   median: number;
+  /** 25th and 75th percentiles, by linear interpolation between order statistics (numpy's default). */
+  q25: number;
+  q75: number;
   min: number;
   max: number;
+}
+
+/** The q-quantile of sorted values by linear interpolation at position (n - 1) q (numpy's default). */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** Mean, sample std and the `level` confidence interval of the mean. Values are summed in the given order. */
@@ -119,11 +129,308 @@ export function describe(values: readonly number[], level: number): Description 
   const mean = sum / n;
   const sorted = [...values].sort((a, b) => a - b);
   const median = n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  const order = { median, min: sorted[0], max: sorted[n - 1] };
+  const order = {
+    median,
+    q25: quantileSorted(sorted, 0.25),
+    q75: quantileSorted(sorted, 0.75),
+    min: sorted[0],
+    max: sorted[n - 1],
+  };
   if (n < 2) return { n, mean, std: null, ci: null, ...order };
   let ss = 0;
   for (const v of values) ss += (v - mean) * (v - mean);
   const std = Math.sqrt(ss / (n - 1));
   const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * std / Math.sqrt(n);
   return { n, mean, std, ci: [mean - half, mean + half], ...order };
+}
+
+/** Regularized lower incomplete gamma P(a, x) (series for x < a + 1, continued fraction otherwise). */
+export function incompleteGammaP(a: number, x: number): number {
+  if (x <= 0) return 0;
+  const lg = logGamma(a);
+  if (x < a + 1) {
+    let sum = 1 / a, term = sum;
+    for (let n = 1; n < 500; n++) {
+      term *= x / (a + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-16) break;
+    }
+    return sum * Math.exp(-x + a * Math.log(x) - lg);
+  }
+  // Continued fraction for Q(a, x) (modified Lentz).
+  const tiny = 1e-300;
+  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-16) break;
+  }
+  return 1 - Math.exp(-x + a * Math.log(x) - lg) * h;
+}
+
+/** CDF of the standard normal distribution. */
+export function normalCdf(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  if (z === Infinity) return 1;
+  if (z === -Infinity) return 0;
+  const p = 0.5 * incompleteGammaP(0.5, (z * z) / 2); // = erf(|z| / sqrt 2) / 2
+  return z >= 0 ? 0.5 + p : 0.5 - p;
+}
+
+/** Student-t CDF that also takes infinite t (a sample without spread). */
+function tCdf(t: number, df: number): number {
+  if (t === Infinity) return 1;
+  if (t === -Infinity) return 0;
+  return studentTCdf(t, df);
+}
+
+/**
+ * A one-sided test of "the effect exceeds `margin`" (H1: effect > margin),
+ * with the opposite one-sided p-value (H1: effect < margin) and a two-sided
+ * (1 - 2 alpha) confidence interval of the effect, whose lower end is the
+ * one-sided bound at level 1 - alpha.
+ */
+export interface OneSidedTest {
+  /** paired (differences of seeds both sides share), welch (two samples), ranksum (Wilcoxon rank-sum), binomial. */
+  method: "paired" | "welch" | "ranksum" | "binomial" | "one-sample";
+  /** The estimated effect (a mean difference, a mean, a fraction). */
+  effect: number;
+  /** Confidence interval of the effect at level 1 - 2 alpha; null when it cannot be computed. */
+  ci: [number, number] | null;
+  /** p-value for H1: effect > margin (NaN when undecidable: no spread and no difference). */
+  p: number;
+  /** p-value for H1: effect < margin. */
+  pOpposite: number;
+  /** Seeds (per side for two-sample tests). */
+  n: number;
+  df: number | null;
+  /** Test statistic (t, z or successes). */
+  statistic: number;
+  /**
+   * The spread the effect is measured against, for power estimates: the
+   * standard deviation of the values (one-sample, paired) or the root mean of
+   * the two samples' variances (two samples); null for a proportion or one seed.
+   */
+  sd: number | null;
+}
+
+function sampleStats(values: readonly number[]): { n: number; mean: number; variance: number } {
+  const n = values.length;
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / n;
+  let ss = 0;
+  for (const v of values) ss += (v - mean) * (v - mean);
+  return { n, mean, variance: n > 1 ? ss / (n - 1) : NaN };
+}
+
+/** The t statistic's p-values with a zero-spread sample handled: a difference with no spread is certain, none is undecidable. */
+function tPValues(diff: number, se: number, df: number): { t: number; p: number; pOpposite: number } {
+  if (se === 0) {
+    if (diff === 0) return { t: NaN, p: NaN, pOpposite: NaN };
+    return diff > 0 ? { t: Infinity, p: 0, pOpposite: 1 } : { t: -Infinity, p: 1, pOpposite: 0 };
+  }
+  const t = diff / se;
+  return { t, p: 1 - tCdf(t, df), pOpposite: tCdf(t, df) };
+}
+
+/**
+ * One-sample t-test of mean(values) > margin (a paired test when `values`
+ * are per-seed differences). alpha sets the CI: (1 - 2 alpha) two-sided.
+ */
+export function oneSampleTTest(values: readonly number[], margin: number, alpha: number): OneSidedTest {
+  const s = sampleStats(values);
+  if (s.n < 2) {
+    return {
+      method: "one-sample",
+      effect: s.mean,
+      ci: null,
+      p: NaN,
+      pOpposite: NaN,
+      n: s.n,
+      df: null,
+      statistic: NaN,
+      sd: null,
+    };
+  }
+  const se = Math.sqrt(s.variance / s.n), df = s.n - 1;
+  const { t, p, pOpposite } = tPValues(s.mean - margin, se, df);
+  const half = studentTQuantile(1 - alpha, df) * se;
+  return {
+    method: "one-sample",
+    effect: s.mean,
+    ci: [s.mean - half, s.mean + half],
+    p,
+    pOpposite,
+    n: s.n,
+    df,
+    statistic: t,
+    sd: Math.sqrt(s.variance),
+  };
+}
+
+/** Paired t-test of mean(a - b) > margin over pairs (a[i], b[i]). */
+export function pairedTTest(a: readonly number[], b: readonly number[], margin: number, alpha: number): OneSidedTest {
+  if (a.length !== b.length) throw new Error(`pairedTTest(): ${a.length} values against ${b.length}`);
+  return { ...oneSampleTTest(a.map((x, i) => x - b[i]), margin, alpha), method: "paired" };
+}
+
+/** Welch's two-sample t-test of mean(a) - mean(b) > margin (unequal variances, Welch-Satterthwaite df). */
+export function welchTTest(a: readonly number[], b: readonly number[], margin: number, alpha: number): OneSidedTest {
+  const x = sampleStats(a), y = sampleStats(b);
+  const effect = x.mean - y.mean;
+  if (x.n < 2 || y.n < 2) {
+    return {
+      method: "welch",
+      effect,
+      ci: null,
+      p: NaN,
+      pOpposite: NaN,
+      n: Math.min(x.n, y.n),
+      df: null,
+      statistic: NaN,
+      sd: null,
+    };
+  }
+  const vx = x.variance / x.n, vy = y.variance / y.n;
+  const se = Math.sqrt(vx + vy);
+  const df = se === 0 ? x.n + y.n - 2 : (vx + vy) ** 2 / (vx * vx / (x.n - 1) + vy * vy / (y.n - 1));
+  const { t, p, pOpposite } = tPValues(effect - margin, se, df);
+  const half = studentTQuantile(1 - alpha, df) * se;
+  return {
+    method: "welch",
+    effect,
+    ci: [effect - half, effect + half],
+    p,
+    pOpposite,
+    n: Math.min(x.n, y.n),
+    df,
+    statistic: t,
+    sd: Math.sqrt((x.variance + y.variance) / 2),
+  };
+}
+
+/**
+ * Wilcoxon rank-sum test of "a tends to be larger than b" by the normal
+ * approximation without tie or continuity correction, as scipy.stats.ranksums
+ * (the test of Backpropamine's figure script). `margin` shifts b. The effect
+ * is the difference of medians; no CI.
+ */
+export function rankSumTest(a: readonly number[], b: readonly number[], margin = 0): OneSidedTest {
+  const n1 = a.length, n2 = b.length;
+  const all = [...a.map((v) => ({ v, s: 0 })), ...b.map((v) => ({ v: v + margin, s: 1 }))].sort((p, q) => p.v - q.v);
+  const ranks = new Array(all.length);
+  for (let i = 0; i < all.length;) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1].v === all[i].v) j++;
+    for (let k = i; k <= j; k++) ranks[k] = (i + j) / 2 + 1; // midranks for ties
+    i = j + 1;
+  }
+  let r1 = 0;
+  all.forEach((x, i) => (r1 += x.s === 0 ? ranks[i] : 0));
+  const median = (v: readonly number[]) => describe(v, 0.95).median;
+  const effect = n1 && n2 ? median(a) - median(b) : NaN;
+  if (n1 < 1 || n2 < 1) {
+    return { method: "ranksum", effect, ci: null, p: NaN, pOpposite: NaN, n: 0, df: null, statistic: NaN, sd: null };
+  }
+  const z = (r1 - (n1 * (n1 + n2 + 1)) / 2) / Math.sqrt((n1 * n2 * (n1 + n2 + 1)) / 12);
+  return {
+    method: "ranksum",
+    effect,
+    ci: null,
+    p: 1 - normalCdf(z),
+    pOpposite: normalCdf(z),
+    n: Math.min(n1, n2),
+    df: null,
+    statistic: z,
+    sd: n1 > 1 && n2 > 1 ? Math.sqrt((sampleStats(a).variance + sampleStats(b).variance) / 2) : null,
+  };
+}
+
+/** P(X <= k) for X ~ Binomial(n, p). */
+export function binomialCdf(k: number, n: number, p: number): number {
+  if (k < 0) return 0;
+  if (k >= n) return 1;
+  return 1 - incompleteBeta(p, k + 1, n - k); // P(X <= k) = I_{1-p}(n-k, k+1)
+}
+
+/** Inverse of x -> I_x(a, b) by bisection. */
+function betaQuantile(q: number, a: number, b: number): number {
+  let lo = 0, hi = 1;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (incompleteBeta(mid, a, b) < q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** One-sided Clopper-Pearson bounds of a binomial proportion, each at level 1 - alpha. */
+export function clopperPearson(k: number, n: number, alpha: number): [number, number] {
+  const lower = k === 0 ? 0 : betaQuantile(alpha, k, n - k + 1);
+  const upper = k === n ? 1 : betaQuantile(1 - alpha, k + 1, n - k);
+  return [lower, upper];
+}
+
+/** Exact binomial test of "the proportion exceeds p0" from k successes in n; the CI is one-sided bounds at 1 - alpha. */
+export function binomialTest(k: number, n: number, p0: number, alpha: number): OneSidedTest {
+  if (n < 1) {
+    return { method: "binomial", effect: NaN, ci: null, p: NaN, pOpposite: NaN, n, df: null, statistic: k, sd: null };
+  }
+  return {
+    method: "binomial",
+    effect: k / n,
+    ci: clopperPearson(k, n, alpha),
+    p: 1 - binomialCdf(k - 1, n, p0), // P(X >= k | p0)
+    pOpposite: binomialCdf(k, n, p0), // P(X <= k | p0)
+    n,
+    df: null,
+    statistic: k,
+    sd: null,
+  };
+}
+
+/** Holm's step-down adjustment of p-values (NaN stays NaN and counts as 1 in the ordering). */
+export function holm(ps: readonly number[]): number[] {
+  const m = ps.length;
+  const order = ps.map((p, i) => ({ p: Number.isNaN(p) ? Infinity : p, i })).sort((x, y) => x.p - y.p);
+  const out = new Array<number>(m);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    out[i] = Number.isNaN(ps[i]) ? NaN : running;
+  });
+  return out;
+}
+
+/**
+ * Seeds a one-sided t-test at level `alpha` would need for 80% power at the
+ * standardized effect d (effect minus margin, over the standard deviation):
+ * the smallest n with d sqrt(n / k) >= t(1 - alpha) + t(0.8), k = 1 for a
+ * one-sample or paired test, 2 (per side) for two samples. Null when d <= 0
+ * (the observed effect points the other way) or above `cap`.
+ */
+export function seedsNeeded(d: number, alpha: number, twoSample: boolean, cap = 10000): number | null {
+  if (!(d > 0)) return null;
+  for (let n = 2; n <= cap; n++) {
+    const df = twoSample ? 2 * n - 2 : n - 1;
+    if (d * Math.sqrt(twoSample ? n / 2 : n) >= studentTQuantile(1 - alpha, df) + studentTQuantile(0.8, df)) return n;
+  }
+  return null;
+}
+
+/** The smallest n at which the observed fraction `phat` would give a Clopper-Pearson lower bound above p0 (null if never up to cap). */
+export function seedsNeededFraction(phat: number, p0: number, alpha: number, cap = 2000): number | null {
+  if (!(phat > p0)) return null;
+  for (let n = 1; n <= cap; n++) {
+    if (clopperPearson(Math.round(phat * n), n, alpha)[0] >= p0) return n;
+  }
+  return null;
 }

@@ -29,6 +29,9 @@ export function fakeRuns(
 ): LoadedRun[] {
   return plan.runs.map((run) => ({
     run,
+    cell: run.cell,
+    labels: run.labels,
+    seed: run.seed,
     record: {} as LoadedRun["record"],
     tables: {
       metrics: {
@@ -38,4 +41,23 @@ export function fakeRuns(
       weights: { header: ["unit", "weight"], rows: [[0, run.seed], [1, -run.seed]] },
     },
   }));
+}
+
+/** Loaded runs from in-process runs of each planned run (for claims tested on real training). */
+export async function inProcessRuns(plan: Plan): Promise<LoadedRun[]> {
+  const { runInProcess } = await import("../../lib/engine/run/in_memory.ts");
+  const out: LoadedRun[] = [];
+  for (const run of plan.runs) {
+    const r = await runInProcess(plan.experiment, run.config, {}, { seed: run.seed });
+    const tables: LoadedRun["tables"] = {};
+    for (const spec of plan.tables) {
+      const names = spec.columns.map((c) => c.name);
+      tables[spec.name] = {
+        header: names,
+        rows: (r.rows[spec.name] ?? []).map((row) => names.map((n) => row[n] as number | string | null)),
+      };
+    }
+    out.push({ run, record: {} as LoadedRun["record"], tables, cell: run.cell, labels: run.labels, seed: run.seed });
+  }
+  return out;
 }

@@ -17,7 +17,7 @@
 import { join, relative, resolve } from "node:path";
 import { exists, readJsonIfExists, writeFileAtomic } from "../../util/atomic.ts";
 import { type BackendChoice, chooseBackend, runtimeVersions } from "../run/backend.ts";
-import { checkClaims, type ClaimResult, claimsCsv, claimsTable } from "../report/claims.ts";
+import { checkClaims, type ClaimResult, claimsCsv, claimsTable, verdictCounts } from "../report/claims.ts";
 import { PipelineError, UserError } from "../../util/errors.ts";
 import { type LoadedPipeline, loadPipeline } from "../pipeline/load.ts";
 import { acquireLock, type Lock, LockedError } from "../run/lock.ts";
@@ -38,6 +38,7 @@ import {
 } from "../results/summary.ts";
 import { checkOverrides, datasetSource, describeSource, prepareDatasets } from "../run/datasets.ts";
 import { canonicalJson } from "../../util/canonical_json.ts";
+import { count } from "../../util/format.ts";
 import { stringify } from "csv-stringify/sync";
 
 /** Options of reproduce (the command line's flags). */
@@ -173,12 +174,29 @@ async function explainMiss(plan: Plan, resultsDir: string, key: string): Promise
   }`;
 }
 
+/**
+ * The metrics whose final values are printed per cell: the pipeline's
+ * `evaluation.report`, else the metrics its figures draw from the metrics
+ * table, else every metric of that table.
+ */
+export function reportedMetrics(plan: Plan): string[] {
+  const ev = plan.pipeline.data.evaluation.report;
+  if (ev.length) return ev;
+  const metrics = plan.tables.find((t) => t.name === "metrics")!;
+  const names = metrics.columns.filter((c) => c.role === "metric" && c.type !== "str").map((c) => c.name);
+  const plotted = plan.pipeline.data.plots.filter((p) => p.table === "metrics")
+    .flatMap((p) => (Array.isArray(p.y) ? p.y : [p.y])).filter((m) => names.includes(m));
+  return [...new Set(plotted.length ? plotted : names)];
+}
+
 /** Writes hashes.csv, summary CSVs, claims.csv and figures for the completed runs of a plan. */
 export async function aggregate(
   plan: Plan,
   resultsDir: string,
   options: { noPlots?: boolean; complete: boolean },
-): Promise<{ claims: ClaimResult[]; files: string[]; summary: SummaryRow[] }> {
+): Promise<
+  { claims: ClaimResult[]; files: string[]; summary: SummaryRow[]; skipped: { id: string; reason: string }[] }
+> {
   const dir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
   const runs = await loadRunTables(plan, resultsDir);
   const files: string[] = [];
@@ -205,14 +223,17 @@ export async function aggregate(
     files.push(join(dir, name));
   }
   const claims = checkClaims(plan, summary, runs, options.complete);
-  await writeFileAtomic(join(dir, "claims.csv"), claimsCsv(claims));
+  await writeFileAtomic(join(dir, "claims.csv"), claimsCsv(claims, plan.pipeline.data.evaluation.level));
   files.push(join(dir, "claims.csv"));
+  let skipped: { id: string; reason: string }[] = [];
   if (!options.noPlots && runs.length > 0) {
     // The plot stage reads summary.csv back, as `deno task plot` does.
     const fromDisk = await readSummaryCsv(plan, dir);
-    files.push(...await renderPlots(plan, fromDisk, join(dir, "figures"), runs));
+    const rendered = await renderPlots(plan, fromDisk, join(dir, "figures"), runs);
+    files.push(...rendered.files);
+    skipped = rendered.skipped;
   }
-  return { claims, files, summary };
+  return { claims, files, summary, skipped };
 }
 
 /** Runs the whole reproduce command. Never throws for user errors: they become exit codes. */
@@ -229,9 +250,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     const cells = new Set(plan.runs.map((r) => r.cell)).size;
     const seeds = new Set(plan.runs.map((r) => r.seed)).size;
     out(
-      `Pipeline ${name}, profile ${plan.profile}: ${plan.runs.length} runs (${cells} cell${
-        cells === 1 ? "" : "s"
-      } x ${seeds} seed${seeds === 1 ? "" : "s"})` +
+      `Pipeline ${name}, profile ${plan.profile}: ${count(plan.runs.length, "run")} (${count(cells, "cell")} x ${
+        count(seeds, "seed")
+      })` +
         `${selected.length < plan.runs.length ? `, ${selected.length} selected by --only` : ""}, backend ${backend}`,
     );
 
@@ -321,7 +342,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
       }
     }
     const cached = selected.length - pending.length;
-    if (cached > 0) out(`${cached} runs cached${pending.length ? `, ${pending.length} to run` : ""}.`);
+    if (cached > 0) out(`${count(cached, "run")} cached${pending.length ? `, ${pending.length} to run` : ""}.`);
     const terminal = options.progress === "bars" || (options.progress !== "lines" && Deno.stderr.isTerminal());
     const progress = createProgress({
       total: pending.length,
@@ -346,7 +367,10 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     // The profile's aggregates cover all its complete runs, not only those selected by --only.
     const allStates = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
     const complete = allStates.every((s) => s === "complete");
-    const { claims, files, summary } = await aggregate(plan, resultsDir, { noPlots: options.noPlots, complete });
+    const { claims, files, summary, skipped } = await aggregate(plan, resultsDir, {
+      noPlots: options.noPlots,
+      complete,
+    });
     out(
       `Runs: ${schedule.completed.length} completed, ${schedule.cached.length} cached, ${schedule.failed.length} failed` +
         `${schedule.locked.length ? `, ${schedule.locked.length} held by another process` : ""}` +
@@ -366,19 +390,22 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     for (const l of schedule.locked) {
       err(`SKIPPED run ${l.run.key.slice(0, 12)} (cell ${l.run.cell}, seed ${l.run.seed}): ${l.error}`);
     }
-    const report = plan.pipeline.data.evaluation.report;
-    if (report.length) {
+    const report = reportedMetrics(plan);
+    if (report.length && summary.length) {
       out("");
       out(reportTable(plan, summary, report));
     }
     out("");
-    out(`Claims (${name}, profile ${plan.profile}):`);
+    out(`Claims (${name}, profile ${plan.profile}): ${verdictCounts(claims)}`);
     out(claimsTable(claims));
+    for (const s of skipped) out(`Skipped figure ${s.id}: ${s.reason}`);
     out("");
     out(`Wrote ${files.map((f) => relative(Deno.cwd(), f)).join(", ")}`);
     if (schedule.interrupted.length > 0 || options.signal?.aborted) {
       err(
-        `Interrupted: ${schedule.interrupted.length} runs did not finish. Run the same command again to resume from their checkpoints.`,
+        `Interrupted: ${
+          count(schedule.interrupted.length, "run")
+        } did not finish. Run the same command again to resume from their checkpoints.`,
       );
       return { exitCode: 130, plan, schedule, claims };
     }

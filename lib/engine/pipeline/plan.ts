@@ -30,6 +30,10 @@ import type { Experiment, TableSpec } from "../experiment.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import { type LoadedPipeline, zodIssues } from "./load.ts";
 import type { Axis } from "./schema.ts";
+import { columnCheck } from "../kinds/check.ts";
+import { CLAIM_KINDS } from "../kinds/claims/mod.ts";
+import { PLOT_KINDS } from "../kinds/plots/mod.ts";
+import type { CheckContext } from "../kinds/types.ts";
 import { getExperiment, type Registry, sourceDigest } from "./registry.ts";
 
 /** Bumped when the engine changes how result files are written. */
@@ -435,7 +439,7 @@ export function selectRuns(plan: Plan, only: Record<string, string[]>): PlannedR
   return runs;
 }
 
-/** Checks that plots, claims and evaluation name tables, columns, axes and values that exist. */
+/** Checks that plots, claims and evaluation name tables, columns, axes and values that exist (each kind checks its own). */
 function checkReferences(
   pipeline: LoadedPipeline,
   tables: TableSpec[],
@@ -443,25 +447,6 @@ function checkReferences(
   issues: PipelineIssue[],
 ): void {
   const data = pipeline.data;
-  const tableNames = tables.map((t) => t.name);
-  const columnCheck = (path: YamlPath, table: string, column: string, role?: "metric" | "index") => {
-    const t = tables.find((x) => x.name === table);
-    if (!t) {
-      issues.push(pipeline.issue(path, `unknown table '${table}' (tables: ${tableNames.join(", ")})`));
-      return;
-    }
-    const c = t.columns.find((x) => x.name === column);
-    if (!c) {
-      issues.push(
-        pipeline.issue(
-          path,
-          `table '${table}' has no column '${column}' (columns: ${t.columns.map((x) => x.name).join(", ")})`,
-        ),
-      );
-    } else if (role && c.role !== role) {
-      issues.push(pipeline.issue(path, `column '${column}' of table '${table}' is an ${c.role} column, not a ${role}`));
-    }
-  };
   // Plots and claims serve every profile: their selectors may name any value an axis has in the
   // grid or in some profile (in a profile without it they match nothing).
   const anyProfileLabels = (k: string): string[] | null => {
@@ -469,116 +454,27 @@ function checkReferences(
     const found = sources.filter((a) => k in a).flatMap((a) => axisLabels(a[k]));
     return found.length ? [...new Set(found)] : null;
   };
-  const selectorCheck = (path: YamlPath, sel: Record<string, unknown>) => {
-    for (const [k, v] of Object.entries(sel)) {
-      const labels = anyProfileLabels(k);
-      if (!labels) {
-        issues.push(
-          pipeline.issue([...path, k], `unknown axis '${k}' (axes: ${Object.keys(axes).join(", ") || "none"})`, true),
-        );
-      } else if (!labels.includes(String(v))) {
-        issues.push(
-          pipeline.issue([...path, k], `axis '${k}' has no value ${describeValue(v)} (values: ${labels.join(", ")})`),
-        );
-      }
-    }
+  const ctx: CheckContext = {
+    tables,
+    axes: Object.keys(axes),
+    axisLabels: anyProfileLabels,
+    profiles: Object.keys(data.profiles),
+    issue: (path, message, key) => issues.push(pipeline.issue(path, message, key)),
   };
-  (data.evaluation.metrics ?? []).forEach((m, i) => columnCheck(["evaluation", "metrics", i], "metrics", m, "metric"));
-  data.evaluation.report.forEach((m, i) => columnCheck(["evaluation", "report", i], "metrics", m, "metric"));
-  const indexCheck = (path: YamlPath, table: string, index: Record<string, unknown>) => {
-    const t = tables.find((x) => x.name === table);
-    for (const k of Object.keys(index)) {
-      if (t && !t.columns.some((col) => col.name === k)) {
-        issues.push(pipeline.issue([...path, k], `table '${table}' has no column '${k}'`, true));
-      }
-    }
-  };
+  (data.evaluation.metrics ?? []).forEach((m, i) =>
+    columnCheck(ctx, ["evaluation", "metrics", i], "metrics", m, "metric")
+  );
+  data.evaluation.report.forEach((m, i) => columnCheck(ctx, ["evaluation", "report", i], "metrics", m, "metric"));
+  const plotIds = new Set<string>();
   data.plots.forEach((p, i) => {
-    const ys = Array.isArray(p.y) ? p.y : [p.y];
-    ys.forEach((y, j) =>
-      columnCheck(Array.isArray(p.y) ? ["plots", i, "y", j] : ["plots", i, "y"], p.table, y, "metric")
-    );
-    p.dashed.forEach((d, j) => {
-      if (!ys.includes(d)) {
-        issues.push(
-          pipeline.issue(["plots", i, "dashed", j], `'${d}' is not one of the plot's y metrics (${ys.join(", ")})`),
-        );
-      }
-    });
-    if (p.x) columnCheck(["plots", i, "x"], p.table, p.x, p.kind === "path" ? "metric" : "index");
-    const t = tables.find((x) => x.name === p.table);
-    if (p.kind === "curve" && t && !p.x && !t.step) {
-      issues.push(pipeline.issue(["plots", i], `table '${p.table}' has no step column; give 'x'`));
-    }
-    if (p.kind === "path" && !p.x) issues.push(pipeline.issue(["plots", i], "a path plot needs 'x', a metric column"));
-    if (p.kind === "heatmap") {
-      if (!p.x || !p.rows) {
-        issues.push(pipeline.issue(["plots", i], "a heatmap needs 'x' and 'rows', two index columns"));
-      } else columnCheck(["plots", i, "rows"], p.table, p.rows, "index");
-    }
-    if (p.kind === "images") {
-      if (!p.x || !p.rows || !p.tile || !p.runs) {
-        issues.push(
-          pipeline.issue(
-            ["plots", i],
-            "an images plot needs 'x', 'rows' and 'tile' (index columns) and 'runs' (which run)",
-          ),
-        );
-      } else {
-        columnCheck(["plots", i, "rows"], p.table, p.rows, "index");
-        columnCheck(["plots", i, "tile"], p.table, p.tile, "index");
-      }
-    }
-    if (p.index) indexCheck(["plots", i, "index"], p.table, p.index);
-    p.marks.forEach((m, j) => indexCheck(["plots", i, "marks", j, "where"], p.table, m.where));
-    if (p.runs) columnCheck(["plots", i, "runs", "by", "metric"], p.runs.by.table, p.runs.by.metric, "metric");
-    (p.color ?? []).forEach((a, j) => {
-      if (!(a in axes)) issues.push(pipeline.issue(["plots", i, "color", j], `unknown axis '${a}'`));
-    });
-    if (p.where) selectorCheck(["plots", i, "where"], p.where);
+    if (plotIds.has(p.id)) ctx.issue(["plots", i, "id"], `duplicate plot id '${p.id}'`);
+    plotIds.add(p.id);
+    PLOT_KINDS[p.kind].check(p, ["plots", i], ctx);
   });
-  const ids = new Set<string>();
+  const claimIds = new Set<string>();
   data.claims.forEach((c, i) => {
-    if (ids.has(c.id)) issues.push(pipeline.issue(["claims", i, "id"], `duplicate claim id '${c.id}'`));
-    ids.add(c.id);
-    columnCheck(["claims", i, "metric"], c.table, c.metric, "metric");
-    selectorCheck(["claims", i, "where"], c.where);
-    const t = tables.find((x) => x.name === c.table);
-    for (const k of Object.keys(c.index)) {
-      if (t && !t.columns.some((col) => col.name === k && col.role === "index")) {
-        issues.push(pipeline.issue(["claims", i, "index", k], `table '${c.table}' has no index column '${k}'`, true));
-      }
-    }
-    const kinds = [c.compare, c.expect, c.fraction].filter((x) => x !== undefined).length;
-    if (kinds !== 1) {
-      issues.push(pipeline.issue(["claims", i], "a claim needs exactly one of 'compare', 'expect' or 'fraction'"));
-    }
-    if (c.compare) {
-      selectorCheck(["claims", i, "compare", "cells"], c.compare.cells);
-      selectorCheck(["claims", i, "compare", "than"], c.compare.than);
-      indexCheck(["claims", i, "compare", "index"], c.table, c.compare.index);
-      indexCheck(["claims", i, "compare", "than_index"], c.table, c.compare.than_index);
-      if (c.compare.than_metric) {
-        columnCheck(["claims", i, "compare", "than_metric"], c.table, c.compare.than_metric, "metric");
-      }
-      (c.compare.pair_by ?? []).forEach((a, j) => {
-        if (!(a in axes)) issues.push(pipeline.issue(["claims", i, "compare", "pair_by", j], `unknown axis '${a}'`));
-      });
-    }
-    if (c.expect) {
-      const e = c.expect;
-      if (e.value === undefined && e.min === undefined && e.max === undefined) {
-        issues.push(pipeline.issue(["claims", i, "expect"], "give 'value' with 'tolerance', or 'min' and/or 'max'"));
-      }
-      if ((e.value === undefined) !== (e.tolerance === undefined)) {
-        issues.push(pipeline.issue(["claims", i, "expect"], "'value' and 'tolerance' go together"));
-      }
-    }
-    if (c.fraction && c.fraction.below === undefined && c.fraction.above === undefined) {
-      issues.push(pipeline.issue(["claims", i, "fraction"], "give 'below' or 'above'"));
-    }
-    (c.profiles ?? []).forEach((p, j) => {
-      if (!(p in data.profiles)) issues.push(pipeline.issue(["claims", i, "profiles", j], `unknown profile '${p}'`));
-    });
+    if (claimIds.has(c.id)) ctx.issue(["claims", i, "id"], `duplicate claim id '${c.id}'`);
+    claimIds.add(c.id);
+    CLAIM_KINDS[c.kind].check(c, ["claims", i], ctx);
   });
 }

@@ -104,8 +104,15 @@ export async function pipelineDocs(name: string): Promise<string> {
     lines.push("");
   }
   if (d.claims.length) {
-    lines.push("Claims checked:", "");
-    for (const c of d.claims) lines.push(`- \`${c.id}\`: ${c.text}`);
+    lines.push("Claims checked (statistical tests over seeds, at level " + d.evaluation.level + "):", "");
+    for (const c of d.claims) {
+      const source = c.source === "paper"
+        ? `paper, ${c.section}${c.says ? `: ${c.verbatim ? "" : "(paraphrase) "}"${c.says.trim()}"` : ""}`
+        : `project: ${c.why?.trim()}`;
+      lines.push(
+        `- \`${c.id}\` (${c.kind}; ${source}): ${c.text.trim()}${c.argument ? ` Threshold: ${c.argument.trim()}` : ""}`,
+      );
+    }
     lines.push("");
   }
   if (d.plots.length) lines.push(`Figures: ${d.plots.map((p) => `\`${p.id}\` (${p.title})`).join(", ")}.`, "");

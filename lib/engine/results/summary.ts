@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { readJsonIfExists } from "../../util/atomic.ts";
 import type { TableSpec } from "../experiment.ts";
+import type { RunTables, SummaryRow } from "../kinds/types.ts";
 import { formatF64 } from "../../util/format.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import type { Plan, PlannedRun } from "../pipeline/plan.ts";
@@ -26,30 +27,13 @@ import { UserError } from "../../util/errors.ts";
 import { parseCsv } from "./tables.ts";
 import { stringify } from "csv-stringify/sync";
 
-/** A completed run with its parsed tables (numbers parsed, empty cells null). */
-export interface LoadedRun {
+/** A completed run with its parsed tables (numbers parsed, empty cells null), its cell and seed. */
+export interface LoadedRun extends RunTables {
   run: PlannedRun;
   record: RunRecord;
-  tables: Record<string, { header: string[]; rows: (number | string | null)[][] }>;
 }
 
-/** One summary row. */
-export interface SummaryRow {
-  table: string;
-  cell: string;
-  labels: Record<string, string>;
-  metric: string;
-  at: "each" | "final";
-  /** Index column values (the step column is null in final rows whose runs ended at different steps). */
-  index: Record<string, number | string | null>;
-  n: number;
-  mean: number;
-  std: number | null;
-  ci: [number, number] | null;
-  median: number;
-  min: number;
-  max: number;
-}
+export type { SummaryRow } from "../kinds/types.ts";
 
 /**
  * Loads the tables of every completed run of the plan, checking each file
@@ -87,7 +71,7 @@ export async function loadRunTables(plan: Plan, resultsDir: string): Promise<Loa
         rows: rows.map((r) => r.map((v, i) => parseCell(v, spec.columns[i].type))),
       };
     }
-    out.push({ run, record, tables });
+    out.push({ run, record, tables, cell: run.cell, labels: run.labels, seed: run.seed });
   }
   return out;
 }
@@ -202,6 +186,8 @@ export function summaryCsv(spec: TableSpec, axes: string[], rows: SummaryRow[], 
     "ci_high",
     "ci_level",
     "median",
+    "q25",
+    "q75",
     "min",
     "max",
   ];
@@ -219,6 +205,8 @@ export function summaryCsv(spec: TableSpec, axes: string[], rows: SummaryRow[], 
     r.ci === null ? "" : formatF64(r.ci[1]),
     String(confidence),
     formatF64(r.median),
+    formatF64(r.q25),
+    formatF64(r.q75),
     formatF64(r.min),
     formatF64(r.max),
   ]);
@@ -264,6 +252,8 @@ export async function readSummaryCsv(plan: Plan, profileDirPath: string): Promis
         std,
         ci: lo === null || hi === null ? null : [lo, hi],
         median: Number(r[col("median")]),
+        q25: Number(r[col("q25")]),
+        q75: Number(r[col("q75")]),
         min: Number(r[col("min")]),
         max: Number(r[col("max")]),
       });

@@ -29,6 +29,8 @@ export interface InProcessRun {
   /** Checkpoints as a run would read them back (after encoding and decoding). */
   checkpoints: CheckpointData[];
   progress: number;
+  /** Lines the experiment logged. */
+  logs: string[];
 }
 
 /** Runs `experiment` with a partial config (parsed by its schema). */
@@ -42,7 +44,7 @@ export async function runInProcess<C>(
   const tables = experiment.tables(parsed);
   checkTableSpecs(tables, experiment.id);
   const byName = new Map<string, TableSpec>(tables.map((t) => [t.name, t]));
-  const out: InProcessRun = { rows: {}, checkpoints: [], progress: 0 };
+  const out: InProcessRun = { rows: {}, checkpoints: [], progress: 0, logs: [] };
   const key = "in-memory";
   await experiment.run({
     config: parsed,
@@ -67,7 +69,7 @@ export async function runInProcess<C>(
       out.progress++;
       options.onProgress?.();
     },
-    log: () => {},
+    log: (line) => out.logs.push(line),
   });
   return out;
 }

@@ -120,3 +120,24 @@ Deno.test("metaRlBandit's update schemes: one Adam step per episode (workers) or
   const mean = await runInProcess(metaRlBandit, { ...config, update: "mean" }, {}, { seed: 1 });
   assertEquals(updates(mean), 1, "5 episodes, 1 update");
 });
+
+Deno.test("metaRlBandit's worker updates are applied to parameters four updates newer than their gradients' (round robin of 5)", async () => {
+  const config = {
+    trials: 3,
+    episodes: 15,
+    eval_every: 15,
+    eval_episodes: 2,
+    test_episodes: 2,
+    units: 2,
+    checkpoint_every: 5,
+  };
+  const run = await runInProcess(metaRlBandit, config, {}, { seed: 2 });
+  const line = run.logs.find((l) => l.startsWith("worker updates:"))!;
+  assert(line !== undefined, run.logs.join("\n"));
+  // Round 1: workers hold the initial parameters, so updates 1..5 see 0..4 updates in between; then always 4.
+  assert(line.includes("of the first 10: 0, 1, 2, 3, 4, 4, 4, 4, 4, 4"), line);
+  assert(line.includes("counts 0: 1, 1: 1, 2: 1, 3: 1, 4: 11"), line);
+  // A run resumed from the episode-5 checkpoint continues the same schedule.
+  const resumed = await runInProcess(metaRlBandit, config, {}, { seed: 2, resume: run.checkpoints[0] });
+  assertEquals(resumed.rows.metrics, run.rows.metrics);
+});

@@ -2,10 +2,12 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "../../helpers/assert.ts";
 import { runInProcess } from "../../../lib/engine/run/in_memory.ts";
 import { initBackend } from "../../../lib/engine/run/backend.ts";
-import { pavlovTrials } from "../../../lib/envs/pavlov_timing.ts";
+import { makeTrial, pavlovTrials } from "../../../lib/envs/pavlov_timing.ts";
 import {
   earlyStopping,
   makeBatch,
+  targetValue,
+  tdLoss,
   tdLossAndGrads,
   type TrainState,
   valueRnnTd,
@@ -96,4 +98,43 @@ Deno.test("valueRnnTd leaks no tensors and resumes from a checkpoint to the same
     [10, 15],
     "the reward's arrival, relative to cue onset",
   );
+});
+
+Deno.test("tdLoss() with td_loss e386495 is the commit's loss: previous reward in, r(t) + gamma V(t+1) over every row, padding 0", async () => {
+  const { lstmForward } = await import("../../../lib/models/lstm.ts");
+  const trials = pavlovTrials(Rng.fromSeed(5).stream("task"), { cues: 2, trialsPerCue: 2, delays: [3, 5], itiP: 0.5 });
+  const p = initLstm(Rng.fromSeed(5).stream("init"), 3, 2);
+  const gamma = 0.5;
+  const batch = makeBatch(trials, 3, 0, "e386495");
+  const T = batch.x.shape[0], B = trials.length;
+  // The reward input is the previous row's reward.
+  const x = await batch.x.data();
+  trials.forEach((tr, b) => {
+    for (let t = 0; t < tr.length; t++) assertEquals(x[(t * B + b) * 3 + 2], t > 0 ? tr.rewards[t - 1] : 0);
+  });
+  // Reference: each trial alone (no padding), V after its last row taken as 0 (PyTorch's pad_packed_sequence),
+  // MSE over rows 0 .. min(length, T - 1) - 1, then the mean over trials.
+  let want = 0;
+  trials.forEach((tr) => {
+    const single = makeBatch([tr], 3, 0, "e386495");
+    const v = Array.from(tf.sum(tf.relu(lstmForward(p, single.x)), 2).dataSync());
+    const rows = Math.min(tr.length, T - 1);
+    let se = 0;
+    for (let t = 0; t < rows; t++) {
+      const next = t + 1 < tr.length ? v[t + 1] : 0;
+      se += (v[t] - (tr.rewards[t] + gamma * next)) ** 2;
+    }
+    want += se / rows / B;
+  });
+  const got = (await tdLoss(p, batch, gamma).data())[0];
+  assert(Math.abs(got - want) < 1e-6 * Math.max(1, want), `e386495 loss ${got} vs reference ${want}`);
+  // The trials' last rows count (they are trained towards 0) except for the longest trial, whose last row has no next.
+  assert(trials.some((tr) => tr.length < T), "the fixture needs trials shorter than the batch");
+});
+
+Deno.test("targetValue() is 1 at the row before the reward (a966010) or at the reward row (e386495)", () => {
+  const tr = makeTrial(0, 2, 4, 2); // reward at row 6, length 8
+  const a = targetValue(tr, 0.5, "a966010"), e = targetValue(tr, 0.5, "e386495");
+  assertEquals([a[5], a[6], a[2]], [1, 0, 0.5 ** 3]);
+  assertEquals([e[5], e[6], e[2]], [0.5, 1, 0.5 ** 4]);
 });

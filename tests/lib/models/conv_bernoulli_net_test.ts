@@ -74,3 +74,26 @@ Deno.test("conv3x3()'s gradients equal tfjs's native conv2d gradients (cpu backe
     assert(worst < 1e-4, `${i === 0 ? "input" : "filter"} gradient differs by ${worst}`);
   }
 });
+
+Deno.test("initConvNet() draws Haiku's default TruncatedNormal(1/sqrt(fan_in)): sampled std 0.8796/sqrt(fan_in)", async () => {
+  // A standard normal cut at +-2 has standard deviation sqrt(1 - 4 phi(2) / (2 Phi(2) - 1)) = 0.87962566.
+  const net = initConvNet(Rng.fromSeed(11).stream("init"), { channels: 16, convLayers: 2, hidden: 200, actions: 10 });
+  const std = async (name: string) => {
+    const v = await net.params[name].data();
+    let s = 0, ss = 0, max = 0;
+    for (const x of v) s += x;
+    const m = s / v.length;
+    for (const x of v) {
+      ss += (x - m) ** 2;
+      max = Math.max(max, Math.abs(x));
+    }
+    return { std: Math.sqrt(ss / v.length), max, n: v.length };
+  };
+  for (const [name, fanIn] of [["conv1.w", 9], ["conv2.w", 9 * 16], ["dense.w", 24 * 24 * 16]] as const) {
+    const { std: s, max, n } = await std(name);
+    const want = 0.87962566 / Math.sqrt(fanIn);
+    // The sample std's relative standard error is about 1 / sqrt(2 n); allow 5 of them.
+    assert(Math.abs(s / want - 1) < 5 / Math.sqrt(2 * n), `${name}: std ${s} vs ${want} (n ${n})`);
+    assert(max <= 2 / Math.sqrt(fanIn) + 1e-7, `${name}: no value beyond 2 standard deviations`);
+  }
+});

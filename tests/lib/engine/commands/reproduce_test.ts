@@ -210,7 +210,7 @@ Deno.test("--emit-commands prints one command per run, and each runs alone", asy
   assertEquals(one.code, 0, one.stdout + one.stderr);
   assert(one.stdout.includes("Complete: result hash"), one.stdout);
   const rest = await runTask("reproduce", fixtureArgs(dir, "--only", "seed=0"));
-  assert(rest.stdout.includes("1 runs cached, 1 to run"), rest.stdout);
+  assert(rest.stdout.includes("1 run cached, 1 to run"), rest.stdout);
 });
 
 Deno.test("two pipelines that share a run train it once: the second finds it in the run store", async () => {

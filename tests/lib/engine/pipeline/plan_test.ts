@@ -127,33 +127,59 @@ Deno.test("planRuns() checks plots and claims against the experiment's tables an
   - {id: acc, title: T, y: accuracy, y_label: A}
 claims:
   - id: c1
+    kind: compare
+    source: project
+    why: a test
     text: t
     metric: loss
-    compare: {direction: higher, cells: {label: q}, than: {label: a}}
+    direction: higher
+    cells: {label: q}
+    than: {label: a}
 `,
   );
   assert(lines.some((l) => l.includes("plots[0].y: table 'metrics' has no column 'accuracy'")), lines.join("\n"));
   assert(
-    lines.some((l) => l.includes("claims[0].compare.cells.label: axis 'label' has no value \"q\"")),
+    lines.some((l) => l.includes("claims[0].cells.label: axis 'label' has no value \"q\"")),
     lines.join("\n"),
   );
 });
 
-Deno.test("planRuns() checks that an images plot names its columns and the run to draw", async () => {
+Deno.test("planRuns() requires a claim's provenance and an argument for its margin or threshold", async () => {
   const lines = await planErrors(
+    VALID + `claims:
+  - {id: c1, kind: compare, source: paper, text: t, metric: loss, direction: higher, margin: 0.5}
+  - {id: c2, kind: fraction, source: project, text: t, metric: loss, below: 1, at_least: 0.5}
+  - {id: c3, kind: expect, source: project, why: w, argument: a, text: t, metric: loss, max: 1, section: S}
+`,
+  );
+  const has = (s: string) => assert(lines.some((l) => l.includes(s)), `${s}\n${lines.join("\n")}`);
+  has("p.yaml:20:37: claims[0].source: a claim with source paper needs 'section'");
+  has("claims[0].source: a claim with source paper needs 'says'");
+  has("claims[0]: a claim with a margin or threshold needs 'argument'");
+  has("claims[1].source: a claim with source project needs 'why'");
+  has("claims[1]: a claim with a margin or threshold needs 'argument'");
+  has("claims[2].section: 'section' and 'says' are for claims with source paper");
+});
+
+Deno.test("planRuns() checks that an images plot names its columns and the run to draw", async () => {
+  const missing = await planErrors(
     VALID + `plots:
   - {id: w, kind: images, title: T, table: weights, y: weight, y_label: W, x: unit}
+`,
+  );
+  assert(missing.some((l) => l.includes("plots[0].rows: missing required key")), missing.join("\n"));
+  assert(missing.some((l) => l.includes("plots[0].tile: missing required key")), missing.join("\n"));
+  const lines = await planErrors(
+    VALID + `plots:
   - {id: v, kind: images, title: T, table: weights, y: weight, y_label: W, x: unit, rows: unit, tile: weight,
      runs: {pick: best, by: {table: metrics, metric: loss}}}
+  - {id: u, kind: images, title: T, table: weights, y: weight, y_label: W, x: unit, rows: unit, tile: unit}
 evaluation:
   report: [loss, accuracy]
 `,
   );
-  assert(
-    lines.some((l) => l.includes("plots[0]: an images plot needs 'x', 'rows' and 'tile'")),
-    lines.join("\n"),
-  );
-  assert(lines.some((l) => l.includes("plots[1].tile") && l.includes("weight")), lines.join("\n"));
+  assert(lines.some((l) => l.includes("plots[0].tile") && l.includes("weight")), lines.join("\n"));
+  assert(lines.some((l) => l.includes("plots[1]: an images plot needs 'runs'")), lines.join("\n"));
   assert(lines.some((l) => l.includes("evaluation.report[1]") && l.includes("accuracy")), lines.join("\n"));
 });
 
@@ -164,7 +190,7 @@ Deno.test("planRuns() accepts plot and claim selectors naming values of another 
   ) + `plots:
   - {id: l, title: T, y: loss, y_label: L, where: {label: c}}
 claims:
-  - {id: c1, text: t, metric: loss, compare: {direction: lower, cells: {label: c}, than: {label: a}}}
+  - {id: c1, kind: compare, source: project, why: w, text: t, metric: loss, direction: lower, cells: {label: c}, than: {label: a}}
 `;
   const p = await plan(text);
   assertEquals(p.runs.map((r) => r.labels.label), ["a", "a", "b", "b"]);

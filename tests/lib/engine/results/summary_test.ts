@@ -30,8 +30,8 @@ Deno.test("summaryCsv() writes one row per summary entry with axis columns", asy
   const rows = summarize(plan, fakeRuns(plan, () => 0.5), 0.95, ["loss"]);
   const text = summaryCsv(plan.tables[0], plan.axes, rows, 0.95);
   const lines = text.trim().split("\n");
-  assertEquals(lines[0], "cell,label,metric,at,epoch,n,mean,std,ci_low,ci_high,ci_level,median,min,max");
-  assertEquals(lines[1], "label=a,a,loss,each,1,2,0.5,0,0.5,0.5,0.95,0.5,0.5,0.5");
+  assertEquals(lines[0], "cell,label,metric,at,epoch,n,mean,std,ci_low,ci_high,ci_level,median,q25,q75,min,max");
+  assertEquals(lines[1], "label=a,a,loss,each,1,2,0.5,0,0.5,0.5,0.95,0.5,0.5,0.5,0.5,0.5");
   assertEquals(lines.length, 1 + 2 * 3, "2 cells x (2 epochs + final), weight_norm filtered out");
 });
 

@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertThrows } from "../../../helpers/assert.ts";
-import { encodePng, gridPixels, imageGridSvg } from "../../../../lib/engine/report/image_grid.ts";
+import { assert, assertEquals, assertThrows } from "../../../../helpers/assert.ts";
+import { encodePng, gridPixels, imageGridSvg } from "../../../../../lib/engine/kinds/plots/image_grid.ts";
 
 /** Reads a PNG's chunks, checking every CRC, and inflates its image data. */
 async function decodePng(png: Uint8Array) {

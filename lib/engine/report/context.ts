@@ -1,0 +1,34 @@
+/**
+ * The view of a profile's results that plot and claim kinds work on, built
+ * from a plan, its summary and its loaded runs.
+ *
+ * @example
+ * ```ts
+ * import { reportContext } from "./context.ts";
+ * // const ctx = reportContext(plan, summary, runs);
+ * // PLOT_KINDS.curve.build(plot, ctx);
+ * ```
+ * @module
+ */
+import type { Plan } from "../pipeline/plan.ts";
+import type { ReportContext, RunTables, SummaryRow } from "../kinds/types.ts";
+
+/** The report context of a plan's profile. */
+export function reportContext(plan: Plan, summary: SummaryRow[], runs: RunTables[]): ReportContext {
+  const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).entries()].map(([id, labels]) => ({
+    id,
+    labels,
+  }));
+  const ev = plan.pipeline.data.evaluation;
+  return {
+    pipeline: plan.pipeline.data.name,
+    profile: plan.profile,
+    axes: plan.axes,
+    cells,
+    tables: plan.tables,
+    confidence: ev.confidence,
+    level: ev.level,
+    summary,
+    runs,
+  };
+}
