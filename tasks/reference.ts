@@ -1,48 +1,63 @@
 /**
- * `deno task reference [pipeline ...]`: regenerates results/reference/, the
- * committed result hashes of every pipeline's smoke profile on the wasm
- * backend. Run it after a change that is meant to change results, and commit
- * the new hashes with it. tests/reference_test.ts checks a fresh smoke run
- * against them: that is how a second machine proves it reproduces the first.
+ * `deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N]`:
+ * regenerates results/reference/, the committed results of each pipeline's
+ * reference profiles (its `references:`, by default smoke and quick) on the
+ * wasm backend: hashes, summaries, claims, figures and each run's small
+ * result tables. Run it after a change that is meant to change results and
+ * commit what it writes. tests/reference_test.ts checks a fresh smoke run
+ * against the smoke references; `deno task verify` checks a user's run of
+ * any reference profile.
  * @module
  */
-import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { runMain } from "../lib/engine/commands/cli.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../lib/util/atomic.ts";
-import { runtimeVersions } from "../lib/engine/run/backend.ts";
-import { machineInfo } from "../lib/util/machine.ts";
-import { repoRoot } from "../lib/util/repo.ts";
-import { pipelineNames, reproduce } from "../lib/engine/commands/reproduce.ts";
+import { writeReference } from "../lib/engine/commands/reference.ts";
+import { loadAndPlan, pipelineNames } from "../lib/engine/commands/reproduce.ts";
+import { UserError } from "../lib/util/errors.ts";
+
+const USAGE = `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N]
+
+  pipeline     pipelines to regenerate (default: all)
+  --profile    profiles to regenerate (default: each pipeline's references, smoke and quick unless it says)
+  --jobs N     runs in parallel (default: number of CPU cores)`;
 
 if (import.meta.main) {
   await runMain(async () => {
-    const names = Deno.args.length ? Deno.args : await pipelineNames();
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: Deno.args,
+        allowPositionals: true,
+        options: { profile: { type: "string" }, jobs: { type: "string" }, help: { type: "boolean", short: "h" } },
+      });
+    } catch (e) {
+      throw new UserError(`${(e as Error).message}\n\n${USAGE}`);
+    }
+    if (parsed.values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const jobs = parsed.values.jobs ? Number(parsed.values.jobs) : undefined;
+    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) {
+      throw new UserError(`--jobs must be a positive integer`);
+    }
+    const names = parsed.positionals.length ? parsed.positionals : await pipelineNames();
     for (const name of names) {
-      const tmp = await Deno.makeTempDir();
-      const { exitCode } = await reproduce({
-        pipeline: name,
-        profile: "smoke",
-        backend: "wasm",
-        resultsDir: tmp,
-        progress: "lines",
-        noPlots: true,
-      });
-      if (exitCode !== 0) {
-        console.error(`${name}: the smoke run failed (exit ${exitCode})`);
-        return exitCode;
+      const { pipeline } = await loadAndPlan({ pipeline: name, profile: "smoke", backend: "wasm" });
+      const profiles = parsed.values.profile ? parsed.values.profile.split(",") : pipeline.data.references;
+      for (const profile of profiles) {
+        if (!pipeline.data.references.includes(profile)) {
+          throw new UserError(
+            `${name}: '${profile}' is not one of its reference profiles (${pipeline.data.references.join(", ")})`,
+          );
+        }
+        console.log(`== ${name} ${profile}`);
+        const code = await writeReference(name, profile, { jobs });
+        if (code !== 0) {
+          console.error(`${name} ${profile}: the reproduction failed (exit ${code}); the old reference is kept`);
+          return code;
+        }
       }
-      const target = join(repoRoot(), "results", "reference", name, "smoke");
-      await writeFileAtomic(
-        join(target, "hashes.csv"),
-        await Deno.readTextFile(join(tmp, name, "smoke", "hashes.csv")),
-      );
-      await writeJsonAtomic(join(target, "environment.json"), {
-        machine: await machineInfo(),
-        versions: runtimeVersions(),
-        backend: "wasm",
-      });
-      console.log(`Wrote ${join(target, "hashes.csv")}`);
-      await Deno.remove(tmp, { recursive: true });
     }
     return 0;
   });

@@ -32,6 +32,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
+/** Copies a file atomically (its bytes written to a temporary file, then renamed); creates parent folders. */
+export async function copyFileAtomic(from: string, to: string): Promise<void> {
+  await writeFileAtomic(to, await Deno.readFile(from));
+}
+
 /** Atomically writes `value` as pretty JSON with a trailing newline. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");

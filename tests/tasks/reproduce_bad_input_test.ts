@@ -75,3 +75,44 @@ Deno.test("reproduce names the profiles when asked for one that does not exist, 
   assertEquals(p.code, 2);
   assert(p.stderr.includes("Pipeline 'no-such-pipeline' not found") && p.stderr.includes("hnca-bandit"), p.stderr);
 });
+
+Deno.test("an error in the base config is reported whatever profile is asked for, even one that overrides the key", async () => {
+  const dir = await Deno.makeTempDir();
+  const base = await Deno.readTextFile(new URL("../../pipelines/hnca-bandit.yaml", import.meta.url));
+  const cases = [
+    {
+      text: base.replace("  epochs: 100\n", "  epochs: ten\n"),
+      line: "  epochs: ten",
+      want: ':11: config.epochs: expected number, got "ten"',
+    },
+    {
+      text: base.replace("  seeds: [0, 1, 2, 3, 4]\n", "  seeds: [0, 0, 1]\n"),
+      line: "  seeds: [0, 0, 1]",
+      want: ":10: grid.seeds: seeds must be unique",
+    },
+  ];
+  for (const c of cases) {
+    const file = join(dir, "typo.yaml");
+    await Deno.writeTextFile(file, c.text);
+    const n = c.text.split("\n").findIndex((l) => l === c.line) + 1;
+    // The smoke and quick profiles set epochs and seeds themselves; the error must still be found.
+    for (const profile of ["smoke", "quick"]) {
+      const r = await runTask("reproduce", [file, "--profile", profile, "--results", dir, "--dry-run"]);
+      assertEquals(r.code, 2, r.stdout + r.stderr);
+      assert(r.stderr.includes(`${file}:${n}${c.want}`), r.stderr);
+    }
+  }
+});
+
+Deno.test("--set on a grid axis or the seed exits 2 and names --only", async () => {
+  const dir = await Deno.makeTempDir();
+  const axis = await runTask("reproduce", [...SMOKE, "--results", dir, "--set", "estimator=hnca", "--dry-run"]);
+  assertEquals(axis.code, 2, axis.stdout + axis.stderr);
+  assert(
+    axis.stderr.includes("'estimator' is a grid axis") && axis.stderr.includes("--only estimator=VALUE"),
+    axis.stderr,
+  );
+  const seed = await runTask("reproduce", [...SMOKE, "--results", dir, "--set", "seed=3", "--dry-run"]);
+  assertEquals(seed.code, 2, seed.stdout + seed.stderr);
+  assert(seed.stderr.includes("--only seed=VALUE"), seed.stderr);
+});

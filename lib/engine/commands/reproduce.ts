@@ -21,12 +21,21 @@ import { checkClaims, type ClaimResult, claimsCsv, claimsTable, verdictCounts } 
 import { PipelineError, UserError } from "../../util/errors.ts";
 import { type LoadedPipeline, loadPipeline } from "../pipeline/load.ts";
 import { acquireLock, type Lock, LockedError } from "../run/lock.ts";
-import { type Plan, type PlannedRun, planRuns, selectRuns } from "../pipeline/plan.ts";
+import { type Plan, type PlannedRun, planValidated, selectRuns } from "../pipeline/plan.ts";
 import { renderPlots } from "../report/plot.ts";
 import { createProgress } from "../run/progress.ts";
 import { defaultRegistryUrl, loadRegistry, type Registry, toModuleUrl } from "../pipeline/registry.ts";
 import { repoRoot } from "../../util/repo.ts";
-import { profileDir, runDir, type RunRecord, RUNS_DIR, runState } from "../results/layout.ts";
+import {
+  configHash,
+  HASHES_COLUMNS,
+  profileDir,
+  runDir,
+  type RunRecord,
+  RUNS_DIR,
+  runState,
+  versionsText,
+} from "../results/layout.ts";
 import { executeRuns, type ScheduleResult } from "../run/scheduler.ts";
 import {
   loadRunTables,
@@ -132,7 +141,7 @@ export async function loadAndPlan(
   const registryUrls = [defaultRegistryUrl(), ...(options.registry ?? []).map(toModuleUrl)];
   const registry = await loadRegistry(registryUrls);
   const backend = await chooseBackend(options.backend ?? "auto");
-  const plan = await planRuns(pipeline, {
+  const plan = await planValidated(pipeline, {
     profile: options.profile,
     registry,
     environment: { backend, versions: runtimeVersions() },
@@ -200,18 +209,25 @@ export async function aggregate(
   const dir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
   const runs = await loadRunTables(plan, resultsDir);
   const files: string[] = [];
-  const hashes = stringify([
-    ["pipeline", "profile", "run_key", "cell", ...plan.axes, "seed", "result_hash", "outputs_hash"],
-    ...runs.map((r) => [
+  const hashRows: string[][] = [];
+  for (const r of runs) {
+    hashRows.push([
       r.run.pipeline,
       plan.profile,
       r.run.key,
       r.run.cell,
       ...plan.axes.map((a) => r.run.labels[a]),
       String(r.run.seed),
+      r.run.parts.backend,
+      versionsText(r.run.parts.versions),
+      await configHash(r.run.parts),
       r.record.result_hash,
       r.record.outputs_hash,
-    ]),
+    ]);
+  }
+  const hashes = stringify([
+    [...HASHES_COLUMNS.slice(0, 4), ...plan.axes, ...HASHES_COLUMNS.slice(4)],
+    ...hashRows,
   ], { record_delimiter: "\n" });
   await writeFileAtomic(join(dir, "hashes.csv"), hashes);
   files.push(join(dir, "hashes.csv"));

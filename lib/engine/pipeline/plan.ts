@@ -91,6 +91,8 @@ export interface PlanOptions {
   only?: Record<string, string[]>;
   /** `--set path=value` config overrides, applied last. */
   set?: Record<string, unknown>;
+  /** Stop after validating the profile's configs and references (no run keys): for checking every profile. */
+  validateOnly?: boolean;
 }
 
 type YamlPath = (string | number)[];
@@ -202,6 +204,9 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
       ),
     );
   }
+  data.references.forEach((r, i) => {
+    if (!(r in data.profiles)) issues.push(pipeline.issue(["references", i], `unknown profile '${r}'`));
+  });
   if (!(data.experiment in options.registry.experiments)) {
     issues.push(
       pipeline.issue(
@@ -328,6 +333,17 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
   }
   if (issues.length > 0) throw new PipelineError(issues);
 
+  // --set changes every run's config alike; a grid axis or the seed would relabel cells with other values.
+  for (const k of Object.keys(options.set ?? {})) {
+    if (k === "seed" || k === "seeds" || axisNames.includes(k)) {
+      const values = k === "seed" || k === "seeds" ? seeds.map(String) : axisLabels(axes[k].axis);
+      throw new UserError(
+        `--set ${k}=...: '${k}' is ${k.startsWith("seed") ? "the seed" : "a grid axis"} of this profile (values: ${
+          values.join(", ")
+        }); select runs with --only ${k.startsWith("seed") ? "seed" : k}=VALUE instead`,
+      );
+    }
+  }
   const setLayer: Layer[] = options.set && Object.keys(options.set).length > 0
     ? [{ values: options.set, origin: ["(command line --set)"] }]
     : [];
@@ -379,6 +395,9 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
   const tables = experiment.tables(firstConfig);
   checkReferences(pipeline, tables, axes, issues);
   if (issues.length > 0) throw new PipelineError(issues);
+  if (options.validateOnly) {
+    return { pipeline, profile, experiment, sourceFiles: source.files, axes: axisNames, tables, runs: [] };
+  }
 
   const datasets: Record<string, string> = {};
   for (const name of experiment.datasets) datasets[name] = await options.registry.datasets[name].digest();
@@ -410,6 +429,35 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
   }
   const plan = { pipeline, profile, experiment, sourceFiles: source.files, axes: axisNames, tables, runs };
   if (options.only && Object.keys(options.only).length > 0) plan.runs = selectRuns(plan, options.only);
+  return plan;
+}
+
+/**
+ * Plans `profile` and validates every other profile of the pipeline too, so
+ * that an error in the base config (or in any profile) is reported with its
+ * file, line and key whatever profile is asked for. `--set` applies to the
+ * profile asked for only.
+ */
+export async function planValidated(pipeline: LoadedPipeline, options: PlanOptions): Promise<Plan> {
+  const plan = await planRuns(pipeline, options);
+  const issues: PipelineIssue[] = [];
+  const seen = new Set<string>();
+  for (const other of Object.keys(pipeline.data.profiles)) {
+    if (other === plan.profile) continue;
+    try {
+      await planRuns(pipeline, { ...options, profile: other, set: undefined, only: undefined, validateOnly: true });
+    } catch (e) {
+      if (!(e instanceof PipelineError)) throw e;
+      for (const i of e.issues) {
+        const sig = `${i.line}:${i.col}:${i.message}`;
+        if (!seen.has(sig)) {
+          seen.add(sig);
+          issues.push({ ...i, message: `${i.message} (profile ${other})` });
+        }
+      }
+    }
+  }
+  if (issues.length > 0) throw new PipelineError(issues);
   return plan;
 }
 

@@ -65,6 +65,9 @@ export const PipelineSchema = z.strictObject({
   grid: GridSchema,
   profiles: z.record(slug, ProfileSchema).refine((p) => Object.keys(p).length > 0, "at least one profile is needed"),
   default_profile: z.string(),
+  references: z.array(z.string()).default(["smoke", "quick"]).describe(
+    "profiles whose results are committed under results/reference/ (deno task reference) for users to verify against",
+  ),
   evaluation: z.strictObject({
     confidence: z.number().gt(0).lt(1).default(0.95).describe("confidence level of the summary's intervals"),
     level: z.number().gt(0).lt(0.5).default(0.05).describe(

@@ -1,40 +1,65 @@
 /**
- * Comparing the results of two machines (or two runs of one machine).
+ * Comparing the results of two machines (or two runs of one machine), by
+ * their bytes.
  *
- * Each side is a results folder (every run.json and hashes.csv below it) or
- * one hashes.csv file. Runs are matched by run key (or, with `match: "cell"`,
- * by pipeline, grid cell and seed). A matched pair is identical when its
- * result and outputs hashes agree; for a different pair whose CSV files are
- * on both sides, the report gives the first differing row of each table and
- * the largest absolute and relative difference per column.
+ * Each side is a results folder (every run.json and hashes.csv below it,
+ * committed reference folders left out unless the side is one) or one
+ * hashes.csv file. Every run whose files are present is checked first: each
+ * file its run.json lists is hashed again, and a run whose bytes differ from
+ * its own record (an edited metrics.csv, a hashes.csv row that does not match
+ * its run) is reported CORRUPT, naming the file and the side. Runs are then
+ * paired by run key, or (`match: "config"`) by everything that determines
+ * them except the code digest: experiment and version, resolved config,
+ * seed and datasets, and the backend and runtime versions unless `ignore`
+ * names them. A pair is identical when its result and outputs hashes agree;
+ * for a different pair whose CSV files are on both sides, the report gives
+ * the first differing row of each table and the largest absolute and
+ * relative difference per column, by header.
  *
  * @example
  * ```ts
  * import { compareResults, formatReport } from "./compare.ts";
- * const report = await compareResults("results/hnca-bandit", "results/reference/hnca-bandit", { tolerance: 0, match: "key" });
+ * const report = await compareResults("results", "other/results", { tolerance: 0, match: "config", ignore: [] });
  * console.log(formatReport(report));
- * report.ok; // true when every shared run is identical
+ * report.ok; // true when they share runs and every shared run is identical
  * ```
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { exists } from "../../util/atomic.ts";
-import { type RunRecord, RUNS_DIR } from "./layout.ts";
+import { sha256Hex } from "../../util/hash.ts";
+import { configHash, outputsManifest, referenceRunDir, type RunRecord, RUNS_DIR, versionsText } from "./layout.ts";
 import { parseCsv } from "./tables.ts";
 
 /** One run as seen on one side. */
 export interface RunEntry {
   key: string;
   pipeline: string;
+  profile: string | null;
   cell: string;
   seed: number;
   result_hash: string;
   outputs_hash: string | null;
+  backend: string | null;
+  versions: string | null;
+  /** Hash of what determines the run but the code digest, backend and versions (null for old hashes.csv files). */
+  config_hash: string | null;
   /** Folder with the run's files, when they are present. */
   dir: string | null;
-  /** Files covered by the hashes (deterministic outputs); null when unknown. */
-  files: string[] | null;
+  /** The files its hashes cover (run.json's outputs, file -> SHA-256); null when unknown. */
+  files: Record<string, string> | null;
   key_parts: unknown;
+  /** Where this entry was read from (a run.json or a hashes.csv). */
+  source: string;
+}
+
+/** A run whose bytes do not match its own record. */
+export interface Corruption {
+  side: "a" | "b";
+  entry: RunEntry;
+  /** The file that does not match, and what does not. */
+  file: string;
+  problem: string;
 }
 
 /** Difference of one column between two versions of a table. */
@@ -57,20 +82,27 @@ export interface TableDiff {
 export interface PairResult {
   a: RunEntry;
   b: RunEntry;
-  status: "identical" | "within tolerance" | "different";
+  status: "identical" | "within tolerance" | "different" | "corrupt";
   tables: TableDiff[];
-  /** Key parts that differ (cell matching only). */
+  /** Key parts that differ (config matching only). */
   key_differences: string[];
 }
+
+/** What `match: "config"` may leave out of the pairing besides the code digest. */
+export type Ignorable = "backend" | "versions";
 
 /** The whole comparison. */
 export interface CompareReport {
   pairs: PairResult[];
   onlyA: RunEntry[];
   onlyB: RunEntry[];
-  match: "key" | "cell";
+  corrupt: Corruption[];
+  match: "key" | "config";
+  ignore: Ignorable[];
   tolerance: number;
-  /** Every shared run identical or within tolerance, and at least one shared run. */
+  /** Notes on how runs were paired (old hashes.csv files without config hashes). */
+  notes: string[];
+  /** At least one shared run, every shared run identical or within tolerance, nothing corrupt. */
   ok: boolean;
 }
 
@@ -78,7 +110,38 @@ export interface CompareReport {
 export interface CompareOptions {
   /** Largest absolute difference still counted as equal (needs CSVs on both sides). */
   tolerance: number;
-  match: "key" | "cell";
+  /** key: by run key; config: by what determines the run except the code digest (`cell` is accepted as an alias). */
+  match: "key" | "config" | "cell";
+  /** With match config: also pair runs that differ in these. */
+  ignore?: Ignorable[];
+}
+
+async function runEntryFromRecord(r: RunRecord, dir: string, source: string): Promise<RunEntry> {
+  return {
+    key: r.key,
+    pipeline: r.pipeline,
+    profile: r.profile ?? null,
+    cell: r.cell,
+    seed: r.seed,
+    result_hash: r.result_hash,
+    outputs_hash: r.outputs_hash ?? null,
+    backend: r.key_parts?.backend ?? r.backend?.name ?? null,
+    versions: r.key_parts?.versions ? versionsText(r.key_parts.versions) : null,
+    config_hash: r.key_parts ? await configHash(r.key_parts) : null,
+    dir,
+    files: r.outputs ?? null,
+    key_parts: r.key_parts ?? null,
+    source,
+  };
+}
+
+async function readRecord(dir: string): Promise<RunRecord | null> {
+  try {
+    const r = JSON.parse(await Deno.readTextFile(join(dir, "run.json"))) as RunRecord;
+    return r.status === "complete" ? r : null;
+  } catch {
+    return null;
+  }
 }
 
 async function readHashesCsv(file: string): Promise<RunEntry[]> {
@@ -87,37 +150,63 @@ async function readHashesCsv(file: string): Promise<RunEntry[]> {
   for (const need of ["run_key", "cell", "seed", "result_hash"]) {
     if (col(need) < 0) throw new Error(`${file} lacks the column '${need}' (columns: ${header.join(", ")})`);
   }
-  // hashes.csv sits in results/<pipeline>/<profile>/; runs sit in results/<pipeline>/<key>/.
-  const pipelineDir = dirname(dirname(file));
+  // hashes.csv sits in <results>/<pipeline>/<profile>/, runs in <results>/runs/<key>/; a committed reference
+  // keeps its runs' files beside it in runs/<cell>-seed<k>/.
+  const profileDirPath = dirname(file);
+  const pipelineDir = dirname(profileDirPath);
   const out: RunEntry[] = [];
   for (const r of rows) {
     const key = r[col("run_key")];
-    const dir = join(dirname(pipelineDir), RUNS_DIR, key);
+    const cell = r[col("cell")], seed = Number(r[col("seed")]);
+    const get = (n: string) => (col(n) >= 0 && r[col(n)] !== "" ? r[col(n)] : null);
+    let dir: string | null = null;
+    for (const candidate of [join(dirname(pipelineDir), RUNS_DIR, key), referenceRunDir(profileDirPath, cell, seed)]) {
+      if (await exists(join(candidate, "run.json"))) {
+        dir = candidate;
+        break;
+      }
+    }
+    const record = dir ? await readRecord(dir) : null;
     out.push({
       key,
-      pipeline: col("pipeline") >= 0 ? r[col("pipeline")] : basename(pipelineDir),
-      cell: r[col("cell")],
-      seed: Number(r[col("seed")]),
+      pipeline: get("pipeline") ?? basename(pipelineDir),
+      profile: get("profile"),
+      cell,
+      seed,
       result_hash: r[col("result_hash")],
-      outputs_hash: col("outputs_hash") >= 0 ? r[col("outputs_hash")] : null,
-      dir: await exists(join(dir, "run.json")) ? dir : null,
-      files: null,
-      key_parts: null,
+      outputs_hash: get("outputs_hash"),
+      backend: get("backend"),
+      versions: get("versions"),
+      config_hash: get("config_hash"),
+      dir: record && record.key === key ? dir : null,
+      files: record && record.key === key ? record.outputs : null,
+      key_parts: record?.key_parts ?? null,
+      source: file,
     });
   }
   return out;
 }
 
-async function walk(dir: string, out: string[], depth: number): Promise<void> {
-  if (depth > 6) return;
+function isReferencePath(path: string): boolean {
+  return resolve(path).split(sep).includes("reference");
+}
+
+async function walk(dir: string, out: string[], depth: number, skipReference: boolean): Promise<void> {
+  if (depth > 7) return;
   for await (const e of Deno.readDir(dir)) {
     const p = join(dir, e.name);
-    if (e.isDirectory) await walk(p, out, depth + 1);
-    else if (e.isFile && (e.name === "run.json" || e.name === "hashes.csv")) out.push(p);
+    if (e.isDirectory) {
+      if (skipReference && e.name === "reference") continue;
+      await walk(p, out, depth + 1, skipReference);
+    } else if (e.isFile && (e.name === "run.json" || e.name === "hashes.csv")) out.push(p);
   }
 }
 
-/** Reads every run on one side (a folder or a hashes.csv file). */
+/**
+ * Reads every run on one side (a folder or a hashes.csv file). Committed
+ * reference folders below a results folder are left out, unless the side
+ * itself is a reference folder.
+ */
 export async function readSide(path: string): Promise<RunEntry[]> {
   let stat: Deno.FileInfo;
   try {
@@ -127,28 +216,76 @@ export async function readSide(path: string): Promise<RunEntry[]> {
   }
   if (stat.isFile) return await readHashesCsv(path);
   const files: string[] = [];
-  await walk(path, files, 0);
+  await walk(path, files, 0, !isReferencePath(path));
   const byKey = new Map<string, RunEntry>();
+  const csvEntries: RunEntry[] = [];
   for (const f of files.filter((f) => basename(f) === "run.json")) {
-    const r = JSON.parse(await Deno.readTextFile(f)) as RunRecord;
-    if (r.status !== "complete") continue;
-    byKey.set(r.key, {
-      key: r.key,
-      pipeline: r.pipeline,
-      cell: r.cell,
-      seed: r.seed,
-      result_hash: r.result_hash,
-      outputs_hash: r.outputs_hash,
-      dir: dirname(f),
-      files: r.outputs ? Object.keys(r.outputs) : null,
-      key_parts: r.key_parts,
-    });
+    // A committed reference run is reached through its hashes.csv (which names its profile).
+    if (basename(dirname(dirname(f))) === "runs" && isReferencePath(f)) continue;
+    const r = await readRecord(dirname(f));
+    if (r) byKey.set(r.key, await runEntryFromRecord(r, dirname(f), f));
   }
   for (const f of files.filter((f) => basename(f) === "hashes.csv")) {
-    for (const e of await readHashesCsv(f)) if (!byKey.has(e.key)) byKey.set(e.key, e);
+    for (const e of await readHashesCsv(f)) {
+      const known = byKey.get(e.key);
+      if (!known) byKey.set(e.key, e);
+      else if (known.result_hash !== e.result_hash) csvEntries.push(e); // checked below: a stale or edited row
+    }
   }
   if (byKey.size === 0) throw new Error(`${path} holds no completed runs (no run.json or hashes.csv below it)`);
-  return [...byKey.values()];
+  return [...byKey.values(), ...csvEntries];
+}
+
+/**
+ * Checks a run's bytes against its record: every present file of run.json's
+ * outputs hashes to its recorded value, the result hash is metrics.csv's,
+ * the outputs hash is the manifest's, and a hashes.csv row agrees with its
+ * run.json. Returns the problems found.
+ */
+export async function verifyEntry(e: RunEntry): Promise<{ file: string; problem: string }[]> {
+  if (!e.dir) return [];
+  const problems: { file: string; problem: string }[] = [];
+  const record = await readRecord(e.dir);
+  if (!record) return [{ file: join(e.dir, "run.json"), problem: "run.json is missing or not a complete run" }];
+  if (record.result_hash !== e.result_hash || (e.outputs_hash !== null && record.outputs_hash !== e.outputs_hash)) {
+    problems.push({
+      file: e.source,
+      problem: `lists result hash ${e.result_hash.slice(0, 16)}, but the run's run.json records ${
+        record.result_hash.slice(0, 16)
+      }`,
+    });
+  }
+  const outputs = record.outputs ?? {};
+  if (outputs["metrics.csv"] !== record.result_hash) {
+    problems.push({
+      file: join(e.dir, "run.json"),
+      problem: "its result hash is not the hash of metrics.csv it records",
+    });
+  }
+  if (record.outputs_hash && (await sha256Hex(outputsManifest(outputs))) !== record.outputs_hash) {
+    problems.push({
+      file: join(e.dir, "run.json"),
+      problem: "its outputs hash is not the hash of its outputs manifest",
+    });
+  }
+  for (const [file, want] of Object.entries(outputs)) {
+    const path = join(e.dir, file);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch {
+      if (file === "metrics.csv") problems.push({ file: path, problem: "is missing" });
+      continue; // a committed reference keeps only its small files
+    }
+    const got = await sha256Hex(bytes);
+    if (got !== want) {
+      problems.push({
+        file: path,
+        problem: `has SHA-256 ${got.slice(0, 16)}, its run.json records ${want.slice(0, 16)}`,
+      });
+    }
+  }
+  return problems;
 }
 
 function leafDiffs(a: unknown, b: unknown, path: string, out: string[]): void {
@@ -162,7 +299,7 @@ function leafDiffs(a: unknown, b: unknown, path: string, out: string[]): void {
   }
 }
 
-/** Compares two CSV texts of one table: first differing row and per-column differences. */
+/** Compares two CSV texts of one table: first differing row and per-column differences, by header. */
 export function diffTables(file: string, textA: string, textB: string): TableDiff {
   const a = parseCsv(textA, `${file} (a)`), b = parseCsv(textB, `${file} (b)`);
   if (a.header.join(",") !== b.header.join(",")) {
@@ -175,7 +312,7 @@ export function diffTables(file: string, textA: string, textB: string): TableDif
   }
   let first: TableDiff["first_row"] = null;
   const n = Math.max(a.rows.length, b.rows.length);
-  const stats = a.header.map((column) => ({ column, max_abs: 0, max_rel: 0, numeric: false }));
+  const stats = a.header.map((column) => ({ column, max_abs: 0, max_rel: 0, numeric: false, text: false }));
   for (let i = 0; i < n; i++) {
     const ra = a.rows[i], rb = b.rows[i];
     if (!ra || !rb) {
@@ -185,7 +322,10 @@ export function diffTables(file: string, textA: string, textB: string): TableDif
     if (ra.join(",") !== rb.join(",")) first ??= { row: i + 1, a: ra.join(","), b: rb.join(",") };
     for (let j = 0; j < ra.length; j++) {
       const x = Number(ra[j]), y = Number(rb[j]);
-      if (ra[j] === "" || rb[j] === "" || Number.isNaN(x) || Number.isNaN(y)) continue;
+      if (ra[j] === "" || rb[j] === "" || Number.isNaN(x) || Number.isNaN(y)) {
+        if (ra[j] !== rb[j]) stats[j].text = true;
+        continue;
+      }
       stats[j].numeric = true;
       const d = Math.abs(x - y);
       const scale = Math.max(Math.abs(x), Math.abs(y));
@@ -193,7 +333,11 @@ export function diffTables(file: string, textA: string, textB: string): TableDif
       stats[j].max_rel = Math.max(stats[j].max_rel, scale > 0 ? d / scale : 0);
     }
   }
-  const note = a.rows.length !== b.rows.length ? `${a.rows.length} rows vs ${b.rows.length}` : undefined;
+  const textCols = stats.filter((s) => s.text).map((s) => s.column);
+  const notes = [
+    a.rows.length !== b.rows.length ? `${a.rows.length} rows vs ${b.rows.length}` : "",
+    textCols.length ? `text differs in ${textCols.join(", ")}` : "",
+  ].filter(Boolean);
   return {
     file,
     first_row: first,
@@ -202,14 +346,8 @@ export function diffTables(file: string, textA: string, textB: string): TableDif
       max_abs,
       max_rel,
     })),
-    ...(note ? { note } : {}),
+    ...(notes.length ? { note: notes.join("; ") } : {}),
   };
-}
-
-/** The files a run's hashes cover (run.json's outputs), or null when run.json does not say. */
-async function hashedFiles(dir: string): Promise<string[] | null> {
-  const record = JSON.parse(await Deno.readTextFile(join(dir, "run.json"))) as { outputs?: Record<string, string> };
-  return record.outputs ? Object.keys(record.outputs) : null;
 }
 
 async function csvFiles(dir: string): Promise<string[]> {
@@ -220,33 +358,71 @@ async function csvFiles(dir: string): Promise<string[]> {
 
 /** Compares two sides. */
 export async function compareResults(pathA: string, pathB: string, options: CompareOptions): Promise<CompareReport> {
+  const match = options.match === "key" ? "key" : "config";
+  const ignore = options.ignore ?? [];
   const [sideA, sideB] = [await readSide(pathA), await readSide(pathB)];
-  const id = (e: RunEntry) => (options.match === "key" ? e.key : `${e.pipeline}|${e.cell}|${e.seed}`);
-  const mapB = new Map(sideB.map((e) => [id(e), e]));
+  const notes: string[] = [];
+  const corrupt: Corruption[] = [];
+  const bad = new Set<RunEntry>();
+  for (const [side, entries] of [["a", sideA], ["b", sideB]] as const) {
+    for (const e of entries) {
+      for (const p of await verifyEntry(e)) {
+        corrupt.push({ side, entry: e, ...p });
+        bad.add(e);
+      }
+    }
+  }
+  const oldFormat = match === "config" && [...sideA, ...sideB].some((e) => e.config_hash === null);
+  if (oldFormat) {
+    notes.push(
+      "some runs have no config hash (a hashes.csv from before it was recorded): pairing by pipeline, profile, cell and seed",
+    );
+  }
+  const id = (e: RunEntry) =>
+    match === "key"
+      ? e.key
+      : oldFormat
+      ? `${e.pipeline}|${e.profile}|${e.cell}|${e.seed}`
+      : [e.config_hash, ignore.includes("backend") ? "" : e.backend, ignore.includes("versions") ? "" : e.versions]
+        .join(
+          "|",
+        );
+  // A hashes.csv row that disagrees with its own run.json is reported above, not paired twice.
+  const usable = (list: RunEntry[]) => {
+    const seen = new Map<string, RunEntry>();
+    for (const e of list) if (!seen.has(id(e)) || bad.has(seen.get(id(e))!)) seen.set(id(e), e);
+    return [...seen.values()];
+  };
+  const listA = usable(sideA), listB = usable(sideB);
+  const mapB = new Map(listB.map((e) => [id(e), e]));
   const pairs: PairResult[] = [];
   const onlyA: RunEntry[] = [];
   const seenB = new Set<string>();
-  for (const a of sideA) {
+  for (const a of listA) {
     const b = mapB.get(id(a));
     if (!b) {
       onlyA.push(a);
       continue;
     }
     seenB.add(id(a));
-    const same = a.result_hash === b.result_hash &&
-      (a.outputs_hash === null || b.outputs_hash === null || a.outputs_hash === b.outputs_hash);
     const key_differences: string[] = [];
     if (a.key !== b.key && a.key_parts && b.key_parts) leafDiffs(a.key_parts, b.key_parts, "", key_differences);
+    if (bad.has(a) || bad.has(b)) {
+      pairs.push({ a, b, status: "corrupt", tables: [], key_differences });
+      continue;
+    }
+    const same = a.result_hash === b.result_hash &&
+      (a.outputs_hash === null || b.outputs_hash === null || a.outputs_hash === b.outputs_hash);
     const tables: TableDiff[] = [];
     let status: PairResult["status"] = same ? "identical" : "different";
     if (!same && a.dir && b.dir) {
-      const known = a.files ?? await hashedFiles(a.dir);
+      const known = a.files ? Object.keys(a.files) : null;
       const files = (await csvFiles(a.dir)).filter((f) => known === null || known.includes(f));
       let withinTolerance = options.tolerance > 0;
       for (const f of files) {
         if (!(await exists(join(b.dir, f)))) {
-          tables.push({ file: f, first_row: null, columns: [], note: "missing on side b" });
-          withinTolerance = false;
+          tables.push({ file: f, first_row: null, columns: [], note: "not on side b" });
+          if (f === "metrics.csv") withinTolerance = false;
           continue;
         }
         const d = diffTables(f, await Deno.readTextFile(join(a.dir, f)), await Deno.readTextFile(join(b.dir, f)));
@@ -258,29 +434,42 @@ export async function compareResults(pathA: string, pathB: string, options: Comp
     }
     pairs.push({ a, b, status, tables, key_differences });
   }
-  const onlyB = sideB.filter((e) => !seenB.has(id(e)));
-  const ok = pairs.length > 0 && pairs.every((p) => p.status !== "different");
-  return { pairs, onlyA, onlyB, match: options.match, tolerance: options.tolerance, ok };
+  const onlyB = listB.filter((e) => !seenB.has(id(e)));
+  const ok = pairs.length > 0 && corrupt.length === 0 &&
+    pairs.every((p) => p.status === "identical" || p.status === "within tolerance");
+  return { pairs, onlyA, onlyB, corrupt, match, ignore, tolerance: options.tolerance, notes, ok };
 }
 
 function g(x: number): string {
   return x === 0 ? "0" : x.toPrecision(3);
 }
 
+function what(e: RunEntry): string {
+  return `${e.pipeline}${e.profile ? ` (${e.profile})` : ""} ${e.cell} seed ${e.seed}`;
+}
+
 /** A human-readable report. */
 export function formatReport(r: CompareReport, labels: [string, string] = ["a", "b"]): string {
   const lines: string[] = [];
   const count = (s: string) => r.pairs.filter((p) => p.status === s).length;
+  const by = r.match === "key"
+    ? "run key"
+    : `config and seed${r.ignore.length ? ` (ignoring ${r.ignore.join(" and ")})` : ""}`;
   lines.push(
-    `Matched ${r.pairs.length} runs by ${r.match === "key" ? "run key" : "pipeline, cell and seed"}: ` +
+    `Matched ${r.pairs.length} runs by ${by}: ` +
       `${count("identical")} identical, ${count("within tolerance")} within tolerance ${g(r.tolerance)}, ${
         count("different")
-      } different; ` +
+      } different, ${count("corrupt")} corrupt; ` +
       `${r.onlyA.length} only in ${labels[0]}, ${r.onlyB.length} only in ${labels[1]}.`,
   );
-  for (const p of r.pairs.filter((p) => p.status !== "identical")) {
+  for (const n of r.notes) lines.push(`Note: ${n}.`);
+  for (const c of r.corrupt) {
     lines.push("");
-    lines.push(`${p.status.toUpperCase()}: ${p.a.pipeline} ${p.a.cell} seed ${p.a.seed} (key ${p.a.key.slice(0, 12)})`);
+    lines.push(`CORRUPT (${c.side === "a" ? labels[0] : labels[1]}): ${what(c.entry)}: ${c.file} ${c.problem}`);
+  }
+  for (const p of r.pairs.filter((p) => p.status !== "identical" && p.status !== "corrupt")) {
+    lines.push("");
+    lines.push(`${p.status.toUpperCase()}: ${what(p.a)} (key ${p.a.key.slice(0, 12)})`);
     lines.push(`  result hash ${p.a.result_hash.slice(0, 16)} vs ${p.b.result_hash.slice(0, 16)}`);
     if (!p.a.dir || !p.b.dir) lines.push("  (CSV files not on both sides: only hashes compared)");
     for (const t of p.tables) {
@@ -303,9 +492,7 @@ export function formatReport(r: CompareReport, labels: [string, string] = ["a", 
     if (side.length === 0) return;
     lines.push("");
     lines.push(`Only in ${label}:`);
-    for (const e of side.slice(0, 20)) {
-      lines.push(`  ${e.pipeline} ${e.cell} seed ${e.seed} (key ${e.key.slice(0, 12)})`);
-    }
+    for (const e of side.slice(0, 20)) lines.push(`  ${what(e)} (key ${e.key.slice(0, 12)})`);
     if (side.length > 20) lines.push(`  ... and ${side.length - 20} more`);
   };
   listOnly(r.onlyA, labels[0]);
@@ -314,8 +501,8 @@ export function formatReport(r: CompareReport, labels: [string, string] = ["a", 
     lines.push("");
     lines.push(
       r.match === "key"
-        ? "No run in common. If both sides ran the same pipeline and profile, their keys differ (runtime or code versions); try --match cell."
-        : "No run in common.",
+        ? "No run in common. If both sides ran the same pipeline and profile, their keys differ (code or runtime versions); try --match config."
+        : "No run in common: the two sides ran different configs or seeds (or, unless --ignore names them, backends or runtime versions).",
     );
   }
   return lines.join("\n");

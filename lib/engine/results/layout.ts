@@ -23,6 +23,8 @@
  */
 import { join } from "node:path";
 import { exists, readJsonIfExists } from "../../util/atomic.ts";
+import { canonicalJson } from "../../util/canonical_json.ts";
+import { sha256Hex } from "../../util/hash.ts";
 import type { KeyParts } from "../pipeline/plan.ts";
 import type { BackendName } from "../experiment.ts";
 
@@ -37,6 +39,56 @@ export function runDir(resultsDir: string, key: string): string {
 
 /** The folder of the run store under a results folder (a name no pipeline may take). */
 export const RUNS_DIR = "runs";
+
+/**
+ * What makes two runs the same experiment whatever code digest, backend or
+ * runtime versions ran them: format, experiment id and version, resolved
+ * config, seed and dataset digests. Its SHA-256 (the config hash in
+ * hashes.csv) pairs runs across machines and checkouts.
+ */
+export function comparableParts(parts: KeyParts): Record<string, unknown> {
+  return {
+    format: parts.format,
+    experiment: { id: parts.experiment.id, version: parts.experiment.version },
+    config: parts.config,
+    seed: parts.seed,
+    datasets: parts.datasets,
+  };
+}
+
+/** SHA-256 of the canonical JSON of comparableParts. */
+export async function configHash(parts: KeyParts): Promise<string> {
+  return await sha256Hex(canonicalJson(comparableParts(parts)));
+}
+
+/** Runtime versions as one field: "deno 2.9.6, v8 15.0.245.2-rusty, tfjs 4.22.0". */
+export function versionsText(v: KeyParts["versions"]): string {
+  return `deno ${v.deno}, v8 ${v.v8}, tfjs ${v.tfjs}`;
+}
+
+/** The folder of one run's files in a committed reference profile folder: runs/<cell>-seed<k>. */
+export function referenceRunDir(profileDirPath: string, cell: string, seed: number): string {
+  const slug = cell.replace(/[^A-Za-z0-9._-]+/g, "_");
+  return join(profileDirPath, "runs", `${slug}-seed${seed}`);
+}
+
+/**
+ * The columns of a profile's hashes.csv; the grid's axes come after `cell`.
+ * `config_hash` (see configHash), `backend` and `versions` let `compare`
+ * pair runs of two machines from hashes.csv files alone.
+ */
+export const HASHES_COLUMNS = [
+  "pipeline",
+  "profile",
+  "run_key",
+  "cell",
+  "seed",
+  "backend",
+  "versions",
+  "config_hash",
+  "result_hash",
+  "outputs_hash",
+];
 
 /** Folder of one profile's aggregates. */
 export function profileDir(resultsDir: string, pipeline: string, profile: string): string {

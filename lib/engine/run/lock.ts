@@ -2,9 +2,9 @@
  * Lock files that keep two processes off the same run or pipeline.
  *
  * A lock is a file created with O_EXCL holding who took it. A lock whose owner
- * is gone (same host, and no live process with that pid and start time) is
- * stale and is taken over; any other existing lock is refused with a message
- * naming its holder.
+ * is gone (same host, and no live process with that pid and start time; a
+ * zombie counts as gone) is stale and is taken over; any other existing lock
+ * is refused with a message naming its holder.
  *
  * @example
  * ```ts
@@ -49,24 +49,34 @@ export class LockedError extends Error {
   }
 }
 
-async function procStart(pid: number): Promise<string | null> {
+/** A process's start time (clock ticks since boot) and state letter from /proc, or null when it does not exist. */
+async function procStat(pid: number): Promise<{ start: string | null; state: string } | null> {
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // Field 22 (starttime) counted after the ")" that closes the command name.
+    // Fields after the ")" that closes the command name: 3 (state) is first, 22 (starttime) the 20th.
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return rest[19] ?? null;
+    return { state: rest[0], start: rest[19] ?? null };
   } catch {
     return null;
   }
 }
 
-/** True when the holder certainly no longer runs (only decidable on the same host). */
-async function isStale(info: LockInfo): Promise<boolean> {
+async function procStart(pid: number): Promise<string | null> {
+  return (await procStat(pid))?.start ?? null;
+}
+
+/**
+ * True when the holder certainly no longer runs (only decidable on the same
+ * host): no such process, its pid reused by another process, or a zombie (it
+ * exited and nobody reaped it, as in a container whose init does not).
+ */
+export async function isStale(info: LockInfo): Promise<boolean> {
   if (info.hostname !== Deno.hostname()) return false;
   if (Deno.build.os !== "linux") return false;
-  const start = await procStart(info.pid);
-  if (start === null) return true; // no such process
-  return info.proc_start !== null && start !== info.proc_start; // pid reused
+  const stat = await procStat(info.pid);
+  if (stat === null) return true; // no such process
+  if (stat.state === "Z" || stat.state === "X") return true; // exited, not reaped
+  return info.proc_start !== null && stat.start !== info.proc_start; // pid reused
 }
 
 /**

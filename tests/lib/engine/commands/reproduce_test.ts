@@ -229,3 +229,22 @@ Deno.test("two pipelines that share a run train it once: the second finds it in 
   const a = await hashes(dir, "smoke"), b = await hashes(dir, "smoke", "fixture-copy");
   for (const [key, h] of b) assertEquals(a.get(key), h);
 });
+
+Deno.test("run --force starts over as reproduce --force does: the checkpoint of an interrupted attempt is not resumed", async () => {
+  const dir = await Deno.makeTempDir();
+  const args = ["--profile", "long", "--only", "label=a", "--only", "seed=0"];
+  const crashed = await runTask("reproduce", fixtureArgs(dir, ...args), { REPRO_TEST_CRASH_AFTER_CHECKPOINTS: "2" });
+  assertEquals(crashed.code, 1, crashed.stdout + crashed.stderr);
+  const [key] = await runDirs(dir);
+  await Deno.stat(join(dir, "runs", key, "checkpoint.safetensors"));
+  const run = await runTask("run", [
+    FIXTURE.pipeline,
+    key,
+    ...fixtureArgs(dir, "--profile", "long").slice(1),
+    "--force",
+  ]);
+  assertEquals(run.code, 0, run.stdout + run.stderr);
+  const log = await Deno.readTextFile(join(dir, "runs", key, "run.log"));
+  assert(!log.includes("resuming from checkpoint"), log);
+  assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "runs", key, "run.json"))).attempts, 1);
+});

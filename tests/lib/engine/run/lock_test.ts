@@ -40,3 +40,34 @@ Deno.test("acquireLock() does not take over a live process's lock on another hos
   const err = await assertRejects(() => acquireLock(path, "Run r"), LockedError);
   assert(err.message.includes("on elsewhere"), err.message);
 });
+
+Deno.test("acquireLock() takes over a lock held by a zombie (exited, never reaped)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, ".lock");
+  // sh starts a short child, prints its pid and becomes `sleep 5`, which never reaps it: a zombie.
+  const parent = new Deno.Command("sh", {
+    args: ["-c", "sleep 0.1 & echo $!; exec sleep 5"],
+    stdout: "piped",
+  }).spawn();
+  const reader = parent.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  const pid = Number(new TextDecoder().decode(value).trim());
+  const stat = () => Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const start = stat().slice(stat().lastIndexOf(")") + 2).split(" ")[19];
+  for (let i = 0; i < 100 && !/\) Z /.test(stat()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert(/\) Z /.test(stat()), `process ${pid} is a zombie`);
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ pid, hostname: Deno.hostname(), proc_start: start, started: "x", purpose: "Pipeline demo" }),
+  );
+  try {
+    const lock = await acquireLock(path, "new");
+    assertEquals(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid);
+    await lock.release();
+  } finally {
+    parent.kill("SIGKILL");
+    await parent.status;
+    await parent.stdout.cancel().catch(() => {});
+  }
+});

@@ -1,0 +1,102 @@
+/**
+ * Committed references: a profile's results as the project's own machine
+ * produced them (wasm backend), kept in git under
+ * `results/reference/<pipeline>/<profile>/` for users to check their runs
+ * against, run by run (`deno task verify`).
+ *
+ * ```
+ * results/reference/<pipeline>/<profile>/
+ *   hashes.csv, summary*.csv, claims.csv, environment.json
+ *   figures/<plot>.png
+ *   runs/<cell>-seed<k>/run.json, metrics.csv and the other small result tables
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { writeReference } from "./reference.ts";
+ * // await writeReference("hnca-bandit", "quick", { jobs: 2 });
+ * ```
+ * @module
+ */
+import { basename, join } from "node:path";
+import { copyFileAtomic, exists, writeJsonAtomic } from "../../util/atomic.ts";
+import { machineInfo } from "../../util/machine.ts";
+import { repoRoot } from "../../util/repo.ts";
+import { runtimeVersions } from "../run/backend.ts";
+import { profileDir, referenceRunDir, runDir } from "../results/layout.ts";
+import { loadRunTables } from "../results/summary.ts";
+import { loadAndPlan, reproduce } from "./reproduce.ts";
+
+/** Result tables larger than this are left out of a reference's run folders (metrics.csv never is). */
+export const REFERENCE_TABLE_LIMIT = 256 * 1024;
+
+/** The folder of a pipeline profile's committed reference. */
+export function referenceDir(pipeline: string, profile: string): string {
+  return join(repoRoot(), "results", "reference", pipeline, profile);
+}
+
+/**
+ * Runs a profile from scratch on the wasm backend in a temporary results
+ * folder and writes its reference folder (replacing the old one). Returns the
+ * reproduce exit code; nothing is written unless it is 0.
+ */
+export async function writeReference(
+  pipeline: string,
+  profile: string,
+  options: { jobs?: number; out?: (l: string) => void } = {},
+): Promise<number> {
+  const out = options.out ?? ((l: string) => console.log(l));
+  const tmp = await Deno.makeTempDir({ prefix: `reference-${pipeline}-${profile}-` });
+  try {
+    const { exitCode } = await reproduce({
+      pipeline,
+      profile,
+      backend: "wasm",
+      resultsDir: tmp,
+      jobs: options.jobs,
+      progress: "lines",
+      out,
+    });
+    if (exitCode !== 0) return exitCode;
+    const { plan } = await loadAndPlan({ pipeline, profile, backend: "wasm", resultsDir: tmp });
+    const target = referenceDir(pipeline, profile);
+    const staging = `${target}.tmp-${Deno.pid}`;
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    const src = profileDir(tmp, plan.pipeline.data.name, profile);
+    for await (const e of Deno.readDir(src)) {
+      if (e.isFile && e.name.endsWith(".csv")) await copyFileAtomic(join(src, e.name), join(staging, e.name));
+    }
+    if (await exists(join(src, "figures"))) {
+      for await (const e of Deno.readDir(join(src, "figures"))) {
+        if (e.isFile && e.name.endsWith(".png")) {
+          await copyFileAtomic(join(src, "figures", e.name), join(staging, "figures", e.name));
+        }
+      }
+    }
+    for (const run of await loadRunTables(plan, tmp)) {
+      const from = runDir(tmp, run.run.key), to = referenceRunDir(staging, run.cell, run.seed);
+      await copyFileAtomic(join(from, "run.json"), join(to, "run.json"));
+      for (const file of Object.keys(run.record.outputs)) {
+        if (!file.endsWith(".csv")) continue;
+        const size = (await Deno.stat(join(from, file))).size;
+        if (file === "metrics.csv" || size <= REFERENCE_TABLE_LIMIT) {
+          await copyFileAtomic(join(from, file), join(to, file));
+        }
+      }
+    }
+    await writeJsonAtomic(join(staging, "environment.json"), {
+      machine: await machineInfo(),
+      versions: runtimeVersions(),
+      backend: "wasm",
+    });
+    // Swap the finished folder in whole.
+    const old = `${target}.old-${Deno.pid}`;
+    if (await exists(target)) await Deno.rename(target, old);
+    await Deno.rename(staging, target);
+    await Deno.remove(old, { recursive: true }).catch(() => {});
+    out(`Wrote ${target} (${basename(target)})`);
+    return 0;
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
