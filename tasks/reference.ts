@@ -14,6 +14,7 @@ import { runMain } from "../lib/engine/commands/cli.ts";
 import { writeReference } from "../lib/engine/commands/reference.ts";
 import { loadAndPlan, pipelineNames } from "../lib/engine/commands/reproduce.ts";
 import { UserError } from "../lib/util/errors.ts";
+import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";
 
 const USAGE = `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N]
 
@@ -44,11 +45,13 @@ if (import.meta.main) {
     const names = parsed.positionals.length ? parsed.positionals : await pipelineNames();
     for (const name of names) {
       const { pipeline } = await loadAndPlan({ pipeline: name, profile: "smoke", backend: "wasm" });
-      const profiles = parsed.values.profile ? parsed.values.profile.split(",") : pipeline.data.references;
+      const profiles = parsed.values.profile ? parsed.values.profile.split(",") : referenceProfiles(pipeline.data);
       for (const profile of profiles) {
-        if (!pipeline.data.references.includes(profile)) {
+        if (!referenceProfiles(pipeline.data).includes(profile)) {
           throw new UserError(
-            `${name}: '${profile}' is not one of its reference profiles (${pipeline.data.references.join(", ")})`,
+            `${name}: '${profile}' is not one of its reference profiles (${
+              referenceProfiles(pipeline.data).join(", ")
+            })`,
           );
         }
         console.log(`== ${name} ${profile}`);

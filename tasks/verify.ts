@@ -18,6 +18,7 @@ import { compareResults, formatReport } from "../lib/engine/results/compare.ts";
 import { profileDir } from "../lib/engine/results/layout.ts";
 import { exists } from "../lib/util/atomic.ts";
 import { UserError } from "../lib/util/errors.ts";
+import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";
 import { repoRoot } from "../lib/util/repo.ts";
 
 if (import.meta.main) {
@@ -44,7 +45,7 @@ if (import.meta.main) {
     if (!(await exists(ref))) {
       throw new UserError(
         `No committed reference for ${name} profile ${plan.profile} (references: ${
-          plan.pipeline.data.references.join(", ")
+          referenceProfiles(plan.pipeline.data).join(", ")
         })`,
       );
     }

@@ -10,8 +10,17 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../rng/mod.ts";
+ * import { drawUniforms, initBernoulliNet, sampleNet } from "../models/bernoulli_net.ts";
+ * const rng = Rng.fromSeed(0);
+ * const net = initBernoulliNet(rng.stream("init"), { input: 4, hidden: [3, 2], output: 2, centered: true });
+ * const trace = sampleNet(net, tf.tensor2d([[1, -1, 1, 1]]), drawUniforms(net, 1, rng.stream("u")));
+ * const advantage = tf.tensor1d([1]);
  * import { bernoulliChildDelta } from "./counterfactual.ts";
- * // const delta = await bernoulliChildDelta(childLayer.W, childTrace, centered, "wasm"); // [B, J]
+ * // For each parent unit of hidden layer 2: log P(children | parent off) - log P(children | parent on).
+ * const delta = await bernoulliChildDelta(net.hidden[1].W, trace.hidden[1], net.centered, "tfjs");
+ * delta.shape; // [1, 3]: batch x parent units
  * ```
  * @module
  */

@@ -10,8 +10,16 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../rng/mod.ts";
+ * import { drawUniforms, initBernoulliNet, sampleNet } from "../models/bernoulli_net.ts";
+ * const rng = Rng.fromSeed(0);
+ * const net = initBernoulliNet(rng.stream("init"), { input: 4, hidden: [3, 2], output: 2, centered: true });
+ * const trace = sampleNet(net, tf.tensor2d([[1, -1, 1, 1]]), drawUniforms(net, 1, rng.stream("u")));
+ * const advantage = tf.tensor1d([1]);
  * import { hnca } from "./hnca.ts";
- * // const signals = await hnca({ net, trace, advantage, path: "wasm" });
+ * const signals = await hnca({ net, trace, advantage, path: "tfjs" });
+ * signals.hidden.map((s) => s.shape); // [[1, 3], [1, 2]]: one logit signal per hidden layer
  * ```
  * @module
  */

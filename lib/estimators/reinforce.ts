@@ -8,8 +8,16 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../rng/mod.ts";
+ * import { drawUniforms, initBernoulliNet, sampleNet } from "../models/bernoulli_net.ts";
+ * const rng = Rng.fromSeed(0);
+ * const net = initBernoulliNet(rng.stream("init"), { input: 4, hidden: [3, 2], output: 2, centered: true });
+ * const trace = sampleNet(net, tf.tensor2d([[1, -1, 1, 1]]), drawUniforms(net, 1, rng.stream("u")));
+ * const advantage = tf.tensor1d([1]);
  * import { reinforce } from "./reinforce.ts";
- * // const signals = await reinforce({ net, trace, advantage, path: "tfjs" });
+ * const signals = await reinforce({ net, trace, advantage, path: "tfjs" });
+ * signals.output.shape; // [1, 2]
  * ```
  * @module
  */

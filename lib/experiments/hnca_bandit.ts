@@ -17,7 +17,11 @@
  *
  * @example
  * ```ts
+ * import { hncaBandit } from "./hnca_bandit.ts";
  * // deno task reproduce hnca-bandit --profile quick
+ * const c = hncaBandit.config.parse({ epochs: 2 });
+ * c.batch_size; // 50
+ * hncaBandit.tables(c).map((t) => t.name); // ["metrics", "timing"]
  * ```
  * @module
  */

@@ -20,7 +20,11 @@
  *
  * @example
  * ```ts
+ * import { hncaNonlinearBandit } from "./hnca_nonlinear_bandit.ts";
  * // deno task reproduce hnca-nonlinear-bandit --profile quick
+ * const c = hncaNonlinearBandit.config.parse({ reference_quirks: ["adam_step_frozen"] });
+ * c.channels; // 16
+ * hncaNonlinearBandit.tables(c)[0].name; // "metrics"
  * ```
  * @module
  */

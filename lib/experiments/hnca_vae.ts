@@ -28,7 +28,11 @@
  *
  * @example
  * ```ts
+ * import { hncaVae } from "./hnca_vae.ts";
  * // deno task reproduce hnca-vae --profile quick
+ * const c = hncaVae.config.parse({ estimator: "disarm" });
+ * c.latent_layers; // 3
+ * hncaVae.tables(c).map((t) => t.name); // ["metrics", "timing", "digits"]
  * ```
  * @module
  */

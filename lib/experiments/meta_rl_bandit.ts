@@ -45,7 +45,11 @@
  *
  * @example
  * ```ts
+ * import { metaRlBandit } from "./meta_rl_bandit.ts";
  * // deno task reproduce meta-rl-bandit --profile quick
+ * const c = metaRlBandit.config.parse({});
+ * c.units; // 48
+ * metaRlBandit.tables(c).map((t) => t.name); // ["metrics", "regret", "raster"]
  * ```
  * @module
  */

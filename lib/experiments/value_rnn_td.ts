@@ -37,7 +37,11 @@
  *
  * @example
  * ```ts
+ * import { valueRnnTd } from "./value_rnn_td.ts";
  * // deno task reproduce value-rnn-td --profile quick
+ * const c = valueRnnTd.config.parse({ td_loss: "e386495" });
+ * c.gamma; // 0.5
+ * valueRnnTd.tables(c).map((t) => t.name); // ["metrics", "run", "cues", "trace"]
  * ```
  * @module
  */

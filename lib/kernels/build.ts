@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
- * // deno task build-kernels
- * // deno task build-kernels --check
+ * import { ASC_FLAGS, KERNELS } from "./build.ts";
+ * KERNELS; // ["counterfactual"]: built by `deno task build-kernels`, checked by `deno task build-kernels --check`
+ * ASC_FLAGS.includes("simd"); // true
  * ```
  * @module
  */

@@ -13,8 +13,9 @@
  *
  * @example
  * ```ts
- * import { writeReference } from "./reference.ts";
- * // await writeReference("hnca-bandit", "quick", { jobs: 2 });
+ * import { referenceDir } from "./reference.ts";
+ * referenceDir("hnca-bandit", "quick").endsWith("results/reference/hnca-bandit/quick"); // true
+ * // await writeReference("hnca-bandit", "quick", { jobs: 2 }); // trains the profile: minutes
  * ```
  * @module
  */

@@ -10,7 +10,9 @@
  * @example
  * ```ts
  * import { reproduce } from "./reproduce.ts";
- * const { exitCode } = await reproduce({ pipeline: "hnca-bandit", profile: "smoke", backend: "wasm", jobs: 2 });
+ * const resultsDir = await Deno.makeTempDir();
+ * const { exitCode } = await reproduce({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm", dryRun: true, resultsDir });
+ * exitCode; // 0: the plan printed, nothing run
  * ```
  * @module
  */
@@ -33,6 +35,7 @@ import {
   runDir,
   type RunRecord,
   RUNS_DIR,
+  type RunState,
   runState,
   versionsText,
 } from "../results/layout.ts";
@@ -252,6 +255,137 @@ export async function aggregate(
   return { claims, files, summary, skipped };
 }
 
+/** The dry run: stages with what each reads and writes, and every run with its state (and, explained, its key). */
+async function printPlan(
+  plan: Plan,
+  selected: PlannedRun[],
+  states: RunState[],
+  options: ReproduceOptions,
+  dirs: { resultsDir: string; cacheDir: string },
+  out: (l: string) => void,
+): Promise<void> {
+  const name = plan.pipeline.data.name;
+  const pdir = profileDir(dirs.resultsDir, name, plan.profile);
+  out("Stages:");
+  for (const d of plan.experiment.datasets) {
+    out(
+      `  prep       reads ${describeSource(datasetSource(plan, d, options.datasetDirs))} (${d}), writes ${
+        join(dirs.cacheDir, "datasets")
+      }/${d}-<digest>/`,
+    );
+  }
+  out(
+    `  train      runs ${plan.experiment.id} (version ${plan.experiment.version}), writes ${
+      join(dirs.resultsDir, RUNS_DIR)
+    }/<run-key>/{${plan.tables.map((t) => `${t.name}.csv`).join(", ")}, params.safetensors, run.json}`,
+  );
+  out(
+    `  summarize  reads the runs' tables, writes ${pdir}/{hashes.csv, ${
+      plan.tables.filter((t) => t.summarize !== false).map((t) =>
+        t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`
+      ).join(", ")
+    }}`,
+  );
+  if (plan.pipeline.data.plots.length) {
+    out(
+      `  plot       reads summary files, writes ${pdir}/figures/{${
+        plan.pipeline.data.plots.map((p) => p.id).join(", ")
+      }}.{svg,png,vl.json}`,
+    );
+  }
+  if (plan.pipeline.data.claims.length) out(`  claims     reads the runs' tables, writes ${pdir}/claims.csv`);
+  out("Runs:");
+  const w = Math.max(4, ...selected.map((r) => r.cell.length));
+  out(`  ${"run key".padEnd(14)}${"cell".padEnd(w + 2)}${"seed".padEnd(6)}state`);
+  const stateText: Record<RunState, string> = {
+    complete: options.force ? "rerun (--force)" : "cached",
+    new: "to run",
+    resumable: "to resume from checkpoint",
+    failed: "failed before; to retry",
+  };
+  for (let i = 0; i < selected.length; i++) {
+    const r = selected[i];
+    out(`  ${r.key.slice(0, 12).padEnd(14)}${r.cell.padEnd(w + 2)}${String(r.seed).padEnd(6)}${stateText[states[i]]}`);
+    if (options.explain) {
+      out(`    key = sha256(canonical JSON of): ${canonicalJson(r.parts)}`);
+      if (states[i] !== "complete") out(`    cache miss: ${await explainMiss(plan, dirs.resultsDir, r.key)}`);
+    }
+  }
+  if (options.explain) out(`Source files in the experiment digest: ${plan.sourceFiles.join(", ")}`);
+}
+
+/** What happened to the runs: counts, then each failed run with its error, config and log tail. */
+function printSchedule(schedule: ScheduleResult, out: (l: string) => void, err: (l: string) => void): void {
+  out(
+    `Runs: ${schedule.completed.length} completed, ${schedule.cached.length} cached, ${schedule.failed.length} failed` +
+      `${schedule.locked.length ? `, ${schedule.locked.length} held by another process` : ""}` +
+      `${schedule.interrupted.length ? `, ${schedule.interrupted.length} interrupted` : ""}.`,
+  );
+  for (const f of schedule.failed) {
+    err("");
+    err(
+      `FAILED run ${f.run.key.slice(0, 12)} (cell ${f.run.cell}, seed ${f.run.seed})${
+        f.step ? ` at ${f.step.column} ${f.step.value}` : ""
+      }: ${f.error}`,
+    );
+    err(`  config: ${JSON.stringify(f.run.config)}`);
+    err(`  log: ${f.log}`);
+    if (f.logTail) err(f.logTail.split("\n").map((l) => `    | ${l}`).join("\n"));
+  }
+  for (const l of schedule.locked) {
+    err(`SKIPPED run ${l.run.key.slice(0, 12)} (cell ${l.run.cell}, seed ${l.run.seed}): ${l.error}`);
+  }
+}
+
+/** The results for people: final values per cell, the claims' verdicts, skipped figures, files written. */
+function printResults(plan: Plan, result: Awaited<ReturnType<typeof aggregate>>, out: (l: string) => void): void {
+  const report = reportedMetrics(plan);
+  if (report.length && result.summary.length) {
+    out("");
+    out(reportTable(plan, result.summary, report));
+  }
+  out("");
+  out(`Claims (${plan.pipeline.data.name}, profile ${plan.profile}): ${verdictCounts(result.claims)}`);
+  out(claimsTable(result.claims));
+  for (const s of result.skipped) out(`Skipped figure ${s.id}: ${s.reason}`);
+  out("");
+  out(`Wrote ${result.files.map((f) => relative(Deno.cwd(), f)).join(", ")}`);
+}
+
+/** Takes the profile's lock; an exit code when it cannot (held elsewhere, or the folder cannot be written). */
+async function lockProfile(
+  plan: Plan,
+  resultsDir: string,
+  err: (l: string) => void,
+): Promise<Lock | { exitCode: number }> {
+  const name = plan.pipeline.data.name;
+  try {
+    return await acquireLock(
+      join(profileDir(resultsDir, name, plan.profile), ".lock"),
+      `Pipeline ${name} (profile ${plan.profile})`,
+    );
+  } catch (e) {
+    if (e instanceof LockedError) {
+      err(`${e.message}. Wait for it to finish; if that process is gone from another machine, delete the lock file.`);
+      return { exitCode: 3 };
+    }
+    if (isWriteDenied(e)) {
+      err(`Cannot write to the results folder ${resultsDir}: ${(e as Error).message}`);
+      return { exitCode: 2 };
+    }
+    throw e;
+  }
+}
+
+/** The exit code of a finished reproduce (see the module doc). */
+function exitCodeOf(schedule: ScheduleResult, claims: ClaimResult[], options: ReproduceOptions): number {
+  if (schedule.interrupted.length > 0 || options.signal?.aborted) return 130;
+  if (schedule.failed.length > 0) return 1;
+  if (schedule.locked.length > 0) return 3;
+  if (options.strictClaims && claims.some((c) => c.status === "FAIL")) return 4;
+  return 0;
+}
+
 /** Runs the whole reproduce command. Never throws for user errors: they become exit codes. */
 export async function reproduce(options: ReproduceOptions): Promise<ReproduceResult> {
   const out = options.out ?? ((l: string) => console.log(l));
@@ -260,87 +394,26 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
   const cacheDir = resolve(options.cacheDir ?? Deno.env.get("REPRO_CACHE_DIR") ?? join(repoRoot(), ".cache"));
   let lock: Lock | null = null;
   try {
+    // Plan: every run of the profile, and where each stands.
     const { plan, selected, backend, registry, registryUrls } = await loadAndPlan(options);
-    const name = plan.pipeline.data.name;
     const states = await Promise.all(selected.map((r) => runState(runDir(resultsDir, r.key), r.key)));
     const cells = new Set(plan.runs.map((r) => r.cell)).size;
     const seeds = new Set(plan.runs.map((r) => r.seed)).size;
     out(
-      `Pipeline ${name}, profile ${plan.profile}: ${count(plan.runs.length, "run")} (${count(cells, "cell")} x ${
-        count(seeds, "seed")
-      })` +
+      `Pipeline ${plan.pipeline.data.name}, profile ${plan.profile}: ${count(plan.runs.length, "run")} (${
+        count(cells, "cell")
+      } x ${count(seeds, "seed")})` +
         `${selected.length < plan.runs.length ? `, ${selected.length} selected by --only` : ""}, backend ${backend}`,
     );
-
     if (options.dryRun || options.explain) {
-      const pdir = profileDir(resultsDir, name, plan.profile);
-      out("Stages:");
-      for (const d of plan.experiment.datasets) {
-        out(
-          `  prep       reads ${describeSource(datasetSource(plan, d, options.datasetDirs))} (${d}), writes ${
-            join(cacheDir, "datasets")
-          }/${d}-<digest>/`,
-        );
-      }
-      out(
-        `  train      runs ${plan.experiment.id} (version ${plan.experiment.version}), writes ${
-          join(resultsDir, name)
-        }/<run-key>/{${plan.tables.map((t) => `${t.name}.csv`).join(", ")}, params.safetensors, run.json}`,
-      );
-      out(
-        `  summarize  reads the runs' tables, writes ${pdir}/{hashes.csv, ${
-          plan.tables.filter((t) => t.summarize !== false).map((t) =>
-            t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`
-          ).join(", ")
-        }}`,
-      );
-      if (plan.pipeline.data.plots.length) {
-        out(
-          `  plot       reads summary files, writes ${pdir}/figures/{${
-            plan.pipeline.data.plots.map((p) => p.id).join(", ")
-          }}.{svg,png}`,
-        );
-      }
-      if (plan.pipeline.data.claims.length) out(`  claims     reads summary files, writes ${pdir}/claims.csv`);
-      out("Runs:");
-      const w = Math.max(4, ...selected.map((r) => r.cell.length));
-      out(`  ${"run key".padEnd(14)}${"cell".padEnd(w + 2)}${"seed".padEnd(6)}state`);
-      for (let i = 0; i < selected.length; i++) {
-        const r = selected[i];
-        const s = states[i] === "complete"
-          ? (options.force ? "rerun (--force)" : "cached")
-          : states[i] === "new"
-          ? "to run"
-          : states[i] === "resumable"
-          ? "to resume from checkpoint"
-          : "failed before; to retry";
-        out(`  ${r.key.slice(0, 12).padEnd(14)}${r.cell.padEnd(w + 2)}${String(r.seed).padEnd(6)}${s}`);
-        if (options.explain) {
-          out(`    key = sha256(canonical JSON of): ${canonicalJson(r.parts)}`);
-          if (states[i] !== "complete") out(`    cache miss: ${await explainMiss(plan, resultsDir, r.key)}`);
-        }
-      }
-      if (options.explain) out(`Source files in the experiment digest: ${plan.sourceFiles.join(", ")}`);
+      await printPlan(plan, selected, states, options, { resultsDir, cacheDir }, out);
       return { exitCode: 0, plan };
     }
+    const locked = await lockProfile(plan, resultsDir, err);
+    if ("exitCode" in locked) return { exitCode: locked.exitCode, plan };
+    lock = locked;
 
-    try {
-      lock = await acquireLock(
-        join(profileDir(resultsDir, name, plan.profile), ".lock"),
-        `Pipeline ${name} (profile ${plan.profile})`,
-      );
-    } catch (e) {
-      if (e instanceof LockedError) {
-        err(`${e.message}. Wait for it to finish; if that process is gone from another machine, delete the lock file.`);
-        return { exitCode: 3, plan };
-      }
-      if (isWriteDenied(e)) {
-        err(`Cannot write to the results folder ${resultsDir}: ${(e as Error).message}`);
-        return { exitCode: 2, plan };
-      }
-      throw e;
-    }
-
+    // Prepare the datasets and train what is not cached.
     const pending = selected.filter((_, i) => states[i] !== "complete" || options.force);
     let datasets: Record<string, string> = {};
     if (pending.length > 0) {
@@ -366,10 +439,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
       intervalS: options.progressIntervalS ?? 10,
       write: err,
     });
-    const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency);
     const schedule = await executeRuns(selected, {
       resultsDir,
-      jobs,
+      jobs: Math.max(1, options.jobs ?? navigator.hardwareConcurrency),
       force: options.force ?? false,
       registry: registryUrls,
       backend: backend as "wasm" | "webgpu" | "cpu",
@@ -380,55 +452,23 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     });
     progress.stop();
 
-    // The profile's aggregates cover all its complete runs, not only those selected by --only.
+    // Aggregate every complete run of the profile (not only those --only selected), then report.
     const allStates = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
-    const complete = allStates.every((s) => s === "complete");
-    const { claims, files, summary, skipped } = await aggregate(plan, resultsDir, {
+    const result = await aggregate(plan, resultsDir, {
       noPlots: options.noPlots,
-      complete,
+      complete: allStates.every((s) => s === "complete"),
     });
-    out(
-      `Runs: ${schedule.completed.length} completed, ${schedule.cached.length} cached, ${schedule.failed.length} failed` +
-        `${schedule.locked.length ? `, ${schedule.locked.length} held by another process` : ""}` +
-        `${schedule.interrupted.length ? `, ${schedule.interrupted.length} interrupted` : ""}.`,
-    );
-    for (const f of schedule.failed) {
-      err("");
-      err(
-        `FAILED run ${f.run.key.slice(0, 12)} (cell ${f.run.cell}, seed ${f.run.seed})${
-          f.step ? ` at ${f.step.column} ${f.step.value}` : ""
-        }: ${f.error}`,
-      );
-      err(`  config: ${JSON.stringify(f.run.config)}`);
-      err(`  log: ${f.log}`);
-      if (f.logTail) err(f.logTail.split("\n").map((l) => `    | ${l}`).join("\n"));
-    }
-    for (const l of schedule.locked) {
-      err(`SKIPPED run ${l.run.key.slice(0, 12)} (cell ${l.run.cell}, seed ${l.run.seed}): ${l.error}`);
-    }
-    const report = reportedMetrics(plan);
-    if (report.length && summary.length) {
-      out("");
-      out(reportTable(plan, summary, report));
-    }
-    out("");
-    out(`Claims (${name}, profile ${plan.profile}): ${verdictCounts(claims)}`);
-    out(claimsTable(claims));
-    for (const s of skipped) out(`Skipped figure ${s.id}: ${s.reason}`);
-    out("");
-    out(`Wrote ${files.map((f) => relative(Deno.cwd(), f)).join(", ")}`);
-    if (schedule.interrupted.length > 0 || options.signal?.aborted) {
+    printSchedule(schedule, out, err);
+    printResults(plan, result, out);
+    const exitCode = exitCodeOf(schedule, result.claims, options);
+    if (exitCode === 130) {
       err(
         `Interrupted: ${
           count(schedule.interrupted.length, "run")
         } did not finish. Run the same command again to resume from their checkpoints.`,
       );
-      return { exitCode: 130, plan, schedule, claims };
     }
-    if (schedule.failed.length > 0) return { exitCode: 1, plan, schedule, claims };
-    if (schedule.locked.length > 0) return { exitCode: 3, plan, schedule, claims };
-    if (options.strictClaims && claims.some((c) => c.status === "FAIL")) return { exitCode: 4, plan, schedule, claims };
-    return { exitCode: 0, plan, schedule, claims };
+    return { exitCode, plan, schedule, claims: result.claims };
   } catch (e) {
     if (e instanceof PipelineError || e instanceof UserError) {
       err(e.message);

@@ -7,8 +7,9 @@
  *
  * @example
  * ```ts
- * import { runByKey } from "./run_commands.ts";
- * // const code = await runByKey({ pipeline: "hnca-bandit", profile: "paper", backend: "wasm" }, "3f2a9c");
+ * import { emitCommands } from "./run_commands.ts";
+ * // Prints one `deno task run value-rnn-td <key> ...` line per run that is not complete (2 in smoke).
+ * await emitCommands({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm", resultsDir: await Deno.makeTempDir() });
  * ```
  * @module
  */

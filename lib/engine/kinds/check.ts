@@ -5,8 +5,18 @@
  *
  * @example
  * ```ts
+ * import type { CheckContext } from "./types.ts";
  * import { columnCheck } from "./check.ts";
- * // columnCheck(ctx, ["plots", 0, "y"], "metrics", "loss", "metric");
+ * const issues: string[] = [];
+ * const ctx: CheckContext = {
+ *   tables: [{ name: "metrics", doc: "", columns: [{ name: "loss", type: "f64", role: "metric", doc: "" }] }],
+ *   axes: [],
+ *   axisLabels: () => null,
+ *   profiles: ["smoke"],
+ *   issue: (path, message) => issues.push(`${path.join(".")}: ${message}`),
+ * };
+ * columnCheck(ctx, ["plots", 0, "y"], "metrics", "accuracy", "metric");
+ * issues; // ["plots.0.y: table 'metrics' has no column 'accuracy' (columns: loss)"]
  * ```
  * @module
  */

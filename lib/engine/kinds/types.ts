@@ -14,7 +14,11 @@
  * @example
  * ```ts
  * import type { PlotKind } from "./types.ts";
- * // export const dots: PlotKind<DotsPlot> = { kind: "dots", schema, check(plot, at, ctx) {}, build(plot, ctx) { ... } };
+ * import { PLOT_KINDS } from "./plots/mod.ts";
+ * import { CLAIM_KINDS } from "./claims/mod.ts";
+ * const curve: PlotKind = PLOT_KINDS.curve;
+ * curve.kind; // "curve"
+ * Object.keys(CLAIM_KINDS); // ["compare", "expect", "fraction"]
  * ```
  * @module
  */

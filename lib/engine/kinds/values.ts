@@ -11,9 +11,35 @@
  *
  * @example
  * ```ts
+ * import type { ReportContext } from "./types.ts";
+ * const runs = [0, 1].map((seed) => ({
+ *   cell: "x=a",
+ *   labels: { x: "a" },
+ *   seed,
+ *   tables: { metrics: { header: ["epoch", "loss"], rows: [[1, 0.5 + seed], [2, 0.25 + seed]] } },
+ * }));
+ * const ctx: ReportContext = {
+ *   pipeline: "demo",
+ *   profile: "smoke",
+ *   axes: ["x"],
+ *   cells: [{ id: "x=a", labels: { x: "a" } }],
+ *   tables: [{
+ *     name: "metrics",
+ *     doc: "",
+ *     step: "epoch",
+ *     columns: [
+ *       { name: "epoch", type: "int", role: "index", doc: "" },
+ *       { name: "loss", type: "f64", role: "metric", doc: "" },
+ *     ],
+ *   }],
+ *   confidence: 0.95,
+ *   level: 0.05,
+ *   summary: [],
+ *   runs,
+ * };
  * import { seedGroups } from "./values.ts";
- * // seedGroups(ctx, { table: "metrics", metric: "loss", at: "final", cells: { estimator: "hnca" } })
- * // -> [{ cell: "estimator=hnca", point: {}, values: Map { 0 => 0.31, 1 => 0.29 } }]
+ * const [g] = seedGroups(ctx, { table: "metrics", metric: "loss", at: "final" });
+ * [...g.values]; // [[0, 0.25], [1, 1.25]]: seed -> the loss at each run's last epoch
  * ```
  * @module
  */

@@ -190,8 +190,8 @@ export function profileName(pipeline: LoadedPipeline, requested?: string): strin
   return name;
 }
 
-/** Plans every run of a pipeline profile. Throws PipelineError with located issues. */
-export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): Promise<Plan> {
+/** The problems a pipeline has whatever its profile: default profile, references, experiment. */
+function checkTopLevel(pipeline: LoadedPipeline, registry: Registry): PipelineIssue[] {
   const data = pipeline.data;
   const issues: PipelineIssue[] = [];
   if (!(data.default_profile in data.profiles)) {
@@ -204,27 +204,24 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
       ),
     );
   }
-  data.references.forEach((r, i) => {
+  (data.references ?? []).forEach((r, i) => {
     if (!(r in data.profiles)) issues.push(pipeline.issue(["references", i], `unknown profile '${r}'`));
   });
-  if (!(data.experiment in options.registry.experiments)) {
+  if (!(data.experiment in registry.experiments)) {
     issues.push(
       pipeline.issue(
         ["experiment"],
-        `unknown experiment '${data.experiment}'; registered: ${
-          Object.keys(options.registry.experiments).sort().join(", ")
-        }`,
+        `unknown experiment '${data.experiment}'; registered: ${Object.keys(registry.experiments).sort().join(", ")}`,
       ),
     );
   }
-  if (issues.length > 0) throw new PipelineError(issues);
-  const profile = profileName(pipeline, options.profile);
-  const prof = data.profiles[profile];
-  const experiment = getExperiment(options.registry, data.experiment);
-  const source = await sourceDigest(experiment.module);
+  return issues;
+}
 
+/** Every dataset the experiment needs is declared by the pipeline and registered. */
+function checkDatasets(pipeline: LoadedPipeline, experiment: Experiment, registry: Registry, issues: PipelineIssue[]) {
   for (const name of experiment.datasets) {
-    if (!(name in data.datasets)) {
+    if (!(name in pipeline.data.datasets)) {
       issues.push(
         pipeline.issue(
           ["datasets"],
@@ -232,19 +229,31 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
           true,
         ),
       );
-    } else if (!(name in options.registry.datasets)) {
+    } else if (!(name in registry.datasets)) {
       issues.push(
         pipeline.issue(
           ["datasets", name],
-          `no registered dataset '${name}' (registered: ${Object.keys(options.registry.datasets).sort().join(", ")})`,
+          `no registered dataset '${name}' (registered: ${Object.keys(registry.datasets).sort().join(", ")})`,
           true,
         ),
       );
     }
   }
+}
 
-  // Axes: the base grid's, with the profile's replacing or adding axes.
-  const axes: Record<string, { axis: Axis; origin: YamlPath }> = {};
+/** A profile's grid: its axes (with where each was declared), seeds, and cells' labels. */
+interface Grid {
+  axes: Record<string, { axis: Axis; origin: YamlPath }>;
+  axisNames: string[];
+  seeds: number[];
+  combos: Record<string, string>[];
+}
+
+/** The profile's axes (the base grid's, replaced or extended by the profile's), seeds and cells. */
+function expandGrid(pipeline: LoadedPipeline, profile: string, issues: PipelineIssue[]): Grid {
+  const data = pipeline.data;
+  const prof = data.profiles[profile];
+  const axes: Grid["axes"] = {};
   for (const [name, axis] of Object.entries(data.grid.axes)) axes[name] = { axis, origin: ["grid", "axes", name] };
   for (const [name, axis] of Object.entries(prof.axes ?? {})) {
     axes[name] = { axis, origin: ["profiles", profile, "axes", name] };
@@ -260,22 +269,16 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
   if (new Set(seeds).size !== seeds.length) {
     issues.push(pipeline.issue(seedsOrigin, `seeds must be unique, got ${describeValue(seeds)}`));
   }
-
   const exclude = prof.exclude ?? data.grid.exclude;
   const excludeOrigin: YamlPath = prof.exclude ? ["profiles", profile, "exclude"] : ["grid", "exclude"];
   const include = prof.include ?? data.grid.include;
   const includeOrigin: YamlPath = prof.include ? ["profiles", profile, "include"] : ["grid", "include"];
+  const unknownAxis = (path: YamlPath, k: string) =>
+    issues.push(pipeline.issue(path, `unknown axis '${k}' (axes: ${axisNames.join(", ") || "none"})`, true));
   exclude.forEach((sel, i) => {
     for (const [k, v] of Object.entries(sel)) {
-      if (!(k in axes)) {
-        issues.push(
-          pipeline.issue(
-            [...excludeOrigin, i, k],
-            `unknown axis '${k}' (axes: ${axisNames.join(", ") || "none"})`,
-            true,
-          ),
-        );
-      } else if (!axisLabels(axes[k].axis).includes(String(v))) {
+      if (!(k in axes)) unknownAxis([...excludeOrigin, i, k], k);
+      else if (!axisLabels(axes[k].axis).includes(String(v))) {
         issues.push(
           pipeline.issue(
             [...excludeOrigin, i, k],
@@ -285,7 +288,6 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
       }
     }
   });
-
   // Cartesian product in axis order, then exclude, then include.
   let combos: Record<string, string>[] = [{}];
   for (const name of axisNames) {
@@ -315,96 +317,114 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
       }
       labels[name] = l;
     }
-    for (const k of Object.keys(sel)) {
-      if (!(k in axes)) {
-        issues.push(
-          pipeline.issue(
-            [...includeOrigin, i, k],
-            `unknown axis '${k}' (axes: ${axisNames.join(", ") || "none"})`,
-            true,
-          ),
-        );
-      }
-    }
+    for (const k of Object.keys(sel)) if (!(k in axes)) unknownAxis([...includeOrigin, i, k], k);
     if (!combos.some((c) => axisNames.every((n) => c[n] === labels[n]))) combos.push(labels);
   });
-  if (combos.length === 0) {
-    issues.push(pipeline.issue(excludeOrigin, "the grid is empty: every cell is excluded"));
-  }
-  if (issues.length > 0) throw new PipelineError(issues);
+  if (combos.length === 0) issues.push(pipeline.issue(excludeOrigin, "the grid is empty: every cell is excluded"));
+  return { axes, axisNames, seeds, combos };
+}
 
-  // --set changes every run's config alike; a grid axis or the seed would relabel cells with other values.
-  for (const k of Object.keys(options.set ?? {})) {
-    if (k === "seed" || k === "seeds" || axisNames.includes(k)) {
-      const values = k === "seed" || k === "seeds" ? seeds.map(String) : axisLabels(axes[k].axis);
+/** --set changes every run's config alike; a grid axis or the seed would relabel cells with other values. */
+function checkSet(set: Record<string, unknown>, grid: Grid): void {
+  for (const k of Object.keys(set)) {
+    if (k === "seed" || k === "seeds" || grid.axisNames.includes(k)) {
+      const seed = k.startsWith("seed");
+      const values = seed ? grid.seeds.map(String) : axisLabels(grid.axes[k].axis);
       throw new UserError(
-        `--set ${k}=...: '${k}' is ${k.startsWith("seed") ? "the seed" : "a grid axis"} of this profile (values: ${
+        `--set ${k}=...: '${k}' is ${seed ? "the seed" : "a grid axis"} of this profile (values: ${
           values.join(", ")
-        }); select runs with --only ${k.startsWith("seed") ? "seed" : k}=VALUE instead`,
+        }); select runs with --only ${seed ? "seed" : k}=VALUE instead`,
       );
     }
   }
-  const setLayer: Layer[] = options.set && Object.keys(options.set).length > 0
-    ? [{ values: options.set, origin: ["(command line --set)"] }]
-    : [];
-  const cells: Cell[] = combos.map((labels) => ({
-    id: axisNames.length === 0 ? "default" : axisNames.map((n) => `${n}=${labels[n]}`).join(" "),
+}
+
+/** Each cell's config layers: base, profile, axis values, --set. */
+function gridCells(pipeline: LoadedPipeline, profile: string, grid: Grid, set: Record<string, unknown>): Cell[] {
+  const data = pipeline.data;
+  const setLayer: Layer[] = Object.keys(set).length > 0 ? [{ values: set, origin: ["(command line --set)"] }] : [];
+  return grid.combos.map((labels) => ({
+    id: grid.axisNames.length === 0 ? "default" : grid.axisNames.map((n) => `${n}=${labels[n]}`).join(" "),
     labels,
     layers: [
       { values: data.config, origin: ["config"] },
-      { values: prof.config, origin: ["profiles", profile, "config"] },
-      ...axisNames.map((n) => {
-        const layer = axisLayer(n, axes[n].axis, labels[n], axes[n].origin);
-        return layer;
-      }),
+      { values: data.profiles[profile].config, origin: ["profiles", profile, "config"] },
+      ...grid.axisNames.map((n) => axisLayer(n, grid.axes[n].axis, labels[n], grid.axes[n].origin)),
       ...setLayer,
     ],
   }));
+}
 
-  // Resolve and validate each cell's config; report each distinct problem once.
+/** Each cell's config merged and validated by the experiment's schema; each distinct problem reported once, where it was set. */
+function resolveConfigs(
+  pipeline: LoadedPipeline,
+  experiment: Experiment,
+  cells: Cell[],
+  issues: PipelineIssue[],
+): Map<string, Record<string, unknown>> {
   const seen = new Set<string>();
   const resolved = new Map<string, Record<string, unknown>>();
   for (const cell of cells) {
     const { config, origins } = mergeLayers(cell.layers);
     const result = experiment.config.safeParse(config, { reportInput: true });
-    if (!result.success) {
-      const at = (path: (string | number)[], message: string, key = false) => {
-        let origin: YamlPath | undefined;
-        for (let n = path.length; n >= 0 && !origin; n--) origin = origins.get(JSON.stringify(path.slice(0, n)));
-        const yamlPath = origin ?? ["config"];
-        if (yamlPath[0] === "(command line --set)") {
-          return { file: "command line", line: null, col: null, path: ["--set", path.join(".")], message };
-        }
-        const i = pipeline.issue(yamlPath, `${message} (config key '${path.join(".")}' in cell ${cell.id})`, key);
-        return i;
-      };
-      for (const i of zodIssues(result.error.issues, [], at)) {
-        const sig = `${i.line}:${i.col}:${i.message.replace(/ in cell .*\)$/, "")}`;
-        if (!seen.has(sig)) {
-          seen.add(sig);
-          issues.push(i);
-        }
-      }
+    if (result.success) {
+      resolved.set(cell.id, result.data as Record<string, unknown>);
       continue;
     }
-    resolved.set(cell.id, result.data as Record<string, unknown>);
+    const at = (path: (string | number)[], message: string, key = false): PipelineIssue => {
+      let origin: YamlPath | undefined;
+      for (let n = path.length; n >= 0 && !origin; n--) origin = origins.get(JSON.stringify(path.slice(0, n)));
+      const yamlPath = origin ?? ["config"];
+      if (yamlPath[0] === "(command line --set)") {
+        return { file: "command line", line: null, col: null, path: ["--set", path.join(".")], message };
+      }
+      return pipeline.issue(yamlPath, `${message} (config key '${path.join(".")}' in cell ${cell.id})`, key);
+    };
+    for (const i of zodIssues(result.error.issues, [], at)) {
+      const sig = `${i.line}:${i.col}:${i.message.replace(/ in cell .*\)$/, "")}`;
+      if (!seen.has(sig)) {
+        seen.add(sig);
+        issues.push(i);
+      }
+    }
   }
+  return resolved;
+}
+
+/** Plans every run of a pipeline profile. Throws PipelineError with located issues. */
+export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): Promise<Plan> {
+  const top = checkTopLevel(pipeline, options.registry);
+  if (top.length > 0) throw new PipelineError(top);
+  const profile = profileName(pipeline, options.profile);
+  const experiment = getExperiment(options.registry, pipeline.data.experiment);
+  const source = await sourceDigest(experiment.module);
+
+  const issues: PipelineIssue[] = [];
+  checkDatasets(pipeline, experiment, options.registry, issues);
+  const grid = expandGrid(pipeline, profile, issues);
+  if (issues.length > 0) throw new PipelineError(issues);
+  checkSet(options.set ?? {}, grid);
+  const cells = gridCells(pipeline, profile, grid, options.set ?? {});
+  const resolved = resolveConfigs(pipeline, experiment, cells, issues);
+  if (issues.length > 0) throw new PipelineError(issues);
+  const tables = experiment.tables(resolved.get(cells[0].id)!);
+  checkReferences(pipeline, tables, grid.axes, issues);
   if (issues.length > 0) throw new PipelineError(issues);
 
-  const firstConfig = resolved.get(cells[0].id)!;
-  const tables = experiment.tables(firstConfig);
-  checkReferences(pipeline, tables, axes, issues);
-  if (issues.length > 0) throw new PipelineError(issues);
-  if (options.validateOnly) {
-    return { pipeline, profile, experiment, sourceFiles: source.files, axes: axisNames, tables, runs: [] };
-  }
-
+  const plan: Plan = {
+    pipeline,
+    profile,
+    experiment,
+    sourceFiles: source.files,
+    axes: grid.axisNames,
+    tables,
+    runs: [],
+  };
+  if (options.validateOnly) return plan;
   const datasets: Record<string, string> = {};
   for (const name of experiment.datasets) datasets[name] = await options.registry.datasets[name].digest();
-
-  const runs: PlannedRun[] = [];
   for (const cell of cells) {
-    for (const seed of seeds) {
+    for (const seed of grid.seeds) {
       const config = resolved.get(cell.id)!;
       const parts: KeyParts = {
         format: OUTPUT_FORMAT_VERSION,
@@ -415,10 +435,10 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
         backend: options.environment.backend,
         versions: options.environment.versions,
       };
-      runs.push({
+      plan.runs.push({
         key: await sha256Hex(canonicalJson(parts)),
         parts,
-        pipeline: data.name,
+        pipeline: pipeline.data.name,
         profile,
         cell: cell.id,
         labels: cell.labels,
@@ -427,7 +447,6 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
       });
     }
   }
-  const plan = { pipeline, profile, experiment, sourceFiles: source.files, axes: axisNames, tables, runs };
   if (options.only && Object.keys(options.only).length > 0) plan.runs = selectRuns(plan, options.only);
   return plan;
 }

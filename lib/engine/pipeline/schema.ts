@@ -65,8 +65,8 @@ export const PipelineSchema = z.strictObject({
   grid: GridSchema,
   profiles: z.record(slug, ProfileSchema).refine((p) => Object.keys(p).length > 0, "at least one profile is needed"),
   default_profile: z.string(),
-  references: z.array(z.string()).default(["smoke", "quick"]).describe(
-    "profiles whose results are committed under results/reference/ (deno task reference) for users to verify against",
+  references: z.array(z.string()).optional().describe(
+    "profiles whose results are committed under results/reference/ (deno task reference) for users to verify against; default: smoke and quick, where they exist",
   ),
   evaluation: z.strictObject({
     confidence: z.number().gt(0).lt(1).default(0.95).describe("confidence level of the summary's intervals"),
@@ -88,4 +88,9 @@ export type Profile = z.infer<typeof ProfileSchema>;
 export type { ClaimSpec } from "../kinds/claims/mod.ts";
 export type { PlotSpec } from "../kinds/plots/mod.ts";
 export type PipelineData = z.infer<typeof PipelineSchema>;
+
+/** The profiles with committed references: `references`, or smoke and quick where the pipeline has them. */
+export function referenceProfiles(data: PipelineData): string[] {
+  return data.references ?? ["smoke", "quick"].filter((p) => p in data.profiles);
+}
 export { identifier as IdentifierSchema };

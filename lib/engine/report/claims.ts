@@ -8,9 +8,16 @@
  *
  * @example
  * ```ts
+ * import { loadPipeline } from "../pipeline/load.ts";
+ * import { planRuns } from "../pipeline/plan.ts";
+ * import { defaultRegistryUrl, loadRegistry } from "../pipeline/registry.ts";
+ * const registry = await loadRegistry([defaultRegistryUrl()]);
+ * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
+ * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { checkClaims, claimsTable } from "./claims.ts";
- * // const results = checkClaims(plan, summaryRows, loadedRuns);
- * // console.log(claimsTable(results));
+ * const results = checkClaims(plan, [], []);
+ * results.map((r) => r.status); // each NOT CHECKED in the smoke profile, or INCONCLUSIVE without runs
+ * claimsTable(results).startsWith("claim"); // true
  * ```
  * @module
  */

@@ -4,9 +4,15 @@
  *
  * @example
  * ```ts
+ * import { loadPipeline } from "../pipeline/load.ts";
+ * import { planRuns } from "../pipeline/plan.ts";
+ * import { defaultRegistryUrl, loadRegistry } from "../pipeline/registry.ts";
+ * const registry = await loadRegistry([defaultRegistryUrl()]);
+ * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
+ * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { reportContext } from "./context.ts";
- * // const ctx = reportContext(plan, summary, runs);
- * // PLOT_KINDS.curve.build(plot, ctx);
+ * const ctx = reportContext(plan, [], []);
+ * [ctx.pipeline, ctx.profile, ctx.level]; // ["value-rnn-td", "smoke", 0.05]
  * ```
  * @module
  */

@@ -6,7 +6,8 @@
  * @example
  * ```ts
  * import { pipelineDocs } from "./docs.ts";
- * // const md = await pipelineDocs("hnca-bandit");
+ * const md = await pipelineDocs("value-rnn-td");
+ * md.startsWith("### `value-rnn-td`"); // true
  * ```
  * @module
  */

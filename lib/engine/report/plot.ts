@@ -7,8 +7,16 @@
  *
  * @example
  * ```ts
+ * import { loadPipeline } from "../pipeline/load.ts";
+ * import { planRuns } from "../pipeline/plan.ts";
+ * import { defaultRegistryUrl, loadRegistry } from "../pipeline/registry.ts";
+ * const registry = await loadRegistry([defaultRegistryUrl()]);
+ * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
+ * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { renderPlots } from "./plot.ts";
- * // const { files, skipped } = await renderPlots(plan, summaryRows, "results/hnca-bandit/quick/figures", runs);
+ * const { files, skipped } = await renderPlots(plan, [], await Deno.makeTempDir());
+ * files.some((f) => f.endsWith("loss.png")); // true: an empty figure until runs complete
+ * skipped.map((s) => s.id); // figures of picked runs have no run to draw
  * ```
  * @module
  */

@@ -19,9 +19,11 @@
  * @example
  * ```ts
  * import { compareResults, formatReport } from "./compare.ts";
- * const report = await compareResults("results", "other/results", { tolerance: 0, match: "config", ignore: [] });
- * console.log(formatReport(report));
- * report.ok; // true when they share runs and every shared run is identical
+ * // Your results against another machine's: compareResults("results", "other/results", ...).
+ * const ref = "results/reference/hnca-bandit/smoke";
+ * const report = await compareResults(`${ref}/hashes.csv`, ref, { tolerance: 0, match: "config", ignore: [] });
+ * report.ok; // true when they share runs, every shared run is identical and nothing is corrupt
+ * formatReport(report).startsWith("Matched 4 runs by config and seed: 4 identical"); // true
  * ```
  * @module
  */

@@ -8,9 +8,15 @@
  *
  * @example
  * ```ts
+ * import { loadPipeline } from "../pipeline/load.ts";
+ * import { planRuns } from "../pipeline/plan.ts";
+ * import { defaultRegistryUrl, loadRegistry } from "../pipeline/registry.ts";
+ * const registry = await loadRegistry([defaultRegistryUrl()]);
+ * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
+ * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { loadRunTables, summarize } from "./summary.ts";
- * // const runs = await loadRunTables(plan, "results");
- * // const rows = summarize(plan, runs, 0.95);
+ * const runs = await loadRunTables(plan, await Deno.makeTempDir()); // none complete in an empty folder
+ * summarize(plan, runs, 0.95).length; // 0
  * ```
  * @module
  */

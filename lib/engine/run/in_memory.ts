@@ -12,8 +12,11 @@
  * @example
  * ```ts
  * import { runInProcess } from "./in_memory.ts";
- * // const { rows, checkpoints } = await runInProcess(hncaBandit, { epochs: 1 }, { mnist });
- * // const resumed = await runInProcess(hncaBandit, { epochs: 2 }, { mnist }, { resume: checkpoints[0] });
+ * import { valueRnnTd } from "../../experiments/value_rnn_td.ts";
+ * const { rows, checkpoints } = await runInProcess(valueRnnTd, { max_epochs: 2, checkpoint_every: 1 }, {});
+ * rows.metrics.length; // 3: the loss before training and after each epoch
+ * const resumed = await runInProcess(valueRnnTd, { max_epochs: 2, checkpoint_every: 1 }, {}, { resume: checkpoints[0] });
+ * resumed.rows.metrics.length; // 1: only the epoch after the checkpoint
  * ```
  * @module
  */

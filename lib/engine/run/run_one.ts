@@ -5,10 +5,22 @@
  *
  * @example
  * ```ts
+ * import { loadPipeline } from "../pipeline/load.ts";
+ * import { planRuns } from "../pipeline/plan.ts";
+ * import { defaultRegistryUrl, loadRegistry } from "../pipeline/registry.ts";
+ * const registry = await loadRegistry([defaultRegistryUrl()]);
+ * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
+ * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { executeRun } from "./run_one.ts";
- * const spec = JSON.parse(await Deno.readTextFile("results/hnca-bandit/<key>/spec.json"));
- * const outcome = await executeRun(spec, { onProgress: (p) => console.log(p) });
- * outcome.status; // "complete" | "failed"
+ * import { runSpec } from "./scheduler.ts";
+ * const spec = runSpec(plan.runs[0], {
+ *   resultsDir: await Deno.makeTempDir(),
+ *   registry: [defaultRegistryUrl()],
+ *   backend: "wasm",
+ *   datasets: {},
+ * });
+ * const outcome = await executeRun(spec);
+ * outcome.status; // "complete" (a smoke run of the value RNN: seconds)
  * ```
  * @module
  */

@@ -6,9 +6,9 @@
  *
  * @example
  * ```ts
- * import { executeRuns } from "./scheduler.ts";
- * // const result = await executeRuns(plan.runs, { resultsDir: "results", jobs: 2, ... });
- * // result.failed.length === 0
+ * import { workerCommand } from "./scheduler.ts";
+ * const { args } = workerCommand("results/runs/3f2a/spec.json");
+ * args.at(-1); // "results/runs/3f2a/spec.json": one process per run
  * ```
  * @module
  */

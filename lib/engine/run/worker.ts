@@ -12,7 +12,9 @@
  *
  * @example
  * ```ts
- * // deno run -A lib/engine/run/worker.ts results/hnca-bandit/<key>/spec.json
+ * import { EXIT_LOCKED } from "./worker.ts";
+ * // deno run -A lib/engine/run/worker.ts results/runs/<key>/spec.json
+ * EXIT_LOCKED; // 75: another process holds the run
  * ```
  * @module
  */

@@ -13,8 +13,18 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../../rng/mod.ts";
+ * import { drawVaeUniforms, encodeVae, initBinaryVae, vaeTerms } from "../../models/binary_vae.ts";
+ * const rng = Rng.fromSeed(0);
+ * const vae = initBinaryVae(rng.stream("init"), { pixels: 4, latent: [3, 2] });
+ * const trace = encodeVae(vae, tf.tensor2d([[1, 0, 1, 1]]), drawVaeUniforms(vae, 1, rng.stream("u")));
+ * const terms = await vaeTerms(trace);
+ * const flags = { allChild: false, fullReward: false };
  * import { childFlipTerms } from "./flip_terms.ts";
- * // const { ll, entropy } = await childFlipTerms(vae.encoder[1].W, trace.encoder[1], "wasm", true); // [B, J] each
+ * // Flipping each unit of z_1 (3 units), the child encoder layer's likelihood and entropy terms.
+ * const { ll, entropy } = await childFlipTerms(vae.encoder[1].W, trace.encoder[1], "tfjs", true);
+ * [ll.shape, entropy?.shape]; // [[1, 3], [1, 3]]
  * ```
  * @module
  */

@@ -25,8 +25,18 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../../rng/mod.ts";
+ * import { drawVaeUniforms, encodeVae, initBinaryVae, vaeTerms } from "../../models/binary_vae.ts";
+ * const rng = Rng.fromSeed(0);
+ * const vae = initBinaryVae(rng.stream("init"), { pixels: 4, latent: [3, 2] });
+ * const trace = encodeVae(vae, tf.tensor2d([[1, 0, 1, 1]]), drawVaeUniforms(vae, 1, rng.stream("u")));
+ * const terms = await vaeTerms(trace);
+ * const flags = { allChild: false, fullReward: false };
  * import { vaeHnca } from "./hnca.ts";
- * // const { signal, rewardMean } = await vaeHnca({ layer: 2, vae, trace, terms, baseline: 0, flags, rng, upper: vae, path: "wasm" });
+ * const { signal, rewardMean } = await vaeHnca({ layer: 1, vae, trace, terms, baseline: 0, flags, rng, upper: vae, path: "tfjs" });
+ * signal.shape; // [1, 2]
+ * Number.isFinite(rewardMean); // true
  * ```
  * @module
  */

@@ -7,8 +7,17 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../../rng/mod.ts";
+ * import { drawVaeUniforms, encodeVae, initBinaryVae, vaeTerms } from "../../models/binary_vae.ts";
+ * const rng = Rng.fromSeed(0);
+ * const vae = initBinaryVae(rng.stream("init"), { pixels: 4, latent: [3, 2] });
+ * const trace = encodeVae(vae, tf.tensor2d([[1, 0, 1, 1]]), drawVaeUniforms(vae, 1, rng.stream("u")));
+ * const terms = await vaeTerms(trace);
+ * const flags = { allChild: false, fullReward: false };
  * import { vaeReinforce } from "./reinforce.ts";
- * // const { signal } = await vaeReinforce({ layer: 0, vae, trace, terms, baseline: 0, flags, rng, upper: vae, path: "tfjs" });
+ * const { signal } = await vaeReinforce({ layer: 0, vae, trace, terms, baseline: 0, flags, rng, upper: vae, path: "tfjs" });
+ * signal.shape; // [1, 3]
  * ```
  * @module
  */

@@ -9,8 +9,19 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../../rng/mod.ts";
+ * import { drawVaeUniforms, encodeVae, initBinaryVae, vaeTerms } from "../../models/binary_vae.ts";
+ * const rng = Rng.fromSeed(0);
+ * const vae = initBinaryVae(rng.stream("init"), { pixels: 4, latent: [3, 2] });
+ * const trace = encodeVae(vae, tf.tensor2d([[1, 0, 1, 1]]), drawVaeUniforms(vae, 1, rng.stream("u")));
+ * const terms = await vaeTerms(trace);
+ * const flags = { allChild: false, fullReward: false };
  * import { resampledReward } from "./resample.ts";
- * // const f = await resampledReward(vae, vae, trace, 0, zAlt, rng); // [B]
+ * // The reward of layer 0 with z_1 replaced by another sample and the layers above drawn again.
+ * const zAlt = tf.tensor2d([[1, 0, 1]]);
+ * const f = await resampledReward(vae, vae, trace, 0, zAlt, rng);
+ * f.length; // 1: one reward per example
  * ```
  * @module
  */

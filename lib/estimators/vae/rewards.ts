@@ -13,8 +13,17 @@
  *
  * @example
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { Rng } from "../../rng/mod.ts";
+ * import { drawVaeUniforms, encodeVae, initBinaryVae, vaeTerms } from "../../models/binary_vae.ts";
+ * const rng = Rng.fromSeed(0);
+ * const vae = initBinaryVae(rng.stream("init"), { pixels: 4, latent: [3, 2] });
+ * const trace = encodeVae(vae, tf.tensor2d([[1, 0, 1, 1]]), drawVaeUniforms(vae, 1, rng.stream("u")));
+ * const terms = await vaeTerms(trace);
+ * const flags = { allChild: false, fullReward: false };
  * import { reinforceReward } from "./rewards.ts";
- * // const f = reinforceReward(terms, 0); // [B]
+ * const f = reinforceReward(terms, 0);
+ * f.length; // 1: one reward per example
  * ```
  * @module
  */

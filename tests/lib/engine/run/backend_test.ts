@@ -37,7 +37,7 @@ Deno.test({
     assertEquals(b.code, 0, b.stderr);
     assert(b.stdout.includes("backend webgpu"), b.stdout);
     // Different backends give different run keys: pair by cell and seed.
-    const cmp = await runTask("compare", [wasm, webgpu, "--match", "cell", "--tolerance", "1e-5"]);
+    const cmp = await runTask("compare", [wasm, webgpu, "--ignore", "backend", "--tolerance", "1e-5"]);
     assertEquals(cmp.code, 0, cmp.stdout);
     assert(cmp.stdout.includes('Keys differ for label=a seed 0: backend: "wasm" vs "webgpu"'), cmp.stdout);
     const [key] = [...Deno.readDirSync(join(webgpu, "runs"))].filter((e) => e.name.length === 64).map((
