@@ -20,7 +20,7 @@ if (import.meta.main) {
       console.log("Usage: deno task plot <pipeline> [--profile P] [--results DIR]");
       return opts.help ? 0 : 2;
     }
-    const { plan } = await loadAndPlan({ ...opts, backend: opts.backend === "auto" ? "wasm" : opts.backend });
+    const { plan } = await loadAndPlan(opts);
     const dir = profileDir(
       resolve(opts.resultsDir ?? join(repoRoot(), "results")),
       plan.pipeline.data.name,

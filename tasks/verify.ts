@@ -39,7 +39,7 @@ if (import.meta.main) {
       );
       return opts.help ? 0 : 2;
     }
-    const { plan } = await loadAndPlan({ ...opts, backend: opts.backend === "auto" ? "wasm" : opts.backend });
+    const { plan } = await loadAndPlan(opts);
     const name = plan.pipeline.data.name;
     const ref = join(referenceDir(name, plan.profile), "hashes.csv");
     if (!(await exists(ref))) {

@@ -23,11 +23,16 @@ const here = new URL(".", import.meta.url).pathname;
 
 /** Compiles one kernel into `outFile`. */
 export async function buildKernel(name: string, outFile: string): Promise<void> {
+  // The toolchain has its own config and lock (lib/kernels/deno.json): it is installed into
+  // lib/kernels/node_modules only when kernels are built, never by `deno task reproduce` or `test`.
   const out = await new Deno.Command(Deno.execPath(), {
+    cwd: here,
     args: [
       "run",
       "-A",
       "--quiet",
+      "--config",
+      join(here, "deno.json"),
       "npm:assemblyscript@0.28.20/asc",
       join(here, "assembly", `${name}.ts`),
       "--outFile",

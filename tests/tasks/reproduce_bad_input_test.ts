@@ -68,7 +68,7 @@ Deno.test("reproduce names the profiles when asked for one that does not exist, 
   const r = await runTask("reproduce", ["hnca-bandit", "--profile", "huge", "--dry-run"]);
   assertEquals(r.code, 2);
   assert(
-    r.stderr.includes("Profile 'huge' does not exist in") && r.stderr.includes("available: smoke, quick, paper, depth"),
+    r.stderr.includes("Profile 'huge' does not exist in") && r.stderr.includes("Available: smoke, quick, paper, depth"),
     r.stderr,
   );
   const p = await runTask("reproduce", ["no-such-pipeline"]);

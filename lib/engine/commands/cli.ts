@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import type { BackendChoice } from "../run/backend.ts";
 import { UserError } from "../../util/errors.ts";
+import { didYouMean } from "../../util/suggest.ts";
 import type { ReproduceOptions } from "./reproduce.ts";
 
 /** Flags of reproduce, ablations, plot and run. */
@@ -39,6 +40,39 @@ export const REPRODUCE_USAGE = `Usage: deno task reproduce <pipeline> [options]
 
 Exit codes: 0 ok, 1 a run failed, 2 bad input, 3 locked by another process,
 4 a claim failed (--strict-claims), 130 interrupted (run again to resume).`;
+
+/** The long flags reproduce-style tasks take. */
+const REPRODUCE_FLAGS = [
+  "profile",
+  "backend",
+  "jobs",
+  "dry-run",
+  "explain",
+  "force",
+  "only",
+  "set",
+  "results",
+  "mnist-dir",
+  "dataset-dir",
+  "registry",
+  "progress",
+  "emit-commands",
+  "strict-claims",
+  "no-plots",
+  "help",
+];
+
+/**
+ * A parseArgs error as a user should read it: an unknown flag with the
+ * closest known ones (instead of node's hint about positional arguments).
+ */
+export function argsErrorText(e: Error, flags: string[]): string {
+  const m = e.message.match(/Unknown option '(-{1,2})([^']+)'/);
+  if (m) {
+    return `Unknown option '${m[1]}${m[2]}'.${didYouMean(m[2], flags.map((f) => f)).replace(/'([^']+)'/g, "'--$1'")}`;
+  }
+  return e.message;
+}
 
 /** Parsed flags plus the task-specific extras. */
 export interface ParsedReproduceArgs extends ReproduceOptions {
@@ -84,7 +118,7 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
       },
     });
   } catch (e) {
-    throw new UserError(`${(e as Error).message}\n\n${REPRODUCE_USAGE}`);
+    throw new UserError(`${argsErrorText(e as Error, REPRODUCE_FLAGS)}\n\n${REPRODUCE_USAGE}`);
   }
   const v = parsed.values;
   const backend = (v.backend ?? "auto") as BackendChoice;

@@ -51,6 +51,7 @@ import {
 import { checkOverrides, datasetSource, describeSource, prepareDatasets } from "../run/datasets.ts";
 import { canonicalJson } from "../../util/canonical_json.ts";
 import { count } from "../../util/format.ts";
+import { didYouMean } from "../../util/suggest.ts";
 import { stringify } from "csv-stringify/sync";
 
 /** Options of reproduce (the command line's flags). */
@@ -132,7 +133,9 @@ export async function loadAndPlan(
   const file = pipelinePath(options.pipeline);
   if (!(await exists(file))) {
     throw new UserError(
-      `Pipeline '${options.pipeline}' not found (${file}); available: ${(await pipelineNames()).join(", ")}`,
+      `Pipeline '${options.pipeline}' not found (${file}).${
+        didYouMean(options.pipeline, await pipelineNames())
+      } Available: ${(await pipelineNames()).join(", ")}`,
     );
   }
   const pipeline = await loadPipeline(file);

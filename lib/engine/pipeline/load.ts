@@ -15,6 +15,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { describeValue, PipelineError, type PipelineIssue } from "../../util/errors.ts";
+import { didYouMean } from "../../util/suggest.ts";
 import { type PipelineData, PipelineSchema } from "./schema.ts";
 
 /** A validated pipeline with its source positions. */
@@ -91,7 +92,7 @@ export function parsePipeline(text: string, file: string): LoadedPipeline {
   }
   const parsed = PipelineSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    throw new PipelineError(zodIssues(parsed.error.issues, [], issue));
+    throw new PipelineError(zodIssues(parsed.error.issues, [], issue, PipelineSchema));
   }
   return { file, data: parsed.data, locate, issue };
 }
@@ -105,24 +106,72 @@ export function zodIssues(
   issues: readonly z.core.$ZodIssue[],
   prefix: readonly (string | number)[],
   at: (path: (string | number)[], message: string, key?: boolean) => PipelineIssue,
+  schema?: z.ZodType,
 ): PipelineIssue[] {
   const out: PipelineIssue[] = [];
   for (const i of issues) {
     const path = [...prefix, ...(i.path as (string | number)[])];
-    out.push(...zodIssue(i, path, at));
+    const keys = schema ? (p: (string | number)[]) => schemaKeysAt(schema, p.slice(prefix.length)) : () => [];
+    out.push(...zodIssue(i, path, at, keys));
   }
   return out;
+}
+
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+  in?: z.ZodType;
+  out?: z.ZodType;
+};
+
+/** The keys an object schema allows at `path` (through defaults, arrays, records, unions and pipes). */
+export function schemaKeysAt(schema: z.ZodType, path: (string | number)[]): string[] {
+  let nodes: z.ZodType[] = [schema];
+  const unwrap = (s: z.ZodType): z.ZodType[] => {
+    const def = (s as unknown as { _zod: { def: Def } })._zod.def;
+    if (["default", "optional", "nullable", "prefault", "readonly", "catch"].includes(def.type)) {
+      return unwrap(def.innerType!);
+    }
+    if (def.type === "pipe") return [...unwrap(def.in!), ...unwrap(def.out!)];
+    if (def.type === "union") return (def.options ?? []).flatMap(unwrap);
+    return [s];
+  };
+  for (const seg of [...path, null]) {
+    nodes = nodes.flatMap(unwrap);
+    if (seg === null) break;
+    nodes = nodes.flatMap((s) => {
+      const def = (s as unknown as { _zod: { def: Def } })._zod.def;
+      if (def.type === "object" && typeof seg === "string" && def.shape?.[seg]) return [def.shape[seg]];
+      if (def.type === "array" && typeof seg === "number") return [def.element!];
+      if (def.type === "record") return [def.valueType!];
+      return [];
+    });
+  }
+  return [
+    ...new Set(nodes.flatMap((s) => {
+      const def = (s as unknown as { _zod: { def: Def } })._zod.def;
+      return def.type === "object" ? Object.keys(def.shape ?? {}) : [];
+    })),
+  ];
 }
 
 function zodIssue(
   i: z.core.$ZodIssue,
   path: (string | number)[],
   at: (path: (string | number)[], message: string, key?: boolean) => PipelineIssue,
+  keysAt: (path: (string | number)[]) => string[],
 ): PipelineIssue[] {
   const input = (i as { input?: unknown }).input;
   switch (i.code) {
     case "unrecognized_keys":
-      return i.keys.map((k) => at([...path, k], `unknown key '${k}'`, true));
+      return i.keys.map((k) => {
+        const hint = didYouMean(k, keysAt(path));
+        return at([...path, k], `unknown key '${k}'${hint ? `.${hint}` : ""}`, true);
+      });
     case "invalid_type":
       if (input === undefined) return [at(path, `missing required key (expected ${i.expected})`, true)];
       return [at(path, `expected ${i.expected}, got ${describeValue(input)}`)];

@@ -26,6 +26,7 @@
  */
 import { canonicalJson } from "../../util/canonical_json.ts";
 import { describeValue, PipelineError, type PipelineIssue, UserError } from "../../util/errors.ts";
+import { didYouMean } from "../../util/suggest.ts";
 import type { Experiment, TableSpec } from "../experiment.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import { type LoadedPipeline, zodIssues } from "./load.ts";
@@ -182,9 +183,9 @@ export function profileName(pipeline: LoadedPipeline, requested?: string): strin
   const name = requested ?? pipeline.data.default_profile;
   if (!(name in pipeline.data.profiles)) {
     throw new UserError(
-      `Profile '${name}' does not exist in ${pipeline.file}; available: ${
-        Object.keys(pipeline.data.profiles).join(", ")
-      }`,
+      `Profile '${name}' does not exist in ${pipeline.file}.${
+        didYouMean(name, Object.keys(pipeline.data.profiles))
+      } Available: ${Object.keys(pipeline.data.profiles).join(", ")}`,
     );
   }
   return name;
@@ -380,7 +381,7 @@ function resolveConfigs(
       }
       return pipeline.issue(yamlPath, `${message} (config key '${path.join(".")}' in cell ${cell.id})`, key);
     };
-    for (const i of zodIssues(result.error.issues, [], at)) {
+    for (const i of zodIssues(result.error.issues, [], at, experiment.config)) {
       const sig = `${i.line}:${i.col}:${i.message.replace(/ in cell .*\)$/, "")}`;
       if (!seen.has(sig)) {
         seen.add(sig);
@@ -489,8 +490,20 @@ export function selectRuns(plan: Plan, only: Record<string, string[]>): PlannedR
   for (const k of Object.keys(only)) {
     if (k !== "seed" && !plan.axes.includes(k)) {
       throw new UserError(
-        `--only ${k}=...: '${k}' is neither an axis nor 'seed' (axes: ${plan.axes.join(", ") || "none"})`,
+        `--only ${k}=...: '${k}' is neither an axis nor 'seed' (axes: ${plan.axes.join(", ") || "none"}).${
+          didYouMean(k, [...plan.axes, "seed"])
+        }`,
       );
+    }
+    const known = k === "seed" ? plan.runs.map((r) => String(r.seed)) : plan.runs.map((r) => r.labels[k]);
+    for (const v of only[k]) {
+      if (!known.includes(v)) {
+        throw new UserError(
+          `--only ${k}=${v}: ${k === "seed" ? "the profile has no seed" : `axis '${k}' has no value`} '${v}' (values: ${
+            [...new Set(known)].join(", ")
+          }).${didYouMean(v, known)}`,
+        );
+      }
     }
   }
   const runs = plan.runs.filter((r) =>

@@ -274,6 +274,23 @@ export async function readSummaryCsv(plan: Plan, profileDirPath: string): Promis
  */
 export function reportTable(plan: Plan, summary: SummaryRow[], metrics: string[]): string {
   const level = Math.round(plan.pipeline.data.evaluation.confidence * 100);
+  const { header, rows } = finalValues(plan, summary, metrics);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  return [
+    `Final values (mean [${level}% CI] over seeds):`,
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+  ].join("\n");
+}
+
+/** Final values per cell as text: header (cell, seeds, metrics) and one row per cell, "mean [ci_low, ci_high]". */
+export function finalValues(
+  plan: Plan,
+  summary: SummaryRow[],
+  metrics: string[],
+): { header: string[]; rows: string[][] } {
   const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).keys()];
   const fmt = (v: number) => Number(v.toPrecision(4)).toString();
   const rows = cells.map((cell) => {
@@ -286,13 +303,5 @@ export function reportTable(plan: Plan, summary: SummaryRow[], metrics: string[]
     });
     return [cell, String(n), ...values];
   });
-  const header = ["cell", "seeds", ...metrics];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
-  return [
-    `Final values (mean [${level}% CI] over seeds):`,
-    line(header),
-    line(widths.map((w) => "-".repeat(w))),
-    ...rows.map(line),
-  ].join("\n");
+  return { header: ["cell", "seeds", ...metrics], rows };
 }

@@ -248,3 +248,46 @@ Deno.test("run --force starts over as reproduce --force does: the checkpoint of 
   assert(!log.includes("resuming from checkpoint"), log);
   assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "runs", key, "run.json"))).attempts, 1);
 });
+
+Deno.test("deno task runs lists each run with its state, final values and result hash", async () => {
+  const dir = await Deno.makeTempDir();
+  const args = ["--profile", "long", "--only", "seed=0"];
+  assertEquals((await runTask("reproduce", fixtureArgs(dir, ...args, "--only", "label=a"))).code, 0);
+  await runTask("reproduce", fixtureArgs(dir, ...args, "--only", "label=b"), {
+    REPRO_TEST_CRASH_AFTER_CHECKPOINTS: "2",
+  });
+  const r = await runTask("runs", [
+    FIXTURE.pipeline,
+    "--registry",
+    FIXTURE.registry,
+    "--results",
+    dir,
+    "--profile",
+    "long",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  // The fixture names no evaluation.report: its plotted metric, loss, is reported.
+  assertEquals(lines[0].split(/\s{2,}/), ["run key", "label", "seed", "state", "loss", "result hash"]);
+  const rows = lines.slice(2).map((l) => l.split(/\s{2,}/));
+  assertEquals(rows.map((x) => [x[1], x[2], x[3]]), [
+    ["a", "0", "complete"],
+    ["a", "1", "not started"],
+    ["a", "2", "not started"],
+    ["b", "0", "partial at epoch 2"],
+    ["b", "1", "not started"],
+    ["b", "2", "not started"],
+  ]);
+  assert(/^[0-9a-f]{16}$/.test(rows[0][5]) && rows[3][5] === "-" && Number(rows[0][4]) > 0, lines.join("\n"));
+  const csv = await runTask("runs", [
+    FIXTURE.pipeline,
+    "--registry",
+    FIXTURE.registry,
+    "--results",
+    dir,
+    "--profile",
+    "long",
+    "--csv",
+  ]);
+  assert(csv.stdout.startsWith("run_key,label,seed,state,loss,result_hash\n"), csv.stdout);
+});

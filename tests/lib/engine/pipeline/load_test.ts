@@ -27,7 +27,7 @@ Deno.test("parsePipeline() names an unknown key at its own line and column", () 
   const lines = issuesOf(VALID.replace("default_profile: smoke", "default_profile: smoke\nseedz: [1]"));
   assertEquals(lines, ["p.yaml:19:1: seedz: unknown key 'seedz'"]);
   const nested = issuesOf(VALID.replace("    description: Tiny.", "    description: Tiny.\n    config_: {}"));
-  assertEquals(nested, ["p.yaml:18:5: profiles.smoke.config_: unknown key 'config_'"]);
+  assertEquals(nested, ["p.yaml:18:5: profiles.smoke.config_: unknown key 'config_'. Did you mean 'config'?"]);
 });
 
 Deno.test("parsePipeline() reports wrong types with the value seen", () => {

@@ -92,7 +92,9 @@ Deno.test("planRuns() reports an unknown experiment at its line", async () => {
 
 Deno.test("planRuns() reports bad config values at the line that set them", async () => {
   const unknown = await planErrors(VALID.replace("  epochs: 2", "  epochs: 2\n  epoch: 3"));
-  assertEquals(unknown, ["p.yaml:11:3: config.epoch: unknown key 'epoch' (config key 'epoch' in cell label=a)"]);
+  assertEquals(unknown, [
+    "p.yaml:11:3: config.epoch: unknown key 'epoch'. Did you mean 'epochs'? (config key 'epoch' in cell label=a)",
+  ]);
   const wrongType = await planErrors(
     VALID.replace("    description: Tiny.", "    description: Tiny.\n    config: {epochs: many}"),
   );
@@ -117,7 +119,7 @@ Deno.test("planRuns() reports an empty grid, a bad exclude and a missing default
   await assertRejects(
     () => plan(VALID, { profile: "huge" }),
     UserError,
-    /Profile 'huge' does not exist in p\.yaml; available: smoke/,
+    /Profile 'huge' does not exist in p\.yaml\. Available: smoke/,
   );
 });
 
