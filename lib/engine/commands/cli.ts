@@ -36,6 +36,13 @@ export const REPRODUCE_USAGE = `Usage: deno task reproduce <pipeline> [options]
   --emit-commands       print one command per run that is not complete (for cluster job arrays)
   --strict-claims       exit with code 4 when a checked claim fails
   --no-plots            skip figures
+  --executor E          local (default: processes on this machine) | slurm (a job array; see README)
+  --detach              with slurm: submit, print the job id and return
+  --partition P, --account A, --qos Q, --time T, --mem M
+                        with slurm: override the pipeline's slurm: resources
+  --max-parallel N      with slurm: at most N tasks at once (the array's %N)
+  --retries N           with slurm: resubmit a task cut short (cancelled, timed out, pre-empted,
+                        out of memory) up to N times, resuming its checkpoint (default 2)
   -h, --help            this text
 
 Exit codes: 0 ok, 1 a run failed, 2 bad input, 3 locked by another process,
@@ -59,6 +66,15 @@ const REPRODUCE_FLAGS = [
   "emit-commands",
   "strict-claims",
   "no-plots",
+  "executor",
+  "detach",
+  "partition",
+  "account",
+  "qos",
+  "time",
+  "mem",
+  "max-parallel",
+  "retries",
   "help",
 ];
 
@@ -114,6 +130,15 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
         "emit-commands": { type: "boolean" },
         "strict-claims": { type: "boolean" },
         "no-plots": { type: "boolean" },
+        executor: { type: "string" },
+        detach: { type: "boolean" },
+        partition: { type: "string" },
+        account: { type: "string" },
+        qos: { type: "string" },
+        time: { type: "string" },
+        mem: { type: "string" },
+        "max-parallel": { type: "string" },
+        retries: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -149,6 +174,33 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
     for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
     target[parts[parts.length - 1]] = value;
   }
+  const executor = (v.executor ?? "local") as "local" | "slurm";
+  if (executor !== "local" && executor !== "slurm") {
+    throw new UserError(
+      `--executor must be local or slurm, got '${v.executor}'.${didYouMean(v.executor!, ["local", "slurm"])}`,
+    );
+  }
+  const positive = (flag: string, value: string | undefined, min = 1) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got '${value}'`);
+    return n;
+  };
+  const slurmFlags = ["detach", "partition", "account", "qos", "time", "mem", "max-parallel", "retries"]
+    .filter((f) => v[f as keyof typeof v] !== undefined);
+  if (executor !== "slurm" && slurmFlags.length) {
+    throw new UserError(`--${slurmFlags[0]} is a Slurm option: add --executor slurm`);
+  }
+  const slurm = {
+    partition: v.partition,
+    account: v.account,
+    qos: v.qos,
+    time: v.time,
+    mem: v.mem,
+    maxParallel: positive("--max-parallel", v["max-parallel"]),
+    retries: positive("--retries", v.retries, 0),
+    detach: v.detach ?? false,
+  };
   const datasetDirs: Record<string, string> = {};
   for (const [k, val] of keyValues(v["dataset-dir"], "--dataset-dir")) datasetDirs[k] = val;
   if (v["mnist-dir"] !== undefined) {
@@ -175,6 +227,8 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
     emitCommands: v["emit-commands"] ?? false,
     strictClaims: v["strict-claims"] ?? false,
     noPlots: v["no-plots"] ?? false,
+    executor,
+    slurm,
     help: v.help ?? false,
   };
 }

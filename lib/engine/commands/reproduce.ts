@@ -29,6 +29,7 @@ import { createProgress } from "../run/progress.ts";
 import { defaultRegistryUrl, loadRegistry, type Registry, toModuleUrl } from "../pipeline/registry.ts";
 import { repoRoot } from "../../util/repo.ts";
 import {
+  clearRunForRerun,
   configHash,
   HASHES_COLUMNS,
   profileDir,
@@ -39,7 +40,9 @@ import {
   runState,
   versionsText,
 } from "../results/layout.ts";
-import { executeRuns, type ScheduleResult } from "../run/scheduler.ts";
+import { executeRuns, runSpec, type ScheduleResult, workerCommand } from "../run/scheduler.ts";
+import { activeElsewhere, jobsFile, runOnSlurm, slurmAvailable, type SlurmResources } from "../run/slurm.ts";
+import type { ProgressSink } from "../run/progress.ts";
 import {
   loadRunTables,
   readSummaryCsv,
@@ -79,10 +82,28 @@ export interface ReproduceOptions {
   noPlots?: boolean;
   /** Extra environment for workers (test hooks). */
   env?: Record<string, string>;
+  /** Where runs execute: local processes (default) or a Slurm job array. */
+  executor?: "local" | "slurm";
+  /** Slurm flags (with executor slurm). */
+  slurm?: SlurmFlags;
   signal?: AbortSignal;
   /** Standard output and error lines. */
   out?: (line: string) => void;
   err?: (line: string) => void;
+}
+
+/** The Slurm flags of reproduce; they override the pipeline's `slurm:` block. */
+export interface SlurmFlags {
+  partition?: string;
+  account?: string;
+  qos?: string;
+  time?: string;
+  mem?: string;
+  maxParallel?: number;
+  /** Submissions of a cut-short task after its first (default 2). */
+  retries?: number;
+  detach?: boolean;
+  pollIntervalS?: number;
 }
 
 /** What reproduce did. */
@@ -256,6 +277,101 @@ export async function aggregate(
     skipped = rendered.skipped;
   }
   return { claims, files, summary, skipped };
+}
+
+/** Resources of a profile's runs on Slurm: defaults, the pipeline's `slurm:`, the profile's, then the flags. */
+export function slurmResources(plan: Plan, flags: SlurmFlags = {}): SlurmResources & { maxParallel?: number } {
+  const base = plan.pipeline.data.slurm ?? {}, prof = plan.pipeline.data.profiles[plan.profile].slurm ?? {};
+  const m = { ...base, ...prof };
+  return {
+    cpus: m.cpus ?? 1,
+    mem: flags.mem ?? m.mem ?? "2G",
+    time: flags.time ?? m.time ?? "04:00:00",
+    ...(m.gpus ? { gpus: m.gpus } : {}),
+    ...(flags.partition ?? m.partition ? { partition: flags.partition ?? m.partition } : {}),
+    ...(flags.account ?? m.account ? { account: flags.account ?? m.account } : {}),
+    ...(flags.qos ?? m.qos ? { qos: flags.qos ?? m.qos } : {}),
+    ...(flags.maxParallel ?? m.max_parallel ? { maxParallel: flags.maxParallel ?? m.max_parallel } : {}),
+  };
+}
+
+/**
+ * The pending runs as a Slurm job array: submitted, waited for (resubmitting
+ * tasks cut short), and reported as a schedule; "detached" with --detach.
+ */
+async function runOnCluster(
+  plan: Plan,
+  runs: PlannedRun[],
+  c: {
+    resultsDir: string;
+    registryUrls: string[];
+    backend: string;
+    datasets: Record<string, string>;
+    progress: ProgressSink;
+    options: ReproduceOptions;
+    out: (l: string) => void;
+  },
+): Promise<ScheduleResult | "detached"> {
+  const flags = c.options.slurm ?? {};
+  if (!(await slurmAvailable())) {
+    throw new UserError("--executor slurm: sbatch is not available here (is this a Slurm login node?)");
+  }
+  const result: ScheduleResult = { cached: [], completed: [], failed: [], locked: [], interrupted: [] };
+  const todo: PlannedRun[] = [];
+  for (const run of runs) {
+    const dir = runDir(c.resultsDir, run.key);
+    if (!c.options.force && await runState(dir, run.key) === "complete") result.cached.push(run);
+    else {
+      if (c.options.force) await clearRunForRerun(dir);
+      todo.push(run);
+    }
+  }
+  if (todo.length === 0) return result;
+  const { maxParallel, ...resources } = slurmResources(plan, flags);
+  const { cmd, args } = workerCommand("");
+  const specOf = (run: PlannedRun) =>
+    runSpec(run, {
+      resultsDir: c.resultsDir,
+      registry: c.registryUrls,
+      backend: c.backend as "wasm" | "webgpu" | "cpu",
+      datasets: c.datasets,
+    });
+  const { submissions, outcomes } = await runOnSlurm(todo, specOf, {
+    profileDir: profileDir(c.resultsDir, plan.pipeline.data.name, plan.profile),
+    resultsDir: c.resultsDir,
+    worker: [cmd, ...args.slice(0, -1)],
+    name: `${plan.pipeline.data.name}-${plan.profile}`,
+    progress: c.progress,
+    log: c.out,
+  }, {
+    resources,
+    maxParallel,
+    retries: flags.retries ?? 2,
+    detach: flags.detach ?? false,
+    pollIntervalS: flags.pollIntervalS ?? Number(Deno.env.get("REPRO_SLURM_POLL_S") ?? 2),
+  });
+  if (flags.detach) {
+    c.out(
+      `Job ${submissions[0].jobId} runs ${count(todo.length, "task")}. Check with 'squeue -j ${
+        submissions[0].jobId
+      }'; ` +
+        `run the same reproduce command again (without --detach) to aggregate when they are done.`,
+    );
+    return "detached";
+  }
+  for (const o of outcomes) {
+    if (o.status === "complete") result.completed.push(o.run);
+    else {
+      result.failed.push({
+        run: o.run,
+        error: `${o.reason} (after ${count(o.attempts, "submission")})`,
+        step: null,
+        log: o.log ?? "",
+        logTail: o.logTail ?? "",
+      });
+    }
+  }
+  return result;
 }
 
 /** The dry run: stages with what each reads and writes, and every run with its state (and, explained, its key). */
@@ -442,17 +558,42 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
       intervalS: options.progressIntervalS ?? 10,
       write: err,
     });
-    const schedule = await executeRuns(selected, {
-      resultsDir,
-      jobs: Math.max(1, options.jobs ?? navigator.hardwareConcurrency),
-      force: options.force ?? false,
-      registry: registryUrls,
-      backend: backend as "wasm" | "webgpu" | "cpu",
-      datasets,
-      progress,
-      signal: options.signal,
-      env: options.env,
-    });
+    // Runs that a Slurm job submitted earlier (--detach) still runs are left to it.
+    const pdir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
+    const elsewhere = (await exists(jobsFile(pdir))) ? await activeElsewhere(pdir) : new Map<string, string>();
+    const here = selected.filter((r) => !elsewhere.has(r.key));
+    let schedule: ScheduleResult;
+    if (options.executor === "slurm") {
+      const sl = await runOnCluster(plan, here, {
+        resultsDir,
+        registryUrls,
+        backend,
+        datasets,
+        progress,
+        options,
+        out: err,
+      });
+      if (sl === "detached") {
+        progress.stop();
+        return { exitCode: 0, plan };
+      }
+      schedule = sl;
+    } else {
+      schedule = await executeRuns(here, {
+        resultsDir,
+        jobs: Math.max(1, options.jobs ?? navigator.hardwareConcurrency),
+        force: options.force ?? false,
+        registry: registryUrls,
+        backend: backend as "wasm" | "webgpu" | "cpu",
+        datasets,
+        progress,
+        signal: options.signal,
+        env: options.env,
+      });
+    }
+    for (const r of selected.filter((r) => elsewhere.has(r.key))) {
+      schedule.locked.push({ run: r, error: `still running under Slurm job ${elsewhere.get(r.key)}` });
+    }
     progress.stop();
 
     // Aggregate every complete run of the profile (not only those --only selected), then report.

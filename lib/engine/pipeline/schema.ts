@@ -38,6 +38,21 @@ export const GridSchema = z.strictObject({
   include: z.array(cellSelector).default([]),
 });
 
+/** What each run asks of a Slurm cluster (deno task reproduce --executor slurm); flags override it. */
+export const SlurmSchema = z.strictObject({
+  cpus: z.number().int().positive().optional().describe("CPUs per task (default 1: a run is one process)"),
+  mem: z.string().regex(/^\d+[KMGT]?$/, "expected a size as sbatch takes it (2G, 500M)").optional().describe(
+    "memory per task (default 2G)",
+  ),
+  time: z.string().regex(/^(\d+-)?\d+(:\d+){0,2}$/, "expected a time as sbatch takes it (HH:MM:SS or D-HH:MM:SS)")
+    .optional().describe("time limit per task (default 04:00:00)"),
+  gpus: z.number().int().nonnegative().optional(),
+  partition: z.string().optional(),
+  account: z.string().optional(),
+  qos: z.string().optional(),
+  max_parallel: z.number().int().positive().optional().describe("at most this many tasks at once"),
+});
+
 /** Named overrides: a profile replaces seeds or axes and deep-merges config over the base. */
 export const ProfileSchema = z.strictObject({
   description: z.string().min(1),
@@ -46,6 +61,7 @@ export const ProfileSchema = z.strictObject({
   axes: z.record(z.string(), AxisSchema).optional(),
   exclude: z.array(cellSelector).optional(),
   include: z.array(cellSelector).optional(),
+  slurm: SlurmSchema.optional().describe("Slurm resources of this profile's runs, over the pipeline's"),
 });
 
 /** A whole pipeline file. */
@@ -78,6 +94,7 @@ export const PipelineSchema = z.strictObject({
       "metrics (of the metrics table) whose final values are printed per cell at the end of a run, as a table",
     ),
   }).default({ confidence: 0.95, level: 0.05, report: [] }),
+  slurm: SlurmSchema.optional().describe("Slurm resources of each run (deno task reproduce --executor slurm)"),
   plots: z.array(PlotSchema).default([]),
   claims: z.array(ClaimSchema).default([]),
 });

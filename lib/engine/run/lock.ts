@@ -3,8 +3,9 @@
  *
  * A lock is a file created with O_EXCL holding who took it. A lock whose owner
  * is gone (same host, and no live process with that pid and start time; a
- * zombie counts as gone) is stale and is taken over; any other existing lock
- * is refused with a message naming its holder.
+ * zombie counts as gone), or whose Slurm job Slurm reports ended (on any
+ * host), is stale and is taken over; any other existing lock is refused with
+ * a message naming its holder.
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { jobActive } from "./slurm.ts";
 
 /** What a lock file records about its holder. */
 export interface LockInfo {
@@ -28,6 +30,8 @@ export interface LockInfo {
   proc_start: string | null;
   started: string;
   purpose: string;
+  /** The Slurm job (or array task, <job>_<task>) that took it, when one did. */
+  slurm_job?: string;
 }
 
 /** A held lock. */
@@ -71,12 +75,21 @@ async function procStart(pid: number): Promise<string | null> {
  * exited and nobody reaped it, as in a container whose init does not).
  */
 export async function isStale(info: LockInfo): Promise<boolean> {
+  // A lock taken by a Slurm task (on this host or another) is stale once Slurm says the job has ended.
+  if (info.slurm_job && (await jobActive(info.slurm_job)) === false) return true;
   if (info.hostname !== Deno.hostname()) return false;
   if (Deno.build.os !== "linux") return false;
   const stat = await procStat(info.pid);
   if (stat === null) return true; // no such process
   if (stat.state === "Z" || stat.state === "X") return true; // exited, not reaped
   return info.proc_start !== null && stat.start !== info.proc_start; // pid reused
+}
+
+/** This process's Slurm job: "<array job>_<task>" in an array, else the job id; null outside Slurm. */
+function slurmJob(): string | null {
+  const array = Deno.env.get("SLURM_ARRAY_JOB_ID"), task = Deno.env.get("SLURM_ARRAY_TASK_ID");
+  if (array && task) return `${array}_${task}`;
+  return Deno.env.get("SLURM_JOB_ID") ?? null;
 }
 
 /**
@@ -91,6 +104,7 @@ export async function acquireLock(path: string, purpose: string): Promise<Lock> 
     proc_start: await procStart(Deno.pid),
     started: new Date().toISOString(),
     purpose,
+    ...(slurmJob() ? { slurm_job: slurmJob()! } : {}),
   };
   const text = JSON.stringify(info);
   for (let attempt = 0; attempt < 3; attempt++) {

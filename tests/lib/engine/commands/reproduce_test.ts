@@ -193,7 +193,7 @@ Deno.test("reproduce --dry-run lists stages and runs; --explain gives key parts 
   assertEquals(dry.stdout.split("\n").filter((l) => l.endsWith("to run")).length, 2, dry.stdout);
   const explain = await runTask("reproduce", fixtureArgs(dir, "--explain", "--only", "seed=0", "--set", "lr=0.02"));
   assertEquals(explain.code, 0, explain.stderr);
-  assert(explain.stdout.includes('"config":{"batch":16'), explain.stdout);
+  assert(explain.stdout.includes('"batch":16,"delay_ms":0'), explain.stdout);
   assert(explain.stdout.includes("differs in: config.lr: 0.05 -> 0.02"), explain.stdout);
 });
 
