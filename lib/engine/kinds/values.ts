@@ -132,6 +132,11 @@ export function pointText(point: Record<string, CellValue>, at: ValueSelector["a
   return (at === "final" ? ["final", ...parts] : parts).join(", ");
 }
 
+/** The claim's `at`, or "every" for a table without a step column (where `at` does not apply). */
+export function stepAt(ctx: ReportContext, c: { table: string; at: ValueSelector["at"] }): ValueSelector["at"] {
+  return ctx.tables.find((t) => t.name === c.table)?.step ? c.at : "every";
+}
+
 /** Significant digits for people. */
 export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);

@@ -27,7 +27,7 @@ import { z } from "zod";
 import { pairedTTest, rankSumTest, welchTTest } from "../../../util/stats.ts";
 import { axesCheck, columnCheck, indexCheck, selectorCheck } from "../check.ts";
 import type { ClaimKind, ReportContext } from "../types.ts";
-import { fmt, pointText, type SeedGroup, seedGroups } from "../values.ts";
+import { fmt, pointText, type SeedGroup, seedGroups, stepAt } from "../values.ts";
 import {
   cellSelector,
   checkBase,
@@ -137,7 +137,7 @@ export const compareClaim: ClaimKind<CompareClaim> = {
           : method === "welch"
           ? welchTTest([...a.values.values()].map(tf), [...b.values.values()].map(tf), claim.margin, ctx.level)
           : rankSumTest([...a.values.values()].map(tf), [...b.values.values()].map(tf), claim.margin);
-        const pt = pointText(l.point, claim.at);
+        const pt = pointText(l.point, stepAt(ctx, claim));
         const label = `${describeSide(l, claim.metric, showMetric, claim.better_index)} ${
           fmt(mean(l.values.values()))
         } ${claim.direction === "higher" ? ">" : "<"} ${describeSide(r, thanMetric, showMetric, claim.than_index)} ${

@@ -21,7 +21,7 @@
 import { z } from "zod";
 import { oneSampleTTest, type OneSidedTest } from "../../../util/stats.ts";
 import type { ClaimKind } from "../types.ts";
-import { fmt, pointText, seedGroups } from "../values.ts";
+import { fmt, pointText, seedGroups, stepAt } from "../values.ts";
 import { checkBase, type ClaimBase, claimBase, decide, type RawComparison } from "./base.ts";
 
 /** The schema of an expect claim. */
@@ -86,7 +86,7 @@ export const expectClaim: ClaimKind<ExpectClaim> = {
         pOpposite: tests.some((t) => Number.isNaN(t.pOpposite)) && pOpposite === 1 ? NaN : pOpposite,
       };
       const mean = v.reduce((a, b) => a + b, 0) / v.length;
-      const pt = pointText(g.point, claim.at);
+      const pt = pointText(g.point, stepAt(ctx, claim));
       return {
         label: `${g.cell === "default" ? "mean" : g.cell} ${fmt(mean)} ${want}${pt ? ` (${pt})` : ""}`,
         test,

@@ -23,7 +23,7 @@
 import { z } from "zod";
 import { binomialTest } from "../../../util/stats.ts";
 import type { ClaimKind } from "../types.ts";
-import { fmt, pointText, seedGroups } from "../values.ts";
+import { fmt, pointText, seedGroups, stepAt } from "../values.ts";
 import { checkBase, type ClaimBase, claimBase, decide, type RawComparison } from "./base.ts";
 
 /** The schema of a fraction claim. */
@@ -67,7 +67,7 @@ export const fractionClaim: ClaimKind<FractionClaim> = {
       const k = v.filter((x) =>
         (claim.below === undefined || x < claim.below) && (claim.above === undefined || x > claim.above)
       ).length;
-      const pt = pointText(g.point, claim.at);
+      const pt = pointText(g.point, stepAt(ctx, claim));
       return {
         label: `${g.cell === "default" ? "" : `${g.cell}: `}${k}/${v.length} seeds ${bound}, need ${
           Math.round(claim.at_least * 100)

@@ -193,7 +193,8 @@ Deno.test({
       await t.step("a lock held by a Slurm job on another host is stale once Slurm says the job ended", async () => {
         const submit = async (wrap: string) => {
           const o = await new Deno.Command("sbatch", {
-            args: ["--parsable", "--mem=100M", "--wrap", wrap],
+            // --output keeps the job's log out of the working directory.
+            args: ["--parsable", "--mem=100M", "--output=/dev/null", "--wrap", wrap],
             env,
             stdout: "piped",
           })
