@@ -13,6 +13,7 @@
 import type { DatasetProvider } from "../data/types.ts";
 import { mnistDataset } from "../data/mnist.ts";
 import type { Experiment } from "../engine/experiment.ts";
+import { backpropamineMaze } from "./backpropamine_maze.ts";
 import { hncaBandit } from "./hnca_bandit.ts";
 import { hncaNonlinearBandit } from "./hnca_nonlinear_bandit.ts";
 import { hncaVae } from "./hnca_vae.ts";
@@ -26,6 +27,7 @@ export const experiments: Experiment<never>[] = [
   valueRnnTd,
   metaRlBandit,
   hncaVae,
+  backpropamineMaze,
 ] as Experiment<never>[];
 
 /** Registered datasets. */

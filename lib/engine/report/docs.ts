@@ -15,8 +15,98 @@ import { join } from "node:path";
 import type { z } from "zod";
 import { loadPipeline } from "../pipeline/load.ts";
 import { planRuns } from "../pipeline/plan.ts";
+import { referenceProfiles } from "../pipeline/schema.ts";
 import { defaultRegistryUrl, getExperiment, loadRegistry } from "../pipeline/registry.ts";
 import { repoRoot } from "../../util/repo.ts";
+import { parseCsv } from "../results/tables.ts";
+
+/** The committed claims.csv of a reference profile, as records (null when there is none). */
+async function referenceClaims(name: string, profile: string): Promise<Record<string, string>[] | null> {
+  try {
+    const file = join(repoRoot(), "results", "reference", name, profile, "claims.csv");
+    const { header, rows } = parseCsv(await Deno.readTextFile(file), file);
+    return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Verdict counts of a claims.csv: "2 PASS, 1 INCONCLUSIVE". */
+function verdictCounts(claims: Record<string, string>[]): string {
+  const order = ["PASS", "FAIL", "INCONCLUSIVE", "NOT CHECKED", "NO DATA"];
+  const n = new Map<string, number>();
+  for (const c of claims) n.set(c.status, (n.get(c.status) ?? 0) + 1);
+  return [...n].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([s, k]) => `${k} ${s}`).join(", ");
+}
+
+/**
+ * What the committed references measured: per profile other than smoke, the
+ * verdict of each claim with its comparison and Holm-adjusted p, and the
+ * pipeline's first figure.
+ */
+export async function measuredDocs(
+  name: string,
+  references: string[],
+  plots: { id: string; title: string }[],
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const profile of references.filter((p) => p !== "smoke")) {
+    const claims = await referenceClaims(name, profile);
+    if (!claims) continue;
+    const checked = claims.filter((c) => c.status !== "NOT CHECKED");
+    lines.push(
+      `Measured, profile \`${profile}\` (committed in \`results/reference/${name}/${profile}/\`; rerun and check with \`deno task reproduce ${name} --profile ${profile} && deno task verify ${name} --profile ${profile}\`): ${
+        verdictCounts(checked) || "no claims checked"
+      }.`,
+      "",
+    );
+    if (checked.length) {
+      lines.push("| claim | verdict | weakest comparison | p (Holm) |", "| --- | --- | --- | --- |");
+      for (const c of checked) {
+        const p = c.p_holm ? Number(c.p_holm).toPrecision(2) : "";
+        lines.push(`| \`${c.claim}\` | **${c.status}** | ${c.comparison || c.detail} | ${p} |`);
+      }
+      lines.push("");
+    }
+    const fig = plots[0];
+    if (fig && await exists(join(repoRoot(), "results", "reference", name, profile, "figures", `${fig.id}.png`))) {
+      lines.push(
+        `![${fig.title} (${name}, profile ${profile})](results/reference/${name}/${profile}/figures/${fig.id}.png)`,
+        "",
+      );
+    }
+  }
+  return lines;
+}
+
+/** One row per pipeline of the verdicts its committed references measured. */
+export async function verdictTable(names: string[]): Promise<string> {
+  const lines = ["| pipeline | profile | verdicts |", "| --- | --- | --- |"];
+  for (const name of names) {
+    const pipeline = await loadPipeline(join(repoRoot(), "pipelines", `${name}.yaml`));
+    let any = false;
+    for (const profile of referenceProfiles(pipeline.data).filter((p) => p !== "smoke")) {
+      const claims = await referenceClaims(name, profile);
+      if (!claims) continue;
+      any = true;
+      lines.push(
+        `| \`${name}\` | \`${profile}\` | ${verdictCounts(claims.filter((c) => c.status !== "NOT CHECKED"))} |`,
+      );
+    }
+    if (!any) lines.push(`| \`${name}\` | | no committed reference beyond smoke |`);
+  }
+  return lines.join("\n");
+}
 
 function describeType(schema: z.ZodType): string {
   const def =
@@ -117,6 +207,7 @@ export async function pipelineDocs(name: string): Promise<string> {
     lines.push("");
   }
   if (d.plots.length) lines.push(`Figures: ${d.plots.map((p) => `\`${p.id}\` (${p.title})`).join(", ")}.`, "");
+  lines.push(...await measuredDocs(name, referenceProfiles(d), d.plots));
   return lines.join("\n");
 }
 
@@ -128,7 +219,10 @@ export const README_MARKERS = [
 
 /** The generated README section for every pipeline. */
 export async function generatedReadmeSection(names: string[]): Promise<string> {
-  const parts = [];
+  const parts = [
+    "Verdicts of the committed references (claims checked over seeds; details under each pipeline):\n\n" +
+    await verdictTable(names) + "\n",
+  ];
   for (const n of names) parts.push(await pipelineDocs(n));
   return `${README_MARKERS[0]}\n\n${parts.join("\n")}\n${README_MARKERS[1]}`;
 }

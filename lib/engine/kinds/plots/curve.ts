@@ -71,6 +71,9 @@ export const CurvePlotSchema = z.strictObject({
     "ci: confidence interval of the mean; iqr: 25th-75th percentile",
   ),
   smooth: z.number().int().positive().default(1).describe("moving average over this many points (trailing)"),
+  x_max: z.number().optional().describe(
+    "draw only points up to this x (a paper's figure that shows the start of training)",
+  ),
   rules: z.array(RuleSchema).default([]),
   significance: z.strictObject({
     cells: cellSelector,
@@ -205,6 +208,7 @@ function significantX(plot: CurvePlot, ctx: ReportContext, xName: string): numbe
   const a = byX(read(s.cells)), b = byX(read(s.than));
   const out: number[] = [];
   for (const [x, va] of a) {
+    if (plot.x_max !== undefined && x > plot.x_max) continue;
     const vb = b.get(x);
     if (!vb || va.length < 2 || vb.length < 2) continue;
     const t = s.test === "ranksum" ? rankSumTest(va, vb) : welchTTest(va, vb, 0, s.level);
@@ -253,7 +257,9 @@ export const curvePlot: PlotKind<CurvePlot> = {
     const indexCols = table.columns.filter((c) => c.role === "index").map((c) => c.name);
     const xName = plot.x ?? table.step ?? indexCols[indexCols.length - 1];
     const xCol = table.columns.find((c) => c.name === xName);
-    const pts = movingAverage(points(plot, ctx, xName), plot.smooth);
+    const pts = movingAverage(points(plot, ctx, xName), plot.smooth).filter((p) =>
+      plot.x_max === undefined || p.x <= plot.x_max
+    );
     const seeds = seedCount(ctx, plot.table);
     const what = `${plot.center}${plot.smooth > 1 ? ` (moving average of ${plot.smooth})` : ""}`;
     const sub = plot.runs

@@ -1,0 +1,454 @@
+/**
+ * The recurrent networks of Backpropamine (Miconi et al. 2019,
+ * uber-research/backpropamine maze/batch.py): a plain RNN, a plastic RNN, and
+ * two neuromodulated plastic RNNs, with a hand-written forward pass and
+ * backpropagation through time over plain typed arrays (the fused path), and
+ * the same forward pass in tfjs ops (the path it is checked against).
+ *
+ * For one episode (batch element), x_t: [I] input, h_t: [H] (h_{-1} = 0),
+ * trace_{-1} = 0; rows of the [H, H] matrices are a neuron's inputs:
+ *
+ *   rnn:       h_t = tanh(Wi x_t + bi + W h_{t-1})
+ *   plastic:   h_t = tanh(Wi x_t + bi + (W + alpha . hebb_{t-1}) h_{t-1})
+ *              hebb_t = clip(hebb_{t-1} + eta h_t h_{t-1}^T, -c, c)      (eta: one learned scalar)
+ *   modplast:  as plastic with eta replaced by m_t = tanh(wm . h_t + bm)  (simple neuromodulation)
+ *   modul:     h_t = tanh(Wi x_t + bi + (W + alpha . pw_{t-1}) h_{t-1})
+ *              m_t = tanh(wm . h_t + bm)
+ *              pw_t = clip(pw_{t-1} + m_t et_{t-1}, -c, c)                (retroactive modulation)
+ *              et_t = (1 - k) et_{t-1} + k h_t h_{t-1}^T                   (eligibility trace, k learned)
+ *   heads:     logits_t = Wo h_t + bo,  v_t = wv . h_t + bv
+ *
+ * c is 1 in batch.py (`--addpw 3`, hard clip; simplemaze/maze.py clips at 2).
+ * Initialisation as batch.py: W and alpha 0.01 U(0, 1), eta and k 0.01, the
+ * linear layers as PyTorch's nn.Linear, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+ * The paper's sizes are parameter matched: 100 hidden units for modplast and
+ * modul, 101 for plastic, 139 for rnn (about 22,500 parameters each).
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../rng/mod.ts";
+ * import { initPlasticRnn, parameterCount, plasticRnnBackward, unroll } from "./plastic_rnn.ts";
+ * const spec = { variant: "modplast" as const, inputs: 17, hidden: 100, actions: 4, traceClip: 1 };
+ * const p = initPlasticRnn(Rng.fromSeed(0).stream("init"), spec);
+ * parameterCount(spec); // 22406
+ * const x = new Float32Array(2 * 3 * 17).fill(0.5);
+ * const traj = unroll(p, spec, 2, 3, {
+ *   observe: (t, xt) => xt.set(x.subarray(t * 2 * 17, (t + 1) * 2 * 17)),
+ *   act: (_t, _probs, actions) => actions.fill(1),
+ * });
+ * const grads = plasticRnnBackward(p, traj, new Float64Array(3 * 2 * 4).fill(0.1), new Float64Array(3 * 2));
+ * grads["alpha"].length; // 10000
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../rng/mod.ts";
+
+/** The four networks of the paper's maze experiment. */
+export type PlasticVariant = "rnn" | "plastic" | "modplast" | "modul";
+/** Every variant. */
+export const PLASTIC_VARIANTS: readonly PlasticVariant[] = ["modplast", "modul", "plastic", "rnn"];
+/** Hidden sizes of the paper's runs (maze/request_*.json): parameter matched. */
+export const PAPER_HIDDEN: Readonly<Record<PlasticVariant, number>> = {
+  modplast: 100,
+  modul: 100,
+  plastic: 101,
+  rnn: 139,
+};
+
+/** Sizes and the trace clip. */
+export interface PlasticRnnSpec {
+  variant: PlasticVariant;
+  inputs: number;
+  hidden: number;
+  actions: number;
+  /** Traces (hebb, pw) are clipped to [-traceClip, traceClip]. */
+  traceClip: number;
+}
+
+/** A typed array of floats. */
+export type Floats = Float32Array | Float64Array;
+/** Parameters by name (row-major). */
+export type PlasticRnnParams = Record<string, Floats>;
+
+/** The parameters of a variant and their shapes, in initialisation order. */
+export function plasticRnnShapes(spec: PlasticRnnSpec): [string, number[]][] {
+  const { inputs: I, hidden: H, actions: A, variant } = spec;
+  const out: [string, number[]][] = [["i2h.w", [H, I]], ["i2h.b", [H]], ["w", [H, H]]];
+  if (variant !== "rnn") out.push(["alpha", [H, H]]);
+  if (variant === "plastic") out.push(["eta", [1]]);
+  if (variant === "modul") out.push(["etaet", [1]]);
+  if (variant === "modplast" || variant === "modul") out.push(["h2mod.w", [1, H]], ["h2mod.b", [1]]);
+  out.push(["h2o.w", [A, H]], ["h2o.b", [A]], ["h2v.w", [1, H]], ["h2v.b", [1]]);
+  return out;
+}
+
+/** Number of trained parameters. */
+export function parameterCount(spec: PlasticRnnSpec): number {
+  return plasticRnnShapes(spec).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+}
+
+/** Initial parameters as batch.py (see the module doc), drawn in `plasticRnnShapes` order. */
+export function initPlasticRnn(rng: Rng, spec: PlasticRnnSpec): PlasticRnnParams {
+  checkSpec(spec);
+  const p: PlasticRnnParams = {};
+  const linear = (n: number, fanIn: number) => {
+    const a = 1 / Math.sqrt(fanIn);
+    return Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * a);
+  };
+  for (const [name, shape] of plasticRnnShapes(spec)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (name === "w" || name === "alpha") p[name] = Float32Array.from({ length: n }, () => 0.01 * rng.uniform());
+    else if (name === "eta" || name === "etaet") p[name] = Float32Array.of(0.01);
+    else if (name.startsWith("i2h")) p[name] = linear(n, spec.inputs);
+    else p[name] = linear(n, spec.hidden);
+  }
+  return p;
+}
+
+function checkSpec(spec: PlasticRnnSpec): void {
+  for (const k of ["inputs", "hidden", "actions"] as const) {
+    if (!(Number.isInteger(spec[k]) && spec[k] > 0)) {
+      throw new Error(`plastic RNN: ${k} must be a positive integer, got ${spec[k]}`);
+    }
+  }
+  if (!PLASTIC_VARIANTS.includes(spec.variant)) throw new Error(`plastic RNN: unknown variant '${spec.variant}'`);
+  if (!(spec.traceClip > 0)) throw new Error(`plastic RNN: traceClip must be positive, got ${spec.traceClip}`);
+}
+
+function checkParams(p: PlasticRnnParams, spec: PlasticRnnSpec, who: string): void {
+  for (const [name, shape] of plasticRnnShapes(spec)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (!p[name]) throw new Error(`${who}: parameter '${name}' is missing`);
+    if (p[name].length !== n) {
+      throw new Error(`${who}: parameter '${name}' has ${p[name].length} values, expected [${shape}]`);
+    }
+  }
+}
+
+/** What the forward pass needs from the environment at each step. */
+export interface UnrollDriver {
+  /** Writes the inputs of step t into x: [B, I]. */
+  observe(t: number, x: Floats): void;
+  /** Chooses the actions of step t ([B], written into `actions`) from the policy's probabilities [B, A]. */
+  act(t: number, probs: Floats, actions: Int32Array): void;
+}
+
+/** A recorded forward pass: what backpropagation through time reads. */
+export interface Trajectory {
+  spec: PlasticRnnSpec;
+  B: number;
+  T: number;
+  /** Inputs, [T, B, I]. */
+  x: Floats;
+  /** Hidden states, [T + 1, B, H]: slot 0 is h_{-1} = 0, slot t + 1 is h_t. */
+  h: Floats;
+  /** hebb (plastic, modplast) or pw (modul), [T + 1, B, H, H]: slot t is the trace before step t. Empty for rnn. */
+  trace: Floats;
+  /** Eligibility traces of modul, [T + 1, B, H, H] as trace; empty otherwise. */
+  et: Floats;
+  /** The modulation m_t (eta for plastic), [T, B]. */
+  m: Floats;
+  /** Policy logits [T, B, A], probabilities [T, B, A], values [T, B], actions [T, B]. */
+  logits: Floats;
+  probs: Floats;
+  values: Floats;
+  actions: Int32Array;
+}
+
+/**
+ * Runs the network for T steps over B episodes from zero state, asking the
+ * driver for inputs and actions, and records everything backpropagation
+ * needs. `float64` stores every value in double precision (for
+ * finite-difference checks); otherwise values are rounded to float32 as
+ * they are stored, as PyTorch's float32 tensors.
+ */
+export function unroll(
+  p: PlasticRnnParams,
+  spec: PlasticRnnSpec,
+  B: number,
+  T: number,
+  driver: UnrollDriver,
+  opts: { float64?: boolean } = {},
+): Trajectory {
+  checkSpec(spec);
+  checkParams(p, spec, "unroll()");
+  const { inputs: I, hidden: H, actions: A, variant } = spec;
+  const HH = H * H;
+  const F = opts.float64 ? Float64Array : Float32Array;
+  const plastic = variant !== "rnn";
+  const traj: Trajectory = {
+    spec,
+    B,
+    T,
+    x: new F(T * B * I),
+    h: new F((T + 1) * B * H),
+    trace: new F(plastic ? (T + 1) * B * HH : 0),
+    et: new F(variant === "modul" ? (T + 1) * B * HH : 0),
+    m: new F(T * B),
+    logits: new F(T * B * A),
+    probs: new F(T * B * A),
+    values: new F(T * B),
+    actions: new Int32Array(T * B),
+  };
+  const Wi = p["i2h.w"], bi = p["i2h.b"], W = p["w"], alpha = p["alpha"];
+  const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], bv = p["h2v.b"][0];
+  const wm = p["h2mod.w"], bm = p["h2mod.b"]?.[0] ?? 0;
+  const eta = p["eta"]?.[0] ?? 0, k = p["etaet"]?.[0] ?? 0;
+  const c = spec.traceClip;
+  const { x, h, trace, et } = traj;
+  for (let t = 0; t < T; t++) {
+    const xt = x.subarray(t * B * I, (t + 1) * B * I);
+    driver.observe(t, xt);
+    for (let b = 0; b < B; b++) {
+      const xo = b * I, hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H;
+      const trP = (t * B + b) * HH, trN = ((t + 1) * B + b) * HH;
+      for (let i = 0; i < H; i++) {
+        let acc = bi[i];
+        for (let q = 0; q < I; q++) acc += Wi[i * I + q] * xt[xo + q];
+        const row = i * H;
+        if (plastic) {
+          for (let j = 0; j < H; j++) acc += (W[row + j] + alpha[row + j] * trace[trP + row + j]) * h[hp + j];
+        } else {
+          for (let j = 0; j < H; j++) acc += W[row + j] * h[hp + j];
+        }
+        h[hn + i] = Math.tanh(acc);
+      }
+      const ob = (t * B + b) * A;
+      let mx = -Infinity;
+      for (let a = 0; a < A; a++) {
+        let z = bo[a];
+        for (let i = 0; i < H; i++) z += Wo[a * H + i] * h[hn + i];
+        traj.logits[ob + a] = z;
+        mx = Math.max(mx, traj.logits[ob + a]);
+      }
+      let sum = 0;
+      for (let a = 0; a < A; a++) sum += traj.probs[ob + a] = Math.exp(traj.logits[ob + a] - mx);
+      for (let a = 0; a < A; a++) traj.probs[ob + a] /= sum;
+      let v = bv;
+      for (let i = 0; i < H; i++) v += wv[i] * h[hn + i];
+      traj.values[t * B + b] = v;
+      let m = 0;
+      if (variant === "plastic") m = eta;
+      else if (variant === "modplast" || variant === "modul") {
+        let z = bm;
+        for (let i = 0; i < H; i++) z += wm[i] * h[hn + i];
+        m = Math.tanh(z);
+      }
+      traj.m[t * B + b] = m;
+      m = traj.m[t * B + b]; // the stored (possibly float32) value, which backpropagation reads
+      if (variant === "plastic" || variant === "modplast") {
+        for (let i = 0; i < H; i++) {
+          const mh = m * h[hn + i], row = i * H;
+          for (let j = 0; j < H; j++) {
+            const u = trace[trP + row + j] + mh * h[hp + j];
+            trace[trN + row + j] = u > c ? c : u < -c ? -c : u;
+          }
+        }
+      } else if (variant === "modul") {
+        for (let q = 0; q < HH; q++) {
+          const u = trace[trP + q] + m * et[trP + q];
+          trace[trN + q] = u > c ? c : u < -c ? -c : u;
+        }
+        for (let i = 0; i < H; i++) {
+          const kh = k * h[hn + i], row = i * H;
+          for (let j = 0; j < H; j++) et[trN + row + j] = (1 - k) * et[trP + row + j] + kh * h[hp + j];
+        }
+      }
+    }
+    driver.act(t, traj.probs.subarray(t * B * A, (t + 1) * B * A), traj.actions.subarray(t * B, (t + 1) * B));
+  }
+  return traj;
+}
+
+/**
+ * Backpropagation through time: the gradients of a loss with respect to
+ * every parameter, given its gradients with respect to the logits
+ * (gLogits: [T, B, A]) and values (gValues: [T, B]) of a trajectory. Float64.
+ * Clipping passes gradient where the unclipped value lies within [-c, c]
+ * (bounds included), as torch.clamp.
+ */
+export function plasticRnnBackward(
+  p: PlasticRnnParams,
+  traj: Trajectory,
+  gLogits: ArrayLike<number>,
+  gValues: ArrayLike<number>,
+): Record<string, Float64Array> {
+  const { spec, B, T } = traj;
+  checkParams(p, spec, "plasticRnnBackward()");
+  const { inputs: I, hidden: H, actions: A, variant } = spec;
+  if (gLogits.length !== T * B * A) {
+    throw new Error(`plasticRnnBackward(): gLogits has ${gLogits.length} values, expected [T=${T}, B=${B}, A=${A}]`);
+  }
+  if (gValues.length !== T * B) {
+    throw new Error(`plasticRnnBackward(): gValues has ${gValues.length} values, expected [T=${T}, B=${B}]`);
+  }
+  const HH = H * H;
+  const g: Record<string, Float64Array> = {};
+  for (const [name, shape] of plasticRnnShapes(spec)) g[name] = new Float64Array(shape.reduce((a, b) => a * b, 1));
+  const W = p["w"], alpha = p["alpha"], Wo = p["h2o.w"], wv = p["h2v.w"], wm = p["h2mod.w"];
+  const k = p["etaet"]?.[0] ?? 0;
+  const c = spec.traceClip;
+  const { x, h, trace, et } = traj;
+  const plastic = variant !== "rnn", modulated = variant === "modplast" || variant === "modul";
+  // Carried backwards per episode: dL/dh_{t} from later steps, and dL/d(trace after step t).
+  const ghNext = new Float64Array(B * H);
+  const gTr = new Float64Array(plastic ? B * HH : 0);
+  const gEt = new Float64Array(variant === "modul" ? B * HH : 0);
+  const gh = new Float64Array(H), ga = new Float64Array(H), ghp = new Float64Array(H);
+  const gWi = g["i2h.w"], gbi = g["i2h.b"], gW = g["w"], gAlpha = g["alpha"];
+  const gWo = g["h2o.w"], gbo = g["h2o.b"], gwv = g["h2v.w"], gbv = g["h2v.b"];
+  for (let t = T - 1; t >= 0; t--) {
+    for (let b = 0; b < B; b++) {
+      const hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H;
+      const trP = (t * B + b) * HH, G = b * HH;
+      const m = traj.m[t * B + b];
+      // Heads.
+      const ob = (t * B + b) * A, gv = gValues[t * B + b];
+      for (let i = 0; i < H; i++) {
+        let s = ghNext[b * H + i] + wv[i] * gv;
+        for (let a = 0; a < A; a++) s += Wo[a * H + i] * gLogits[ob + a];
+        gh[i] = s;
+        gwv[i] += gv * h[hn + i];
+        for (let a = 0; a < A; a++) gWo[a * H + i] += gLogits[ob + a] * h[hn + i];
+      }
+      gbv[0] += gv;
+      for (let a = 0; a < A; a++) gbo[a] += gLogits[ob + a];
+      ghp.fill(0);
+      // Traces after step t, back to the values before it.
+      let gm = 0;
+      if (variant === "plastic" || variant === "modplast") {
+        for (let i = 0; i < H; i++) {
+          const hi = h[hn + i], mh = m * hi, row = i * H;
+          let rowAcc = 0;
+          for (let j = 0; j < H; j++) {
+            const u = trace[trP + row + j] + mh * h[hp + j];
+            const gu = u >= -c && u <= c ? gTr[G + row + j] : 0;
+            gTr[G + row + j] = gu;
+            rowAcc += gu * h[hp + j];
+            ghp[j] += mh * gu;
+          }
+          gm += hi * rowAcc;
+          gh[i] += m * rowAcc;
+        }
+      } else if (variant === "modul") {
+        let gk = 0;
+        for (let i = 0; i < H; i++) {
+          const hi = h[hn + i], kh = k * hi, row = i * H;
+          let rowE = 0;
+          for (let j = 0; j < H; j++) {
+            const q = row + j, e = gEt[G + q], etp = et[trP + q];
+            rowE += e * h[hp + j];
+            ghp[j] += kh * e;
+            gk -= e * etp;
+            const u = trace[trP + q] + m * etp;
+            const gu = u >= -c && u <= c ? gTr[G + q] : 0;
+            gm += gu * etp;
+            gEt[G + q] = (1 - k) * e + m * gu;
+            gTr[G + q] = gu;
+          }
+          gk += hi * rowE;
+          gh[i] += k * rowE;
+        }
+        g["etaet"][0] += gk;
+      }
+      if (variant === "plastic") g["eta"][0] += gm;
+      else if (modulated) {
+        const gz = gm * (1 - m * m);
+        g["h2mod.b"][0] += gz;
+        for (let i = 0; i < H; i++) {
+          g["h2mod.w"][i] += gz * h[hn + i];
+          gh[i] += gz * wm[i];
+        }
+      }
+      // Through tanh and the input layer.
+      const xo = (t * B + b) * I;
+      for (let i = 0; i < H; i++) {
+        const hi = h[hn + i];
+        ga[i] = gh[i] * (1 - hi * hi);
+        gbi[i] += ga[i];
+        for (let q = 0; q < I; q++) gWi[i * I + q] += ga[i] * x[xo + q];
+      }
+      // Through the recurrent weights (and the traces they read).
+      for (let i = 0; i < H; i++) {
+        const gai = ga[i], row = i * H;
+        if (gai === 0) continue;
+        if (plastic) {
+          for (let j = 0; j < H; j++) {
+            const q = row + j, o = gai * h[hp + j], tr = trace[trP + q];
+            gW[q] += o;
+            gAlpha[q] += o * tr;
+            gTr[G + q] += alpha[q] * o;
+            ghp[j] += (W[q] + alpha[q] * tr) * gai;
+          }
+        } else {
+          for (let j = 0; j < H; j++) {
+            gW[row + j] += gai * h[hp + j];
+            ghp[j] += W[row + j] * gai;
+          }
+        }
+      }
+      ghNext.set(ghp, b * H);
+    }
+  }
+  return g;
+}
+
+/**
+ * The same forward pass in tfjs ops, on recorded inputs (x: [T, B, I]):
+ * logits [T, B, A] and values [T, B] as differentiable functions of the
+ * parameters (tensors by name, shapes as `plasticRnnShapes`).
+ */
+export function plasticRnnForwardTf(
+  p: Record<string, tf.Tensor>,
+  spec: PlasticRnnSpec,
+  x: tf.Tensor3D,
+): { logits: tf.Tensor3D; values: tf.Tensor2D } {
+  checkSpec(spec);
+  const [T, B, I] = x.shape;
+  const { hidden: H, variant } = spec;
+  if (I !== spec.inputs) throw new Error(`plasticRnnForwardTf(): x is [${x.shape}], expected [T, B, ${spec.inputs}]`);
+  for (const [name, shape] of plasticRnnShapes(spec)) {
+    if (!p[name] || p[name].shape.join() !== shape.join()) {
+      throw new Error(`plasticRnnForwardTf(): parameter '${name}' is [${p[name]?.shape}], expected [${shape}]`);
+    }
+  }
+  return tf.tidy(() => {
+    let h: tf.Tensor2D = tf.zeros([B, H]);
+    let tr: tf.Tensor3D = tf.zeros([B, H, H]), et: tf.Tensor3D = tf.zeros([B, H, H]);
+    const logits: tf.Tensor2D[] = [], values: tf.Tensor2D[] = [];
+    const c = spec.traceClip;
+    for (let t = 0; t < T; t++) {
+      const xt = tf.reshape(tf.slice(x, [t, 0, 0], [1, B, I]), [B, I]) as tf.Tensor2D;
+      const input = tf.add(tf.matMul(xt, p["i2h.w"] as tf.Tensor2D, false, true), p["i2h.b"]);
+      const weff = variant === "rnn"
+        ? tf.tile(tf.expandDims(p["w"], 0), [B, 1, 1])
+        : tf.add(p["w"], tf.mul(p["alpha"], tr));
+      const rec = tf.reshape(tf.matMul(weff as tf.Tensor3D, tf.reshape(h, [B, H, 1]) as tf.Tensor3D), [B, H]);
+      const hn = tf.tanh(tf.add(input, rec)) as tf.Tensor2D;
+      logits.push(tf.add(tf.matMul(hn, p["h2o.w"] as tf.Tensor2D, false, true), p["h2o.b"]) as tf.Tensor2D);
+      values.push(tf.add(tf.matMul(hn, p["h2v.w"] as tf.Tensor2D, false, true), p["h2v.b"]) as tf.Tensor2D);
+      const outer = tf.matMul(tf.reshape(hn, [B, H, 1]) as tf.Tensor3D, tf.reshape(h, [B, 1, H]) as tf.Tensor3D);
+      if (variant === "plastic") {
+        tr = tf.clipByValue(tf.add(tr, tf.mul(p["eta"], outer)), -c, c) as tf.Tensor3D;
+      } else if (variant === "modplast" || variant === "modul") {
+        const m = tf.reshape(tf.tanh(tf.add(tf.matMul(hn, p["h2mod.w"] as tf.Tensor2D, false, true), p["h2mod.b"])), [
+          B,
+          1,
+          1,
+        ]);
+        if (variant === "modplast") tr = tf.clipByValue(tf.add(tr, tf.mul(m, outer)), -c, c) as tf.Tensor3D;
+        else {
+          tr = tf.clipByValue(tf.add(tr, tf.mul(m, et)), -c, c) as tf.Tensor3D;
+          const k = p["etaet"];
+          et = tf.add(tf.mul(tf.sub(1, k), et), tf.mul(k, outer)) as tf.Tensor3D;
+        }
+      }
+      h = hn;
+    }
+    return {
+      logits: tf.stack(logits) as tf.Tensor3D,
+      values: tf.reshape(tf.stack(values), [T, B]) as tf.Tensor2D,
+    };
+  });
+}
