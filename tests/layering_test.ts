@@ -3,7 +3,7 @@
  * for it here and nothing above: the engine's rooms (pipeline, results, run,
  * report, commands) over the plot and claim kinds, the experiment contract,
  * datasets and utilities; the
- * science (experiments over estimators, models, envs, ...) beside the engine,
+ * science (experiments over agents, estimators, models, envs, ...) beside the engine,
  * meeting it only at the contract in lib/engine/experiment.ts.
  */
 import { dirname, join, normalize, relative } from "node:path";
@@ -34,9 +34,11 @@ const BELOW: Record<string, string[]> = {
   optim: ["util"],
   kernels: [],
   estimators: ["kernels", "models", "rng"],
+  agents: ["models", "optim", "rng", "util"],
   baselines: ["envs", "rng"],
   experiments: [
     "engine/experiment",
+    "agents",
     "baselines",
     "estimators",
     "models",
@@ -47,7 +49,18 @@ const BELOW: Record<string, string[]> = {
     "rng",
     "util",
   ],
-  bench: ["experiments", "engine/run", "engine/pipeline", "engine/experiment", "kernels", "data", "rng", "util"],
+  bench: [
+    "experiments",
+    "agents",
+    "envs",
+    "engine/run",
+    "engine/pipeline",
+    "engine/experiment",
+    "kernels",
+    "data",
+    "rng",
+    "util",
+  ],
 };
 
 /** The room of a file under lib/: `engine/<room>` inside the engine, else the top folder. */

@@ -55,4 +55,6 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
     backends: ["wasm" as const],
   })),
   { id: "backpropamine-maze/train-modplast-paper-tfjs", module: "./backpropamine.ts", backends: ["wasm", "webgpu"] },
+  { id: "angc/train-angc-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
+  { id: "angc/train-dqn-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
 ];

@@ -13,6 +13,7 @@
 import type { DatasetProvider } from "../data/types.ts";
 import { mnistDataset } from "../data/mnist.ts";
 import type { Experiment } from "../engine/experiment.ts";
+import { angc } from "./angc.ts";
 import { backpropamineMaze } from "./backpropamine_maze.ts";
 import { hncaBandit } from "./hnca_bandit.ts";
 import { hncaNonlinearBandit } from "./hnca_nonlinear_bandit.ts";
@@ -28,6 +29,7 @@ export const experiments: Experiment<never>[] = [
   metaRlBandit,
   hncaVae,
   backpropamineMaze,
+  angc,
 ] as Experiment<never>[];
 
 /** Registered datasets. */

@@ -43,7 +43,7 @@ async function exists(path: string): Promise<boolean> {
 
 /** Verdict counts of a claims.csv: "2 PASS, 1 INCONCLUSIVE". */
 function verdictCounts(claims: Record<string, string>[]): string {
-  const order = ["PASS", "FAIL", "INCONCLUSIVE", "NOT CHECKED", "NO DATA"];
+  const order = ["PASS", "FAIL", "INCONCLUSIVE", "NOT CHECKED", "INCOMPLETE"];
   const n = new Map<string, number>();
   for (const c of claims) n.set(c.status, (n.get(c.status) ?? 0) + 1);
   return [...n].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([s, k]) => `${k} ${s}`).join(", ");

@@ -1,0 +1,152 @@
+/**
+ * The DQN baseline: the controller's network (the same layers and leaky
+ * ReLU, lib/models/ngc.ts's projection) trained by backpropagation on the
+ * same replay, batch, exploration, discount and target-network schedule as
+ * ANGC, so that only the learning rule differs. The loss is half the squared
+ * TD error of the taken action, averaged over the batch (whose gradient at
+ * the output is the controller's output error), minimised by Adam at the
+ * same learning rate.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../rng/mod.ts";
+ * import { DqnAgent } from "./dqn.ts";
+ * const agent = new DqnAgent({
+ *   observationSize: 4, actions: 2, hidden: [8, 8], eta: 0.002, gamma: 0.99, batch: 4,
+ *   replayCapacity: 100, targetEvery: 50, exploration: { start: 1, end: 0.01, decay: 0.99991 },
+ * }, Rng.fromSeed(0));
+ * agent.act(new Float32Array(4), Rng.fromSeed(1)); // 0 or 1
+ * agent.dispose();
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initNgc, NGC_PARAMS, type NgcParams, ngcProject } from "../models/ngc.ts";
+import { ReplayBuffer } from "../models/replay_buffer.ts";
+import { adam, disposeParams, namedToParams, type Params } from "../optim/mod.ts";
+import type { Rng } from "../rng/mod.ts";
+import { row, saveParams, Trainable } from "./trainable.ts";
+import {
+  type Agent,
+  type AgentSnapshot,
+  argmax,
+  epsilonGreedy,
+  type Exploration,
+  type LearnReport,
+  type Step,
+} from "./types.ts";
+
+/** The baseline's settings. */
+export interface DqnConfig {
+  observationSize: number;
+  actions: number;
+  hidden: [number, number];
+  eta: number;
+  gamma: number;
+  batch: number;
+  replayCapacity: number;
+  targetEvery: number;
+  exploration: Exploration;
+}
+
+const FIELDS = (n: number) => ({ s: n, a: 1, r: 1, s2: n, d: 1 });
+
+/** Half the squared TD error of the taken actions, mean over the batch. q: [N, A]. */
+export function dqnLoss(q: tf.Tensor2D, onehot: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() =>
+    tf.div(tf.sum(tf.square(tf.sub(y, tf.sum(tf.mul(q, onehot), 1, true)))), 2 * q.shape[0]) as tf.Scalar
+  );
+}
+
+/** Deep Q-learning. */
+export class DqnAgent implements Agent {
+  readonly kind = "dqn";
+  epsilon: number;
+  private net: Trainable<NgcParams>;
+  private target: NgcParams;
+  private replay: ReplayBuffer;
+
+  constructor(readonly cfg: DqnConfig, rng: Rng) {
+    const { observationSize: n, actions: a, hidden } = cfg;
+    this.net = new Trainable(
+      initNgc(rng.stream("controller"), { inputs: n, hidden, outputs: a }),
+      adam({ lr: cfg.eta }),
+    );
+    this.target = this.net.copy();
+    this.replay = new ReplayBuffer(FIELDS(n), cfg.replayCapacity);
+    this.epsilon = cfg.exploration.start;
+  }
+
+  act(obs: Float32Array, rng: Rng): number {
+    const r = epsilonGreedy(this.epsilon, this.cfg.exploration, this.cfg.actions, rng, () => {
+      const q = tf.tidy(() => ngcProject(this.net.params, tf.tensor2d(obs, [1, obs.length])));
+      const v = row(q);
+      q.dispose();
+      return argmax(v);
+    });
+    this.epsilon = r.epsilon;
+    return r.action;
+  }
+
+  learn(step: Step, t: number, rng: Rng): LearnReport {
+    this.replay.record({ s: step.s, a: [step.a], r: [step.r], s2: step.s2, d: [step.done] });
+    if (this.replay.size >= this.cfg.batch) this.update(rng);
+    if (t % this.cfg.targetEvery === 0) {
+      disposeParams(this.target);
+      this.target = this.net.copy();
+    }
+    return { epistemic: null };
+  }
+
+  private update(rng: Rng): void {
+    const N = this.cfg.batch, n = this.cfg.observationSize;
+    const b = this.replay.sample(N, rng);
+    const grads = tf.tidy(() => {
+      const s = tf.tensor2d(b.s, [N, n]), s2 = tf.tensor2d(b.s2, [N, n]);
+      const onehot = tf.cast(
+        tf.oneHot(tf.tensor1d(Int32Array.from(b.a), "int32"), this.cfg.actions),
+        "float32",
+      ) as tf.Tensor2D;
+      const qMax = tf.max(ngcProject(this.target, s2), 1, true);
+      const y = tf.add(
+        tf.tensor2d(b.r, [N, 1]),
+        tf.mul(tf.mul(qMax, this.cfg.gamma), tf.sub(1, tf.tensor2d(b.d, [N, 1]))),
+      ) as tf.Tensor2D;
+      const g = tf.grads((...ps: tf.Tensor[]) => {
+        const p = Object.fromEntries(NGC_PARAMS.map((k, i) => [k, ps[i]])) as NgcParams;
+        return dqnLoss(ngcProject(p, s), onehot, y);
+      })(NGC_PARAMS.map((k) => this.net.params[k]));
+      return Object.fromEntries(NGC_PARAMS.map((k, i) => [k, g[i]])) as Params;
+    });
+    this.net.step(grads);
+  }
+
+  async save(): Promise<AgentSnapshot> {
+    const c = await this.net.save("controller");
+    const tensors = { ...c.tensors, ...(await saveParams(this.target, "target")) };
+    for (const [k, v] of Object.entries(this.replay.snapshot())) {
+      tensors[`replay.${k}`] = { shape: [v.length], data: v };
+    }
+    return { tensors, state: { epsilon: this.epsilon, replayCount: this.replay.count, controller: c.skeleton } };
+  }
+
+  restore(snap: AgentSnapshot): void {
+    const s = snap.state as { epsilon: number; replayCount: number; controller: unknown };
+    this.net.restore(snap.tensors, s.controller, "controller");
+    disposeParams(this.target);
+    this.target = namedToParams(snap.tensors, NGC_PARAMS, "target.") as NgcParams;
+    const fields = FIELDS(this.cfg.observationSize);
+    this.replay = ReplayBuffer.restore(
+      fields,
+      this.cfg.replayCapacity,
+      s.replayCount,
+      Object.fromEntries(Object.keys(fields).map((k) => [k, snap.tensors[`replay.${k}`].data as Float32Array])),
+    );
+    this.epsilon = s.epsilon;
+  }
+
+  dispose(): void {
+    this.net.dispose();
+    disposeParams(this.target);
+  }
+}

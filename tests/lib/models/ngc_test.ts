@@ -1,0 +1,113 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals } from "../../helpers/assert.ts";
+import { initBackend } from "../../../lib/engine/run/backend.ts";
+import { initNgc, NGC_PARAMS, type NgcParams, ngcProject, ngcUpdates } from "../../../lib/models/ngc.ts";
+import { adam, applyUpdates, disposeParams } from "../../../lib/optim/mod.ts";
+import { Rng } from "../../../lib/rng/mod.ts";
+
+await initBackend("wasm");
+
+type M = number[][];
+const mm = (a: M, b: M): M => a.map((r) => b[0].map((_, j) => r.reduce((s, v, k) => s + v * b[k][j], 0)));
+const T = (a: M): M => a[0].map((_, j) => a.map((r) => r[j]));
+const add = (a: M, b: M): M => a.map((r, i) => r.map((v, j) => v + b[i][j]));
+const sub = (a: M, b: M): M => a.map((r, i) => r.map((v, j) => v - b[i][j]));
+const rowAdd = (a: M, b: M): M => a.map((r) => r.map((v, j) => v + b[0][j]));
+const f = (a: M): M => a.map((r) => r.map((v) => (v >= 0 ? v : 0.01 * v)));
+const df = (a: M): M => a.map((r) => r.map((v) => (v >= 0 ? 1 : 0.01)));
+const had = (a: M, b: M): M => a.map((r, i) => r.map((v, j) => v * b[i][j]));
+const scale = (a: M, s: number): M => a.map((r) => r.map((v) => v * s));
+
+/** ngc.py's _compute_update written out in float64 from its equations. */
+function reference(p: Record<string, M>, x: M, y: M, clip: number) {
+  const n = x.length;
+  let h1 = rowAdd(mm(x, p.w1), p.b1);
+  let h2 = rowAdd(mm(f(h1), p.w2), p.b2);
+  const h3 = rowAdd(mm(f(h2), p.w3), p.b3);
+  let e1 = scale(h1, 0), e2 = scale(h2, 0), e3 = sub(y, h3);
+  const syn = (pre: M, post: M) =>
+    scale(mm(T(pre), post), -1 / n).map((r) => r.map((v) => Math.max(-clip, Math.min(clip, v))));
+  const bias = (post: M) => [post[0].map((_, j) => -post.reduce((s, r) => s + r[j], 0) / n)];
+  const u: Record<string, M> = {};
+  for (let k = 0; k < 3; k++) {
+    if (k === 0) [u.w3, u.b3] = [syn(f(h2), e3), bias(e3)];
+    if (k === 1) [u.w2, u.b2] = [syn(f(h1), e2), bias(e2)];
+    if (k === 2) [u.w1, u.b1] = [syn(x, e1), bias(e1)];
+    const nh1 = add(h1, add(scale(e1, -1), had(mm(e2, T(p.w2)), df(h1))));
+    const nh2 = add(h2, add(scale(e2, -1), had(mm(e3, T(p.w3)), df(h2))));
+    h1 = nh1;
+    h2 = nh2;
+    e1 = sub(h1, rowAdd(mm(x, p.w1), p.b1));
+    e2 = sub(h2, rowAdd(mm(f(h1), p.w2), p.b2));
+    e3 = sub(y, rowAdd(mm(f(h2), p.w3), p.b3));
+  }
+  return u;
+}
+
+Deno.test("ngcUpdates() is one settling-and-update step of ngc.py, checked against a float64 reference", async () => {
+  const rng = Rng.fromSeed(2);
+  const spec = { inputs: 3, hidden: [5, 4] as [number, number], outputs: 2 };
+  const p = initNgc(rng.stream("p"), spec);
+  const x = Array.from({ length: 6 }, () => Array.from({ length: 3 }, () => rng.normal()));
+  const y = Array.from({ length: 6 }, () => Array.from({ length: 2 }, () => 2 * rng.normal()));
+  const plain = Object.fromEntries(await Promise.all(NGC_PARAMS.map(async (k) => [k, await p[k].array()]))) as Record<
+    string,
+    M
+  >;
+  for (const clip of [200, 0.05]) {
+    const before = tf.memory().numTensors;
+    const u = ngcUpdates(p, tf.tensor2d(x), tf.tensor2d(y), clip);
+    const ref = reference(plain, x, y, clip < 200 ? clip : Infinity);
+    for (const k of NGC_PARAMS) {
+      const got = (await u[k].array()) as M;
+      got.forEach((r, i) =>
+        r.forEach((v, j) =>
+          assert(
+            Math.abs(v - ref[k][i][j]) <= 1e-5 * (1 + Math.abs(ref[k][i][j])),
+            `${k}[${i}][${j}] clip ${clip}: ${v} vs ${ref[k][i][j]}`,
+          )
+        )
+      );
+    }
+    // dW1 depends on the settled first-layer errors: nonzero, so the schedule reached layer 1.
+    assert(Math.max(...(await u.w1.data()).map(Math.abs)) > 0);
+    if (clip < 200) assert((await u.w3.data()).some((v) => Math.abs(v) === Math.fround(clip)), "the clip was active");
+    disposeParams(u);
+    assertEquals(tf.memory().numTensors, before + 2, "only the two input tensors are left");
+  }
+  disposeParams(p);
+});
+
+Deno.test("ngcUpdates() with Adam learns a fixed mapping: the projection's error falls (no backpropagation)", () => {
+  const rng = Rng.fromSeed(4);
+  let p: NgcParams = initNgc(rng.stream("p"), { inputs: 2, hidden: [16, 16], outputs: 1 });
+  const xs = Array.from({ length: 32 }, () => [2 * rng.uniform() - 1, 2 * rng.uniform() - 1]);
+  const x = tf.tensor2d(xs), y = tf.tensor2d(xs.map(([a, b]) => [a * b + 0.5 * a]));
+  const err = () => tf.tidy(() => tf.mean(tf.square(tf.sub(y, ngcProject(p, x)))).dataSync()[0]);
+  const opt = adam({ lr: 0.01 });
+  let state = opt.init(p);
+  const start = err();
+  for (let i = 0; i < 200; i++) {
+    const u = ngcUpdates(p, x, y, 100);
+    const r = opt.update(u, state, p);
+    const next = applyUpdates(p, r.updates) as NgcParams;
+    disposeParams(u);
+    disposeParams(r.updates);
+    disposeParams(p);
+    p = next;
+    state = r.state;
+  }
+  const end = err();
+  assert(end < 0.2 * start, `error ${start} -> ${end}`);
+});
+
+Deno.test("ngcProject() and ngcUpdates() name a batch of the wrong shape", () => {
+  const p = initNgc(Rng.fromSeed(0), { inputs: 2, hidden: [3, 3], outputs: 1 });
+  let msg = "";
+  try {
+    ngcUpdates(p, tf.zeros([4, 2]) as tf.Tensor2D, tf.zeros([4, 2]) as tf.Tensor2D, 100);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg, "ngcUpdates(): y is [4,2], expected [4, 1]");
+});
