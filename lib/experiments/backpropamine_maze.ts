@@ -54,6 +54,7 @@ import {
   type PlasticRnnParams,
   plasticRnnShapes,
   type PlasticRnnSpec,
+  type Trajectory,
   unroll,
 } from "../models/plastic_rnn.ts";
 import {
@@ -196,6 +197,7 @@ function iteration(
   walls: Uint8Array,
   rng: RunContext<BackpropamineConfig>["rng"],
   it: number,
+  workspace: { traj: Trajectory | null },
 ): IterationResult {
   const B = c.batch, T = c.episode_length;
   const mazeRng = rng.stream("maze", it), actionRng = rng.stream("actions", it);
@@ -207,7 +209,8 @@ function iteration(
       sampleActions(probs, spec.actions, actions, () => actionRng.uniform());
       rewards.set(stepMazes(state, actions, mazeRng, { reward: c.reward, wallPenalty: c.wall_penalty }), t * B);
     },
-  });
+  }, { reuse: workspace.traj });
+  workspace.traj = traj;
   const a2c: A2cConfig = {
     T,
     B,
@@ -273,8 +276,10 @@ async function run(ctx: RunContext<BackpropamineConfig>): Promise<void> {
   const toArrays = (): PlasticRnnParams =>
     Object.fromEntries(names.map((n) => [n, params[n].dataSync() as Float32Array]));
   let arrays = toArrays();
+  // The trajectory's arrays are reused from one iteration to the next.
+  const workspace = { traj: null as Trajectory | null };
   while (done < c.iterations) {
-    const r = iteration(params, arrays, spec, c, walls, ctx.rng, done);
+    const r = iteration(params, arrays, spec, c, walls, ctx.rng, done, workspace);
     const norm = globalNorm(r.grads);
     if (done >= c.burn_in) {
       const { updates, state: next } = optimizer.update(r.grads, state, params);

@@ -161,7 +161,8 @@ export interface Trajectory {
  * driver for inputs and actions, and records everything backpropagation
  * needs. `float64` stores every value in double precision (for
  * finite-difference checks); otherwise values are rounded to float32 as
- * they are stored, as PyTorch's float32 tensors.
+ * they are stored, as PyTorch's float32 tensors. `reuse` hands back the
+ * previous trajectory to overwrite its arrays when they fit.
  */
 export function unroll(
   p: PlasticRnnParams,
@@ -169,7 +170,7 @@ export function unroll(
   B: number,
   T: number,
   driver: UnrollDriver,
-  opts: { float64?: boolean } = {},
+  opts: { float64?: boolean; reuse?: Trajectory | null } = {},
 ): Trajectory {
   checkSpec(spec);
   checkParams(p, spec, "unroll()");
@@ -177,7 +178,7 @@ export function unroll(
   const HH = H * H;
   const F = opts.float64 ? Float64Array : Float32Array;
   const plastic = variant !== "rnn";
-  const traj: Trajectory = {
+  const traj: Trajectory = reusable(opts.reuse, spec, B, T, F) ?? {
     spec,
     B,
     T,
@@ -191,6 +192,10 @@ export function unroll(
     values: new F(T * B),
     actions: new Int32Array(T * B),
   };
+  // Every slot after the first is overwritten below; the initial state is zero.
+  traj.h.fill(0, 0, B * H);
+  traj.trace.fill(0, 0, plastic ? B * HH : 0);
+  traj.et.fill(0, 0, variant === "modul" ? B * HH : 0);
   const Wi = p["i2h.w"], bi = p["i2h.b"], W = p["w"], alpha = p["alpha"];
   const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], bv = p["h2v.b"][0];
   const wm = p["h2mod.w"], bm = p["h2mod.b"]?.[0] ?? 0;
@@ -259,6 +264,24 @@ export function unroll(
     driver.act(t, traj.probs.subarray(t * B * A, (t + 1) * B * A), traj.actions.subarray(t * B, (t + 1) * B));
   }
   return traj;
+}
+
+/**
+ * A previous trajectory whose arrays fit (same sizes and precision), to be
+ * overwritten: a paper-sized trajectory holds 240 MB of traces, too much to
+ * allocate and zero at every iteration.
+ */
+function reusable(
+  t: Trajectory | null | undefined,
+  spec: PlasticRnnSpec,
+  B: number,
+  T: number,
+  F: Float32ArrayConstructor | Float64ArrayConstructor,
+): Trajectory | null {
+  if (!t || t.B !== B || t.T !== T || !(t.h instanceof F)) return null;
+  const a = t.spec, b = spec;
+  if (a.variant !== b.variant || a.inputs !== b.inputs || a.hidden !== b.hidden || a.actions !== b.actions) return null;
+  return { ...t, spec };
 }
 
 /**
