@@ -174,9 +174,7 @@ export class AngcAgent implements Agent {
   async save(): Promise<AgentSnapshot> {
     const c = await this.controller.save("controller"), w = await this.world.save("world");
     const tensors = { ...c.tensors, ...w.tensors, ...(await saveParams(this.target, "target")) };
-    for (const [k, v] of Object.entries(this.replay.snapshot())) {
-      tensors[`replay.${k}`] = { shape: [v.length], data: v };
-    }
+    Object.assign(tensors, this.replay.toNamed("replay"));
     return {
       tensors,
       state: {
@@ -203,12 +201,12 @@ export class AngcAgent implements Agent {
     this.world.restore(snap.tensors, s.world, "world");
     disposeParams(this.target);
     this.target = namedToParams(snap.tensors, NGC_PARAMS, "target.") as NgcParams;
-    const fields = FIELDS(this.cfg.observationSize);
-    this.replay = ReplayBuffer.restore(
-      fields,
+    this.replay = ReplayBuffer.fromNamed(
+      FIELDS(this.cfg.observationSize),
       this.cfg.replayCapacity,
       s.replayCount,
-      Object.fromEntries(Object.keys(fields).map((k) => [k, snap.tensors[`replay.${k}`].data as Float32Array])),
+      snap.tensors,
+      "replay",
     );
     this.epsilon = s.epsilon;
     this.epiMin = s.epiMin;

@@ -124,9 +124,7 @@ export class DqnAgent implements Agent {
   async save(): Promise<AgentSnapshot> {
     const c = await this.net.save("controller");
     const tensors = { ...c.tensors, ...(await saveParams(this.target, "target")) };
-    for (const [k, v] of Object.entries(this.replay.snapshot())) {
-      tensors[`replay.${k}`] = { shape: [v.length], data: v };
-    }
+    Object.assign(tensors, this.replay.toNamed("replay"));
     return { tensors, state: { epsilon: this.epsilon, replayCount: this.replay.count, controller: c.skeleton } };
   }
 
@@ -135,12 +133,12 @@ export class DqnAgent implements Agent {
     this.net.restore(snap.tensors, s.controller, "controller");
     disposeParams(this.target);
     this.target = namedToParams(snap.tensors, NGC_PARAMS, "target.") as NgcParams;
-    const fields = FIELDS(this.cfg.observationSize);
-    this.replay = ReplayBuffer.restore(
-      fields,
+    this.replay = ReplayBuffer.fromNamed(
+      FIELDS(this.cfg.observationSize),
       this.cfg.replayCapacity,
       s.replayCount,
-      Object.fromEntries(Object.keys(fields).map((k) => [k, snap.tensors[`replay.${k}`].data as Float32Array])),
+      snap.tensors,
+      "replay",
     );
     this.epsilon = s.epsilon;
   }

@@ -83,6 +83,31 @@ export class ReplayBuffer {
     return Object.fromEntries(Object.entries(this.fields).map(([k, w]) => [k, this.data[k].slice(0, this.size * w)]));
   }
 
+  /** The held records as named tensors `<prefix>.<field>` (flat), for a checkpoint. */
+  toNamed(prefix: string): Record<string, { shape: number[]; data: Float32Array }> {
+    return Object.fromEntries(
+      Object.entries(this.snapshot()).map(([k, v]) => [`${prefix}.${k}`, { shape: [v.length], data: v }]),
+    );
+  }
+
+  /** A buffer from the named tensors `toNamed` wrote, holding `count` records ever recorded. */
+  static fromNamed(
+    fields: Fields,
+    capacity: number,
+    count: number,
+    tensors: Record<string, { data: ArrayLike<number> }>,
+    prefix: string,
+  ): ReplayBuffer {
+    const snap = Object.fromEntries(
+      Object.keys(fields).map((k) => {
+        const t = tensors[`${prefix}.${k}`];
+        if (!t) throw new Error(`ReplayBuffer.fromNamed(): no tensor '${prefix}.${k}'`);
+        return [k, Float32Array.from(t.data)];
+      }),
+    );
+    return ReplayBuffer.restore(fields, capacity, count, snap);
+  }
+
   /** Restores a snapshot taken after `count` records. */
   static restore(fields: Fields, capacity: number, count: number, snap: Record<string, Float32Array>): ReplayBuffer {
     const b = new ReplayBuffer(fields, capacity);
