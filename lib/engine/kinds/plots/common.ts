@@ -88,7 +88,8 @@ export function variedAxes(ctx: ReportContext): string[] {
 
 /** The axes whose values name a figure's series. */
 export function seriesAxes(plot: PlotBase, ctx: ReportContext): string[] {
-  return plot.color ?? variedAxes(ctx);
+  // An axis the plot's `where` fixes names no series apart.
+  return plot.color ?? variedAxes(ctx).filter((a) => !(plot.where && a in plot.where));
 }
 
 /** A series' name: its axis values, without the axis names (the legend's title holds those). */
