@@ -32,7 +32,8 @@ export interface Page {
   /** Console errors, log errors and uncaught exceptions seen since the page was opened. */
   errors: string[];
   evaluate(expression: string): Promise<unknown>;
-  screenshot(path: string): Promise<void>;
+  /** A PNG of the whole page, or of a region (CSS pixels). */
+  screenshot(path: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -131,8 +132,12 @@ export async function openPage(binary: string, url: string, size = { width: 1280
       if (r.exceptionDetails) throw new Error(`evaluate failed: ${r.exceptionDetails.text}`);
       return r.result.value;
     },
-    async screenshot(path: string) {
-      const r = await send("Page.captureScreenshot", { format: "png", captureBeyondViewport: true }) as {
+    async screenshot(path: string, clip?: { x: number; y: number; width: number; height: number }) {
+      const r = await send("Page.captureScreenshot", {
+        format: "png",
+        captureBeyondViewport: true,
+        ...(clip ? { clip: { ...clip, scale: 1 } } : {}),
+      }) as {
         data: string;
       };
       await Deno.writeFile(path, Uint8Array.from(atob(r.data), (c) => c.charCodeAt(0)));
