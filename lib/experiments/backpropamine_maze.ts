@@ -47,6 +47,7 @@ import { MAZE_ACTIONS, MAZE_INPUTS, mazeWalls, observeMazes, resetMazes, stepMaz
 import { type A2cConfig, a2cSimpsonLoss, a2cSimpsonLossTf } from "../estimators/a2c.ts";
 import {
   initPlasticRnn,
+  matchedHidden,
   PAPER_HIDDEN,
   PLASTIC_VARIANTS,
   plasticRnnBackward,
@@ -79,7 +80,10 @@ export const BackpropamineConfig = z.strictObject({
     "network (--type): modplast (simple neuromodulation), modul (retroactive modulation), plastic (non-modulated), rnn (non-plastic)",
   ),
   hidden: z.number().int().positive().nullable().default(null).describe(
-    "hidden units (--hs); null: the paper's parameter-matched size for the variant (modplast 100, modul 100, plastic 101, rnn 139)",
+    "hidden units (--hs) of modplast and modul (null: the paper's 100); see match_parameters for plastic and rnn",
+  ),
+  match_parameters: z.boolean().default(true).describe(
+    "plastic and rnn get the smallest hidden size with at least modplast's parameter count (at 100 units: the paper's 101 and 139); false: every variant gets `hidden`",
   ),
   maze_size: z.number().int().min(5).default(13).describe("maze side, odd (--msize)"),
   episode_length: z.number().int().positive().default(200).describe("steps per episode (--eplen)"),
@@ -158,13 +162,9 @@ function tables(): TableSpec[] {
 /** The network's sizes for a config. */
 export function networkSpec(c: BackpropamineConfig): PlasticRnnSpec {
   const variant = c.variant as PlasticRnnSpec["variant"];
-  return {
-    variant,
-    inputs: MAZE_INPUTS,
-    hidden: c.hidden ?? PAPER_HIDDEN[variant],
-    actions: MAZE_ACTIONS,
-    traceClip: c.trace_clip,
-  };
+  const base = { inputs: MAZE_INPUTS, actions: MAZE_ACTIONS, traceClip: c.trace_clip };
+  const hidden = c.hidden ?? PAPER_HIDDEN.modplast;
+  return { ...base, variant, hidden: c.match_parameters ? matchedHidden(variant, hidden, base) : hidden };
 }
 
 /** Samples one action per episode from probabilities [B, A] by inverse CDF with one uniform each. */

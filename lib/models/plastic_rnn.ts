@@ -88,6 +88,24 @@ export function parameterCount(spec: PlasticRnnSpec): number {
   return plasticRnnShapes(spec).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
 }
 
+/**
+ * The hidden size of `variant` that matches the parameter count of simple
+ * modulation (modplast) with `hidden` units: the smallest size with at least
+ * as many parameters. modplast and modul keep `hidden`. At 100 this gives the
+ * paper's sizes: plastic 101, rnn 139.
+ */
+export function matchedHidden(
+  variant: PlasticVariant,
+  hidden: number,
+  base: Omit<PlasticRnnSpec, "variant" | "hidden">,
+): number {
+  if (variant === "modplast" || variant === "modul") return hidden;
+  const target = parameterCount({ ...base, variant: "modplast", hidden });
+  let h = 1;
+  while (parameterCount({ ...base, variant, hidden: h }) < target) h++;
+  return h;
+}
+
 /** Initial parameters as batch.py (see the module doc), drawn in `plasticRnnShapes` order. */
 export function initPlasticRnn(rng: Rng, spec: PlasticRnnSpec): PlasticRnnParams {
   checkSpec(spec);

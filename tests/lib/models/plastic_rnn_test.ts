@@ -4,6 +4,7 @@ import { initBackend } from "../../../lib/engine/run/backend.ts";
 import { a2cSimpsonLoss, discountedReturns } from "../../../lib/estimators/a2c.ts";
 import {
   initPlasticRnn,
+  matchedHidden,
   PAPER_HIDDEN,
   parameterCount,
   PLASTIC_VARIANTS,
@@ -249,4 +250,17 @@ Deno.test("initPlasticRnn() draws batch.py's initialisation: w, alpha in [0, 0.0
   assertEquals(p["etaet"][0], Math.fround(0.01));
   assert(p["i2h.w"].every((v) => Math.abs(v) <= 1 / Math.sqrt(17)) && p["i2h.w"].some((v) => Math.abs(v) > 0.2));
   assert(p["h2o.w"].every((v) => Math.abs(v) <= 0.1) && p["h2o.w"].some((v) => Math.abs(v) > 0.09));
+});
+
+Deno.test("matchedHidden() picks the paper's sizes at 100 units, and the smallest size with modplast's parameter count elsewhere", () => {
+  const base = { inputs: 17, actions: 4, traceClip: 1 };
+  assertEquals(PLASTIC_VARIANTS.map((v) => matchedHidden(v, 100, base)), [100, 100, 101, 139]);
+  for (const h of [8, 50, 64]) {
+    const target = parameterCount({ ...base, variant: "modplast", hidden: h });
+    for (const v of ["plastic", "rnn"] as const) {
+      const m = matchedHidden(v, h, base);
+      assert(parameterCount({ ...base, variant: v, hidden: m }) >= target);
+      assert(parameterCount({ ...base, variant: v, hidden: m - 1 }) < target, `${v} at ${h}: ${m} is not the smallest`);
+    }
+  }
 });
