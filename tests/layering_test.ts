@@ -16,7 +16,7 @@ const BELOW: Record<string, string[]> = {
   data: ["util", "rng"],
   "engine/experiment": ["util", "rng"],
   "engine/kinds": ["engine/experiment", "util"],
-  "engine/pipeline": ["engine/kinds", "engine/experiment", "data", "util"],
+  "engine/pipeline": ["engine/kinds", "engine/experiment", "data", "util", "rng"],
   "engine/results": ["engine/pipeline", "engine/kinds", "engine/experiment", "util"],
   "engine/run": ["engine/results", "engine/pipeline", "engine/experiment", "data", "util", "rng"],
   "engine/report": ["engine/results", "engine/pipeline", "engine/kinds", "engine/experiment", "util"],

@@ -40,6 +40,7 @@ import {
   runState,
   versionsText,
 } from "../results/layout.ts";
+import { selectionCsv, selectionView } from "../results/selection.ts";
 import { executeRuns, runSpec, type ScheduleResult, workerCommand } from "../run/scheduler.ts";
 import { activeElsewhere, jobsFile, runOnSlurm, slurmAvailable, type SlurmResources } from "../run/slurm.ts";
 import type { ProgressSink } from "../run/progress.ts";
@@ -264,6 +265,10 @@ export async function aggregate(
     const name = t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`;
     await writeFileAtomic(join(dir, name), summaryCsv(t, plan.axes, summary, confidence));
     files.push(join(dir, name));
+  }
+  if (plan.selection) {
+    await writeFileAtomic(join(dir, "selection.csv"), selectionCsv(plan, selectionView(plan, runs).ranking));
+    files.push(join(dir, "selection.csv"));
   }
   const claims = checkClaims(plan, summary, runs, options.complete);
   await writeFileAtomic(join(dir, "claims.csv"), claimsCsv(claims, plan.pipeline.data.evaluation.level));

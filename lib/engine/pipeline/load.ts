@@ -195,8 +195,11 @@ function zodIssue(
           ),
         ];
       }
-      // Report the branch that got furthest (fewest issues).
-      const branches = (i.errors ?? []).filter((b) => b.length > 0).sort((a, b) => a.length - b.length);
+      // Report the branch that got furthest: deepest issue first (it matched the value's shape), then fewest issues.
+      const depth = (b: { path: PropertyKey[] }[]) => Math.max(...b.map((x) => x.path.length));
+      const branches = (i.errors ?? []).filter((b) => b.length > 0).sort((a, b) =>
+        depth(b) - depth(a) || a.length - b.length
+      );
       if (branches.length === 0) return [at(path, `${i.message}, got ${describeValue(input)}`)];
       return zodIssues(branches[0], path, at);
     }

@@ -31,6 +31,7 @@ import type { Experiment, TableSpec } from "../experiment.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import { type LoadedPipeline, zodIssues } from "./load.ts";
 import type { Axis } from "./schema.ts";
+import { type Search, type SearchSelect, searchSettings } from "./search.ts";
 import { columnCheck } from "../kinds/check.ts";
 import { CLAIM_KINDS } from "../kinds/claims/mod.ts";
 import { PLOT_KINDS } from "../kinds/plots/mod.ts";
@@ -81,6 +82,11 @@ export interface Plan {
   axes: string[];
   tables: TableSpec[];
   runs: PlannedRun[];
+  /**
+   * A random search axis with `select`: claims and figures read only the top
+   * settings by the selection metric (see results/selection.ts).
+   */
+  selection?: SearchSelect & { axis: string };
 }
 
 /** Options for planRuns. */
@@ -151,7 +157,21 @@ function nest(path: string, value: unknown): Record<string, unknown> {
   return out as Record<string, unknown>;
 }
 
+/** A random search axis's settings, drawn once per axis object. */
+const settingsCache = new WeakMap<object, Record<string, Record<string, unknown>>>();
+function settingsOf(axis: { search: Search }): Record<string, Record<string, unknown>> {
+  let s = settingsCache.get(axis);
+  if (!s) settingsCache.set(axis, s = searchSettings(axis.search));
+  return s;
+}
+
+function isSearch(axis: Axis): axis is { search: Search } {
+  return !Array.isArray(axis) && "search" in axis && typeof axis.search === "object" && axis.search !== null &&
+    "samples" in axis.search;
+}
+
 function axisLabels(axis: Axis): string[] {
+  if (isSearch(axis)) return Object.keys(settingsOf(axis));
   return Array.isArray(axis) ? axis.map(String) : Object.keys(axis);
 }
 
@@ -164,7 +184,8 @@ function axisLayer(name: string, axis: Axis, label: string, origin: YamlPath): L
     // The origin of a list value is the list element; every nested key maps to it.
     return { values: nested, origin: index >= 0 ? [...origin, index] : origin, exact: true };
   }
-  return { values: axis[label], origin: [...origin, label] };
+  if (isSearch(axis)) return { values: settingsOf(axis)[label], origin: [...origin, "search", "space"], exact: true };
+  return { values: (axis as Record<string, Record<string, unknown>>)[label], origin: [...origin, label] };
 }
 
 function parseScalar(s: string): unknown {
@@ -307,7 +328,7 @@ function expandGrid(pipeline: LoadedPipeline, profile: string, issues: PipelineI
         return;
       }
       const l = String(sel[name]);
-      if (!Array.isArray(axes[name].axis) && !(l in axes[name].axis)) {
+      if (!Array.isArray(axes[name].axis) && !axisLabels(axes[name].axis).includes(l)) {
         issues.push(
           pipeline.issue(
             [...includeOrigin, i, name],
@@ -410,6 +431,23 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
   if (issues.length > 0) throw new PipelineError(issues);
   const tables = experiment.tables(resolved.get(cells[0].id)!);
   checkReferences(pipeline, tables, grid.axes, issues);
+  const searchAxes = grid.axisNames.filter((n) => isSearch(grid.axes[n].axis));
+  for (const name of searchAxes) {
+    const select = (grid.axes[name].axis as { search: Search }).search.select;
+    if (!select) continue;
+    const at = [...grid.axes[name].origin, "search", "select"];
+    const ctx: CheckContext = {
+      tables,
+      axes: grid.axisNames,
+      axisLabels: () => null,
+      profiles: Object.keys(pipeline.data.profiles),
+      issue: (path, message, key) => issues.push(pipeline.issue(path, message, key)),
+    };
+    columnCheck(ctx, [...at, "metric"], select.table, select.metric, "metric");
+  }
+  if (searchAxes.filter((n) => (grid.axes[n].axis as { search: Search }).search.select).length > 1) {
+    issues.push(pipeline.issue(grid.axes[searchAxes[1]].origin, "only one search axis may have 'select'"));
+  }
   if (issues.length > 0) throw new PipelineError(issues);
 
   const plan: Plan = {
@@ -421,6 +459,10 @@ export async function planRuns(pipeline: LoadedPipeline, options: PlanOptions): 
     tables,
     runs: [],
   };
+  const selected = searchAxes.find((n) => (grid.axes[n].axis as { search: Search }).search.select);
+  if (selected) {
+    plan.selection = { axis: selected, ...(grid.axes[selected].axis as { search: Search }).search.select! };
+  }
   if (options.validateOnly) return plan;
   const datasets: Record<string, string> = {};
   for (const name of experiment.datasets) datasets[name] = await options.registry.datasets[name].digest();

@@ -14,18 +14,24 @@ import { z } from "zod";
 import { DatasetSourceSchema } from "../../data/types.ts";
 import { ClaimSchema } from "../kinds/claims/mod.ts";
 import { PlotSchema } from "../kinds/plots/mod.ts";
+import { SearchSchema } from "./search.ts";
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected lowercase letters, digits and '-' (a slug)");
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, "expected a name like use_baseline or optimizer.lr");
 const label = z.union([z.string().min(1), z.number(), z.boolean()]);
 
-/** One grid axis: a list of values for the config key of the same name, or named bundles of config overrides. */
+/**
+ * One grid axis: a list of values for the config key of the same name, named
+ * bundles of config overrides, or a random search (`{search: ...}`, see
+ * search.ts).
+ */
 export const AxisSchema = z.union([
+  z.strictObject({ search: SearchSchema }),
   z.array(label).min(1, "an axis needs at least one value"),
   z.record(z.string().min(1), z.record(z.string(), z.unknown())).refine(
     (m) => Object.keys(m).length > 0,
     "an axis needs at least one value",
-  ),
+  ).refine((m) => !("search" in m), "'search' is reserved for a random search axis"),
 ]);
 
 const cellSelector = z.record(z.string(), label);

@@ -18,9 +18,20 @@
  */
 import type { Plan } from "../pipeline/plan.ts";
 import type { ReportContext, RunTables, SummaryRow } from "../kinds/types.ts";
+import { selectionView } from "../results/selection.ts";
+import { summarize } from "../results/summary.ts";
 
-/** The report context of a plan's profile. */
+/**
+ * The report context of a plan's profile. With a random search that selects
+ * (plan.selection), it is the selection's view: only the top settings' runs,
+ * as replicates of one cell, and a summary of those.
+ */
 export function reportContext(plan: Plan, summary: SummaryRow[], runs: RunTables[]): ReportContext {
+  if (plan.selection) {
+    const view = selectionView(plan, runs);
+    const ev = plan.pipeline.data.evaluation;
+    return reportContext(view.plan, summarize(view.plan, view.runs, ev.confidence, ev.metrics), view.runs);
+  }
   const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).entries()].map(([id, labels]) => ({
     id,
     labels,

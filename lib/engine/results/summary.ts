@@ -101,7 +101,12 @@ function compareIndex(a: (number | string | null)[], b: (number | string | null)
 }
 
 /** Summarizes every table of the loaded runs. `metricsFilter` limits the metrics table's metrics. */
-export function summarize(plan: Plan, runs: LoadedRun[], confidence: number, metricsFilter?: string[]): SummaryRow[] {
+export function summarize(
+  plan: Plan,
+  runs: RunTables[],
+  confidence: number,
+  metricsFilter?: string[],
+): SummaryRow[] {
   const out: SummaryRow[] = [];
   const cells = [...new Map(plan.runs.map((r) => [r.cell, r.labels])).entries()];
   for (const spec of plan.tables) {
@@ -113,7 +118,7 @@ export function summarize(plan: Plan, runs: LoadedRun[], confidence: number, met
     if (spec.name === "metrics" && metricsFilter) metricCols = metricCols.filter((m) => metricsFilter.includes(m));
     const pos = (name: string) => spec.columns.findIndex((c) => c.name === name);
     for (const [cell, labels] of cells) {
-      const cellRuns = runs.filter((r) => r.run.cell === cell).sort((a, b) => a.run.seed - b.run.seed);
+      const cellRuns = runs.filter((r) => r.cell === cell).sort((a, b) => a.seed - b.seed);
       if (cellRuns.length === 0) continue;
       for (const metric of metricCols) {
         const mi = pos(metric);
