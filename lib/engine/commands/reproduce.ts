@@ -40,7 +40,8 @@ import {
   runState,
   versionsText,
 } from "../results/layout.ts";
-import { selectionCsv, selectionView } from "../results/selection.ts";
+import { type RankedSetting, selectionCsv, selectionView } from "../results/selection.ts";
+import { fmt } from "../kinds/values.ts";
 import { executeRuns, runSpec, type ScheduleResult, workerCommand } from "../run/scheduler.ts";
 import { activeElsewhere, jobsFile, runOnSlurm, slurmAvailable, type SlurmResources } from "../run/slurm.ts";
 import type { ProgressSink } from "../run/progress.ts";
@@ -232,7 +233,13 @@ export async function aggregate(
   resultsDir: string,
   options: { noPlots?: boolean; complete: boolean },
 ): Promise<
-  { claims: ClaimResult[]; files: string[]; summary: SummaryRow[]; skipped: { id: string; reason: string }[] }
+  {
+    claims: ClaimResult[];
+    files: string[];
+    summary: SummaryRow[];
+    skipped: { id: string; reason: string }[];
+    selection: RankedSetting[];
+  }
 > {
   const dir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
   const runs = await loadRunTables(plan, resultsDir);
@@ -266,8 +273,9 @@ export async function aggregate(
     await writeFileAtomic(join(dir, name), summaryCsv(t, plan.axes, summary, confidence));
     files.push(join(dir, name));
   }
+  const selection = plan.selection ? selectionView(plan, runs).ranking : [];
   if (plan.selection) {
-    await writeFileAtomic(join(dir, "selection.csv"), selectionCsv(plan, selectionView(plan, runs).ranking));
+    await writeFileAtomic(join(dir, "selection.csv"), selectionCsv(plan, selection));
     files.push(join(dir, "selection.csv"));
   }
   const claims = checkClaims(plan, summary, runs, options.complete);
@@ -281,7 +289,7 @@ export async function aggregate(
     files.push(...rendered.files);
     skipped = rendered.skipped;
   }
-  return { claims, files, summary, skipped };
+  return { claims, files, summary, skipped, selection };
 }
 
 /** Resources of a profile's runs on Slurm: defaults, the pipeline's `slurm:`, the profile's, then the flags. */
@@ -467,6 +475,21 @@ function printResults(plan: Plan, result: Awaited<ReturnType<typeof aggregate>>,
   if (report.length && result.summary.length) {
     out("");
     out(reportTable(plan, result.summary, report));
+  }
+  if (plan.selection && result.selection.length) {
+    const s = plan.selection;
+    const groups = [...new Set(result.selection.map((r) => r.group))];
+    out("");
+    out(
+      `Selection: the top ${s.top} settings of '${s.axis}' by final ${s.table}.${s.metric} (${s.direction}), the runs claims and figures read (selection.csv):`,
+    );
+    for (const g of groups) {
+      const kept = result.selection.filter((r) => r.group === g && r.selected);
+      const all = result.selection.filter((r) => r.group === g).length;
+      out(
+        `  ${g === "default" ? "" : `${g}: `}${kept.map((r) => `${r.setting} ${fmt(r.value)}`).join(", ")} (of ${all})`,
+      );
+    }
   }
   out("");
   out(`Claims (${plan.pipeline.data.name}, profile ${plan.profile}): ${verdictCounts(result.claims)}`);

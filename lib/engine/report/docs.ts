@@ -167,7 +167,13 @@ export async function pipelineDocs(name: string): Promise<string> {
   lines.push(
     `Grid axes: ${
       Object.entries(d.grid.axes).map(([a, v]) =>
-        `\`${a}\` (${Array.isArray(v) ? v.join(", ") : Object.keys(v).join(", ")})`
+        `\`${a}\` (${
+          Array.isArray(v)
+            ? v.join(", ")
+            : "search" in v && typeof v.search === "object" && v.search !== null && "samples" in v.search
+            ? `a random search of ${v.search.samples} settings`
+            : Object.keys(v).join(", ")
+        })`
       ).join(", ") || "none"
     }; seeds ${d.grid.seeds.join(", ")}.`,
     "",

@@ -80,6 +80,7 @@ Deno.test("reproduce with a search axis writes selection.csv and decides claims 
   const results = await Deno.makeTempDir();
   const r = await runTask("reproduce", fixtureArgs(results, "--profile", "search", "--no-plots"));
   assertEquals(r.code, 0, r.stderr);
+  assert(r.stdout.includes("Selection: the top 2 settings of 'setting' by final metrics.loss (lower)"), r.stdout);
   const dir = join(results, "fixture-regression", "search");
   const selection = parseCsv(await Deno.readTextFile(join(dir, "selection.csv")), "selection.csv");
   assertEquals(selection.header, ["group", "setting", "lr", "offset", "loss", "n", "rank", "selected"]);
