@@ -143,6 +143,48 @@ export class IndependentDp {
 const dpCache = new Map<number, IndependentDp>();
 const meanCache = new Map<number, Float64Array[]>();
 
+/** Values closer than this (relative) are a tie: rounding, not evidence. */
+const TIE = 1e-9;
+
+/**
+ * The arms the Bayes-optimal policy may pick after a history: a function of
+ * the trial t (trials done), the pulls n and successes s per arm, returning
+ * [arm 1 optimal, arm 2 optimal] (both true on a tie, values within 1e-9
+ * relative, as symmetric histories give up to rounding). For agreement with an
+ * agent's choices on the agent's own histories.
+ *
+ * @example
+ * ```ts
+ * import { bayesOptimalArms } from "./bandit_policies.ts";
+ * const arms = bayesOptimalArms("correlated", 100);
+ * arms(0, [0, 0], [0, 0]); // [true, true]: no evidence yet
+ * arms(1, [1, 0], [1, 0]); // [true, false]: arm 1 paid once
+ * ```
+ */
+export function bayesOptimalArms(
+  structure: RewardStructure,
+  horizon: number,
+): (t: number, n: readonly number[], s: readonly number[]) => [boolean, boolean] {
+  if (structure === "correlated") {
+    if (!meanCache.has(horizon)) meanCache.set(horizon, correlatedPosteriorMeans(horizon));
+    const means = meanCache.get(horizon)!;
+    return (_t, n, s) => {
+      const m = means[s[0] + (n[1] - s[1])][(n[0] - s[0]) + s[1]];
+      // Balanced evidence gives 0.5 up to the quadrature's rounding (about 1e-15): a tie.
+      if (Math.abs(m - 0.5) < TIE) return [true, true];
+      return [m > 0.5, m < 0.5];
+    };
+  }
+  if (!dpCache.has(horizon)) dpCache.set(horizon, new IndependentDp(horizon));
+  const dp = dpCache.get(horizon)!;
+  return (t, n, s) => {
+    if (t >= horizon) return [true, true];
+    const [q0, q1] = dp.q(t, n[0], s[0], s[1]);
+    if (Math.abs(q0 - q1) < TIE * Math.max(1, Math.abs(q0))) return [true, true];
+    return [q0 > q1, q1 > q0];
+  };
+}
+
 /** A policy by name. */
 export function makePolicy(name: PolicyName, opts: { structure: RewardStructure; horizon: number }): BanditPolicy {
   let s = [0, 0], n = [0, 0], t = 0, p: readonly number[] = [0.5, 0.5];

@@ -49,6 +49,7 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
   { id: "hnca-vae/train-reinforce_loo-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },
   { id: "value-rnn-td/train-epochs", module: "./rnn.ts", backends: ["wasm", "webgpu"] },
   { id: "meta-rl-bandit/train-episodes", module: "./rnn.ts", backends: ["wasm", "webgpu"] },
+  { id: "meta-rl-bandit/train-episodes-one-thread", module: "./rnn.ts", backends: ["wasm", "webgpu"] },
   ...["modplast", "modul", "plastic", "rnn"].map((v) => ({
     id: `backpropamine-maze/train-${v}-paper`,
     module: "./backpropamine.ts",

@@ -43,6 +43,25 @@
  * which the agent and the baselines (random, oracle, Thompson sampling, UCB1,
  * Bayes-optimal) are compared by cumulative regret.
  *
+ * Beyond the replication (issue 11), each with its default off or equal to
+ * the replication's behaviour where it changes training:
+ * - `trial_input`: the trial number t / T as a fourth input (Wang et al.
+ *   2016); `entropy_end: null`: a constant entropy cost;
+ * - the learning curve of the frozen agent: before training and every
+ *   `curve_every` episodes, a frozen copy plays the same `validation_episodes`
+ *   random episodes (its own draws, never the test episodes), recording the
+ *   regret at the last trial and the fraction of trials on which it picks an
+ *   arm the Bayes-optimal policy would pick after the same history; the
+ *   baselines play them once (table `validation`). A random search selects
+ *   its settings on this table and reports the test episodes;
+ * - the policy map: after `map_pulls` pulls of each arm with s1 and s2
+ *   successes, in `map_orders` random orders, the agent's mean probability
+ *   of choosing arm 1 next, against the Bayes-optimal choice.
+ *
+ * Speed: a rollout records the LSTM's forward pass and the gradient reuses it
+ * (lstmSequenceWith) instead of recomputing it; the numbers are the same bit
+ * for bit.
+ *
  * @example
  * ```ts
  * import { metaRlBandit } from "./meta_rl_bandit.ts";
@@ -55,7 +74,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { makePolicy, POLICY_NAMES, type PolicyName } from "../baselines/bandit_policies.ts";
+import { bayesOptimalArms, makePolicy, POLICY_NAMES, type PolicyName } from "../baselines/bandit_policies.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { armProbabilities, observation, pull, regret } from "../envs/two_armed_bandit.ts";
 import {
@@ -63,8 +82,9 @@ import {
   type ActorCriticParams,
   initActorCritic,
   type LstmArrays,
-  lstmSequence,
+  lstmSequenceWith,
   lstmStepArrays,
+  type LstmTrace,
 } from "../models/haiku_lstm.ts";
 import { stopGradient } from "../models/stop_gradient.ts";
 import {
@@ -95,7 +115,9 @@ export const MetaRlConfig = z.strictObject({
   gamma: z.number().min(0).max(1).default(0.9).describe("discount"),
   value_coef: z.number().nonnegative().default(0.05).describe("critic loss coefficient (v_loss_coef)"),
   entropy_start: z.number().default(0).describe("entropy coefficient at the start (e_loss_coef_start)"),
-  entropy_end: z.number().default(0).describe("entropy coefficient at the end of the decay (e_loss_coef_end)"),
+  entropy_end: z.number().nullable().default(0).describe(
+    "entropy coefficient at the end of the decay (e_loss_coef_end); null: constant at entropy_start, as A3C's entropy cost (Mirowski et al. 2016, whose training Wang et al. 2016 follow)",
+  ),
   entropy_power: z.number().positive().default(3).describe(
     "power of the entropy coefficient's decay (e_loss_decay_factor)",
   ),
@@ -133,6 +155,24 @@ export const MetaRlConfig = z.strictObject({
   ),
   test_episodes: z.number().int().positive().default(1000).describe(
     "random episodes for the regret comparison after training",
+  ),
+  trial_input: z.boolean().default(false).describe(
+    "also give the network the trial number, as t / trials (0 at the first trial), as Wang et al. 2016 did; the replication gives none",
+  ),
+  validation_episodes: z.number().int().nonnegative().default(1000).describe(
+    "random episodes, drawn once per run, on which a frozen copy is evaluated every curve_every episodes (the learning curve and the selection of a search); 0: none",
+  ),
+  curve_every: z.number().int().positive().default(2000).describe(
+    "training episodes between evaluations of the frozen copy on the validation episodes",
+  ),
+  map_pulls: z.number().int().nonnegative().default(5).describe(
+    "the policy map: histories of map_pulls pulls of each arm with every number of successes; 0: no map",
+  ),
+  map_orders: z.number().int().positive().default(20).describe(
+    "random orders of each policy-map history, over which the agent's probability of arm 1 is averaged",
+  ),
+  raster: z.boolean().default(true).describe(
+    "play the replication's 101 raster episodes after training (off in a search, where 100 runs' rasters would only fill the summary)",
   ),
   baselines: z.array(z.enum(POLICY_NAMES)).default([...POLICY_NAMES]).describe(
     "policies compared with the agent on the same episodes",
@@ -205,6 +245,50 @@ function tables(): TableSpec[] {
         },
       ],
     },
+    {
+      name: "curve",
+      doc:
+        "The learning curve of the frozen agent: every curve_every training episodes (and before training), a frozen copy plays the same validation_episodes random episodes.",
+      step: "episodes",
+      columns: [
+        { name: "episodes", type: "int", role: "index", doc: "training episodes completed" },
+        f64("cumulative_regret", "cumulative expected regret at the last trial, mean over the episodes", "reward"),
+        f64(
+          "bayes_agreement",
+          "fraction of trials on which the agent picks an arm the Bayes-optimal policy picks after the same history",
+          "fraction",
+        ),
+      ],
+    },
+    {
+      name: "validation",
+      doc: "The baselines on the validation episodes (the learning curve's horizontal lines).",
+      columns: [
+        { name: "agent", type: "str", role: "index", doc: "random, oracle, thompson, ucb1 or bayes-optimal" },
+        f64("cumulative_regret", "cumulative expected regret at the last trial, mean over the episodes", "reward"),
+        f64(
+          "bayes_agreement",
+          "fraction of trials on which the policy picks an arm the Bayes-optimal policy picks after the same history",
+          "fraction",
+        ),
+      ],
+    },
+    {
+      name: "policy_map",
+      doc:
+        "After training: the frozen agent's choice after histories of map_pulls pulls of each arm, s1 and s2 of them successes, against the Bayes-optimal policy's.",
+      columns: [
+        { name: "s1", type: "int", role: "index", doc: "successes in map_pulls pulls of arm 1" },
+        { name: "s2", type: "int", role: "index", doc: "successes in map_pulls pulls of arm 2" },
+        f64(
+          "p_arm1",
+          "the agent's probability of choosing arm 1 next, mean over map_orders random orders of the history",
+          "probability",
+        ),
+        f64("bayes_arm1", "the Bayes-optimal choice: 1 for arm 1, 0 for arm 2, 0.5 when both are optimal"),
+        f64("difference", "p_arm1 - bayes_arm1"),
+      ],
+    },
   ];
 }
 
@@ -230,7 +314,7 @@ function sampleAction(logits: ArrayLike<number>, u: number): number {
 
 /** What a batch of episodes recorded. */
 interface Rollout {
-  /** inputs [T, B, 3] */
+  /** inputs [T, B, I]: one-hot previous action, previous reward (and t / T with trial_input) */
   x: Float32Array;
   actions: Int32Array;
   rewards: Float32Array;
@@ -238,6 +322,8 @@ interface Rollout {
   regrets: Float32Array;
   /** 1 where the better arm was chosen, [T, B] */
   optimal: Float32Array;
+  /** The LSTM's forward pass, when recorded: the gradient then does not recompute it. */
+  trace?: LstmTrace;
 }
 
 /** Parameters as plain arrays, for rollouts. */
@@ -261,28 +347,79 @@ function toArrays(p: ActorCriticParams): PolicyArrays {
   };
 }
 
-/** Runs B episodes with arm probabilities `probs`, sampling from the policy (plain arrays, no tfjs). */
-function rollout(p: PolicyArrays, probs: [number, number][], T: number, actionRng: Rng, rewardRng: Rng): Rollout {
-  const B = probs.length, H = p.lstm.units;
+/** Network inputs: 3, or 4 with the trial number. */
+function inputSize(c: MetaRlConfig): number {
+  return c.trial_input ? 4 : 3;
+}
+
+/**
+ * Writes the input of trial t (0-based) of T after `prev` at x[0 .. I):
+ * [one-hot previous action, previous reward], then t / T when I is 4.
+ */
+export function writeInput(
+  x: Float32Array,
+  prev: { arm: number; reward: number } | null,
+  t: number,
+  T: number,
+  I: number,
+) {
+  x.set(observation(prev));
+  if (I === 4) x[3] = t / T;
+}
+
+/** The policy's logits [2] from h (one example's [H]). */
+function policyLogits(p: PolicyArrays, h: Float32Array, at: number, logits: number[]): void {
+  const H = p.lstm.units;
+  for (let a = 0; a < 2; a++) {
+    let z = p.policyB[a];
+    for (let u = 0; u < H; u++) z += h[at + u] * p.policyW[u * 2 + a];
+    logits[a] = z;
+  }
+}
+
+/**
+ * Runs B episodes with arm probabilities `probs`, sampling from the policy
+ * (plain arrays, no tfjs). `record`: keep the LSTM's trace for the gradient.
+ */
+function rollout(
+  p: PolicyArrays,
+  probs: [number, number][],
+  T: number,
+  actionRng: Rng,
+  rewardRng: Rng,
+  record = false,
+): Rollout {
+  const B = probs.length, H = p.lstm.units, I = p.lstm.inputs;
   const out: Rollout = {
-    x: new Float32Array(T * B * 3),
+    x: new Float32Array(T * B * I),
     actions: new Int32Array(T * B),
     rewards: new Float32Array(T * B),
     regrets: new Float32Array(T * B),
     optimal: new Float32Array(T * B),
   };
   const h = new Float32Array(B * H), c = new Float32Array(B * H);
+  const trace: LstmTrace | undefined = record
+    ? { hs: new Float32Array(T * B * H), cs: new Float32Array(T * B * H), gates: new Float32Array(T * B * 4 * H) }
+    : undefined;
+  if (trace) out.trace = trace;
   const prev: ({ arm: number; reward: number } | null)[] = new Array(B).fill(null);
   const logits = [0, 0];
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) out.x.set(observation(prev[b]), (t * B + b) * 3);
-    lstmStepArrays(p.lstm, out.x.subarray(t * B * 3, (t + 1) * B * 3), h, c, B);
+    for (let b = 0; b < B; b++) writeInput(out.x.subarray((t * B + b) * I, (t * B + b + 1) * I), prev[b], t, T, I);
+    lstmStepArrays(
+      p.lstm,
+      out.x.subarray(t * B * I, (t + 1) * B * I),
+      h,
+      c,
+      B,
+      trace?.gates.subarray(t * B * 4 * H, (t + 1) * B * 4 * H),
+    );
+    if (trace) {
+      trace.hs.set(h, t * B * H);
+      trace.cs.set(c, t * B * H);
+    }
     for (let b = 0; b < B; b++) {
-      for (let a = 0; a < 2; a++) {
-        let z = p.policyB[a];
-        for (let u = 0; u < H; u++) z += h[b * H + u] * p.policyW[u * 2 + a];
-        logits[a] = z;
-      }
+      policyLogits(p, h, b * H, logits);
       const a = sampleAction(logits, actionRng.uniform());
       const r = pull(probs[b], a, rewardRng);
       out.actions[t * B + b] = a;
@@ -305,7 +442,8 @@ export function actorCriticLoss(
   entropyCoef: number,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const h = lstmSequence(tf.tensor3d(r.x, [T, B, 3]), p["lstm.w"], p["lstm.b"]); // [T, B, H]
+    // [T, B, H]; the rollout's own forward pass when it recorded one (the same numbers, not recomputed).
+    const h = lstmSequenceWith(r.trace ?? null)(tf.tensor3d(r.x, [T, B, inputSize(c)]), p["lstm.w"], p["lstm.b"]);
     const flat = tf.reshape(h, [T * B, -1]) as tf.Tensor2D;
     const lg = tf.reshape(tf.add(tf.matMul(flat, p["policy.w"] as tf.Tensor2D), p["policy.b"]), [
       T,
@@ -349,11 +487,14 @@ function lossAndGrads(
 async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
   const c = ctx.config;
   const T = c.trials, B = c.batch_episodes;
+  if (2 * c.map_pulls >= T) {
+    throw new Error(`map_pulls (${c.map_pulls}) must be below trials / 2 (${T / 2}); 0 draws no policy map`);
+  }
   if (c.episodes % B !== 0) throw new Error(`episodes (${c.episodes}) must be a multiple of batch_episodes (${B})`);
   if (c.eval_every % B !== 0) {
     throw new Error(`eval_every (${c.eval_every}) must be a multiple of batch_episodes (${B})`);
   }
-  let params = initActorCritic(ctx.rng.stream("init"), { inputs: 3, units: c.units, actions: 2 });
+  let params = initActorCritic(ctx.rng.stream("init"), { inputs: inputSize(c), units: c.units, actions: 2 });
   // Each worker's parameters: those the manager returned after its previous update.
   let workers: ActorCriticParams[] = Array.from({ length: c.update === "workers" ? B : 0 }, () => cloneParams(params));
   // Round robin: the number of updates applied when each worker got its parameters, and each update's staleness.
@@ -399,6 +540,38 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     const r = rollout(toArrays(params), probs, T, ctx.rng.stream("eval-actions", k), ctx.rng.stream("eval-rewards", k));
     return r.rewards.reduce((a, b) => a + b, 0) / (T * c.eval_episodes);
   };
+  // The learning curve: a frozen copy on the same validation episodes (and the same action and reward draws) each time.
+  const bayesArms = bayesOptimalArms(c.structure, T);
+  const validationRng = ctx.rng.stream("validation");
+  const validationProbs = Array.from(
+    { length: c.validation_episodes },
+    () => armProbabilities(validationRng, c.structure),
+  );
+  const curve = (episodes: number) => {
+    if (c.validation_episodes === 0) return;
+    const r = rollout(
+      toArrays(params),
+      validationProbs,
+      T,
+      ctx.rng.stream("validation-actions"),
+      ctx.rng.stream("validation-rewards"),
+    );
+    ctx.emit("curve", { episodes, ...episodeStats(r, T, c.validation_episodes, bayesArms) });
+  };
+  if (!ctx.resume) {
+    curve(0);
+    for (const name of c.validation_episodes > 0 ? c.baselines : []) {
+      const r = playBaseline(
+        name,
+        validationProbs,
+        T,
+        c,
+        ctx.rng.stream("validation-actions", name),
+        ctx.rng.stream("validation-rewards", name),
+      );
+      ctx.emit("validation", { agent: name, ...episodeStats(r, T, c.validation_episodes, bayesArms) });
+    }
+  }
   /** Applies gradients (computed elsewhere) to the global parameters. */
   const apply = (grads: Params) => {
     const { updates, state: next } = optimizer.update(grads, state, params);
@@ -415,11 +588,13 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     const probs = Array.from({ length: B }, () => armProbabilities(episodeRng, c.structure));
     const actionRng = ctx.rng.stream("train-actions", u), rewardRng = ctx.rng.stream("train-rewards", u);
     const entropyCoef = (episodes: number) =>
-      polynomialSchedule(c.entropy_start, c.entropy_end, c.entropy_power, decay, episodes);
+      c.entropy_end === null
+        ? c.entropy_start
+        : polynomialSchedule(c.entropy_start, c.entropy_end, c.entropy_power, decay, episodes);
     let rewardSum = 0;
     if (c.update === "workers") {
       // Each worker plays its episode with its own parameters; then the gradients are applied in worker order.
-      const rolls = workers.map((w, i) => rollout(toArrays(w), [probs[i]], T, actionRng, rewardRng));
+      const rolls = workers.map((w, i) => rollout(toArrays(w), [probs[i]], T, actionRng, rewardRng, true));
       for (let i = 0; i < B; i++) {
         const { value: loss, grads } = lossAndGrads(workers[i], rolls[i], T, 1, c, entropyCoef(done + i));
         loss.dispose();
@@ -432,7 +607,7 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
         rewardSum += rolls[i].rewards.reduce((a, b) => a + b, 0) / T;
       }
     } else {
-      const r = rollout(toArrays(params), probs, T, actionRng, rewardRng);
+      const r = rollout(toArrays(params), probs, T, actionRng, rewardRng, true);
       const { value: loss, grads } = lossAndGrads(params, r, T, B, c, entropyCoef(done));
       loss.dispose();
       apply(grads);
@@ -452,6 +627,7 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
       trainRewardSum = 0;
       trainEpisodes = 0;
     }
+    if (done % c.curve_every === 0 || done === c.episodes) curve(done);
     if (done % c.checkpoint_every === 0 && done < c.episodes) {
       const tensors = await paramsToNamed(params);
       for (let w = 0; w < workers.length; w++) Object.assign(tensors, await paramsToNamed(workers[w], `worker${w}.`));
@@ -477,13 +653,16 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     );
   }
   const frozen = toArrays(params);
+  if (c.map_pulls > 0) policyMap(frozen, c, bayesArms, ctx.rng.stream("policy-map"), ctx.emit);
 
   // Frozen: the raster of 101 episodes, p1 = 0 .. 1.
   const rasterProbs = Array.from({ length: 101 }, (_, k): [number, number] => [k / 100, 1 - k / 100]);
   const raster = rollout(frozen, rasterProbs, T, ctx.rng.stream("raster-actions"), ctx.rng.stream("raster-rewards"));
-  rasterProbs.forEach((pr, k) => {
-    for (let t = 0; t < T; t++) ctx.emit("raster", { p1: pr[0], t: t + 1, arm2: raster.actions[t * 101 + k] });
-  });
+  if (c.raster) {
+    rasterProbs.forEach((pr, k) => {
+      for (let t = 0; t < T; t++) ctx.emit("raster", { p1: pr[0], t: t + 1, arm2: raster.actions[t * 101 + k] });
+    });
+  }
 
   // Frozen: regret on shared random episodes, the agent and each baseline.
   const testRng = ctx.rng.stream("test-episodes");
@@ -525,7 +704,77 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
   disposeState(state);
 }
 
-/** A baseline policy on the test episodes: regrets and optimal choices, [T, N]. */
+/** Episode statistics: cumulative regret at the last trial (mean over episodes) and agreement with Bayes-optimal. */
+function episodeStats(
+  r: { actions: Int32Array; rewards: Float32Array; regrets: Float32Array },
+  T: number,
+  N: number,
+  bayesArms: ReturnType<typeof bayesOptimalArms>,
+): { cumulative_regret: number; bayes_agreement: number } {
+  let regretSum = 0, agree = 0;
+  const n = [0, 0], s = [0, 0];
+  for (let e = 0; e < N; e++) {
+    n[0] =
+      n[1] =
+      s[0] =
+      s[1] =
+        0;
+    for (let t = 0; t < T; t++) {
+      const a = r.actions[t * N + e];
+      if (bayesArms(t, n, s)[a]) agree++;
+      regretSum += r.regrets[t * N + e];
+      n[a]++;
+      s[a] += r.rewards[t * N + e];
+    }
+  }
+  return { cumulative_regret: regretSum / N, bayes_agreement: agree / (N * T) };
+}
+
+/**
+ * The policy map: for each (s1, s2), histories of map_pulls pulls of each arm
+ * with s1 and s2 successes, in map_orders random orders; the agent's mean
+ * probability of arm 1 at the next trial against the Bayes-optimal choice.
+ */
+function policyMap(
+  p: PolicyArrays,
+  c: MetaRlConfig,
+  bayesArms: ReturnType<typeof bayesOptimalArms>,
+  rng: Rng,
+  emit: RunContext<MetaRlConfig>["emit"],
+): void {
+  const n = c.map_pulls, T = c.trials, I = p.lstm.inputs, H = p.lstm.units, K = c.map_orders;
+  const logits = [0, 0];
+  for (let s1 = 0; s1 <= n; s1++) {
+    for (let s2 = 0; s2 <= n; s2++) {
+      // K orders of the same history, as a batch of K episodes.
+      const h = new Float32Array(K * H), cell = new Float32Array(K * H), x = new Float32Array(K * I);
+      const seqs = Array.from({ length: K }, () => {
+        const pulls: { arm: number; reward: number }[] = [];
+        for (let i = 0; i < n; i++) pulls.push({ arm: 0, reward: i < s1 ? 1 : 0 }, { arm: 1, reward: i < s2 ? 1 : 0 });
+        for (let i = pulls.length - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          [pulls[i], pulls[j]] = [pulls[j], pulls[i]];
+        }
+        return pulls;
+      });
+      for (let t = 0; t <= 2 * n; t++) {
+        for (let k = 0; k < K; k++) writeInput(x.subarray(k * I, (k + 1) * I), t > 0 ? seqs[k][t - 1] : null, t, T, I);
+        lstmStepArrays(p.lstm, x, h, cell, K);
+      }
+      let pArm1 = 0;
+      for (let k = 0; k < K; k++) {
+        policyLogits(p, h, k * H, logits);
+        pArm1 += 1 / (1 + Math.exp(logits[1] - logits[0]));
+      }
+      pArm1 /= K;
+      const [b1, b2] = bayesArms(2 * n, [n, n], [s1, s2]);
+      const bayes = b1 && b2 ? 0.5 : b1 ? 1 : 0;
+      emit("policy_map", { s1, s2, p_arm1: pArm1, bayes_arm1: bayes, difference: pArm1 - bayes });
+    }
+  }
+}
+
+/** A baseline policy on the test episodes: regrets, optimal choices, actions and rewards, [T, N]. */
 function playBaseline(
   name: PolicyName,
   probs: [number, number][],
@@ -536,6 +785,7 @@ function playBaseline(
 ) {
   const N = probs.length;
   const regrets = new Float32Array(T * N), optimal = new Float32Array(T * N);
+  const actions = new Int32Array(T * N), rewards = new Float32Array(T * N);
   const policy = makePolicy(name, { structure: c.structure, horizon: T });
   for (let e = 0; e < N; e++) {
     policy.reset(probs[e]);
@@ -543,11 +793,13 @@ function playBaseline(
       const a = policy.act(actionRng);
       const r = pull(probs[e], a, rewardRng);
       policy.update(a, r);
+      actions[t * N + e] = a;
+      rewards[t * N + e] = r;
       regrets[t * N + e] = regret(probs[e], a);
       optimal[t * N + e] = probs[e][a] >= Math.max(...probs[e]) ? 1 : 0;
     }
   }
-  return { regrets, optimal };
+  return { regrets, optimal, actions, rewards };
 }
 
 /** The registered experiment. */

@@ -158,30 +158,63 @@ export function lstmStepArrays(
  * @param b [4H]
  * @returns h [T, B, H]
  */
-export const lstmSequence: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor3D = tf.customGrad(
-  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+export const lstmSequence: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor3D = (x, w, b) =>
+  lstmSequenceWith(null)(x, w, b);
+
+/** What a forward pass over a sequence recorded: h and c [T, B, H], gates [T, B, 4H] (after the nonlinearities). */
+export interface LstmTrace {
+  hs: Float32Array;
+  cs: Float32Array;
+  gates: Float32Array;
+}
+
+/**
+ * The forward pass of lstmSequence in plain arrays, from zero state:
+ * x [T, B, I] -> the trace. A rollout that records it lets the gradient skip
+ * recomputing the same forward pass (lstmSequenceWith).
+ */
+export function lstmForward(p: LstmArrays, xs: Float32Array, T: number, B: number): LstmTrace {
+  const I = p.inputs, H = p.units;
+  const hs = new Float32Array(T * B * H), cs = new Float32Array(T * B * H), gates = new Float32Array(T * B * 4 * H);
+  const h = new Float32Array(B * H), c = new Float32Array(B * H);
+  for (let t = 0; t < T; t++) {
+    lstmStepArrays(
+      p,
+      xs.subarray(t * B * I, (t + 1) * B * I),
+      h,
+      c,
+      B,
+      gates.subarray(t * B * 4 * H, (t + 1) * B * 4 * H),
+    );
+    hs.set(h, t * B * H);
+    cs.set(c, t * B * H);
+  }
+  return { hs, cs, gates };
+}
+
+/**
+ * lstmSequence with the forward pass given: `trace` must be lstmForward of
+ * the same x, w and b (a rollout's record), and is then used as is; null
+ * computes it. The result and gradients are the same either way, bit for bit.
+ */
+export function lstmSequenceWith(trace: LstmTrace | null): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor3D {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, w, b, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const [T, B, I] = x.shape;
     const H = w.shape[1] / 4;
     if (w.shape[0] !== I + H) throw new Error(`lstmSequence(): w must be [${I} + H, 4H], got [${w.shape}]`);
-    const p: LstmArrays = { w: w.dataSync() as Float32Array, b: b.dataSync() as Float32Array, inputs: I, units: H };
-    const xs = x.dataSync() as Float32Array;
-    const hs = new Float32Array(T * B * H), cs = new Float32Array(T * B * H), gates = new Float32Array(T * B * 4 * H);
-    const h = new Float32Array(B * H), c = new Float32Array(B * H);
-    for (let t = 0; t < T; t++) {
-      lstmStepArrays(
-        p,
-        xs.subarray(t * B * I, (t + 1) * B * I),
-        h,
-        c,
+    const fwd = trace ??
+      lstmForward(
+        { w: w.dataSync() as Float32Array, b: b.dataSync() as Float32Array, inputs: I, units: H },
+        x.dataSync() as Float32Array,
+        T,
         B,
-        gates.subarray(t * B * 4 * H, (t + 1) * B * 4 * H),
       );
-      hs.set(h, t * B * H);
-      cs.set(c, t * B * H);
+    if (fwd.hs.length !== T * B * H) {
+      throw new Error(`lstmSequenceWith(): the trace holds ${fwd.hs.length} values of h, x needs ${T * B * H}`);
     }
-    const hOut = tf.tensor3d(hs, [T, B, H]);
-    save([x, w, b, tf.tensor1d(cs), tf.tensor1d(gates), hOut]);
+    const hOut = tf.tensor3d(fwd.hs, [T, B, H]);
+    save([x, w, b, tf.tensor1d(fwd.cs), tf.tensor1d(fwd.gates), hOut]);
     return {
       value: hOut,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -200,8 +233,8 @@ export const lstmSequence: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tens
         return [tf.tensor3d(grads.dx, [T, B, I]), tf.tensor2d(grads.dw, [I + H, 4 * H]), tf.tensor1d(grads.db)];
       },
     };
-  },
-) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor3D;
+  }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor3D;
+}
 
 /** Backpropagation through time for lstmSequence (float64 accumulation). */
 export function lstmBackward(

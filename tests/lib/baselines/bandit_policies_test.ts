@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../helpers/assert.ts";
 import {
+  bayesOptimalArms,
   betaIntegers,
   correlatedPosteriorMeans,
   IndependentDp,
@@ -66,4 +67,36 @@ Deno.test("policies: the oracle takes the better arm, UCB1 tries each arm first,
   bayes.reset([0.5, 0.5]);
   bayes.update(0, 0); // a failure on arm 1 is evidence that arm 2 is better
   assertEquals(bayes.act(Rng.fromSeed(0)), 1);
+});
+
+Deno.test("bayesOptimalArms() is the Bayes-optimal policy's choice, both arms on a tie", () => {
+  const corr = bayesOptimalArms("correlated", 10);
+  assertEquals(corr(0, [0, 0], [0, 0]), [true, true]);
+  // Correlated arms: a failure on arm 2 is evidence for arm 1, as a success on arm 1 is.
+  assertEquals(corr(1, [0, 1], [0, 0]), [true, false]);
+  assertEquals(corr(2, [1, 1], [0, 1]), [false, true]);
+  assertEquals(corr(2, [1, 1], [1, 1]), [true, true]);
+  const ind = bayesOptimalArms("independent", 3);
+  assertEquals(ind(0, [0, 0], [0, 0]), [true, true]);
+  // Two trials left after arm 1 paid once: the brute-force values decide.
+  const dp = [bruteForce(3, 1, 0, 0, 0), bruteForce(3, 0, 1, 0, 0)];
+  assert(dp[0] > dp[1]);
+  assertEquals(ind(1, [1, 0], [1, 0]), [true, false]);
+  assertEquals(ind(1, [1, 0], [0, 0]), [false, true], "after a failure on arm 1, the untried arm 2");
+  // It agrees with the bayes-optimal policy's own choices on random histories.
+  const rng = Rng.fromSeed(5).stream("h");
+  for (const structure of ["correlated", "independent"] as const) {
+    const arms = bayesOptimalArms(structure, 20);
+    const policy = makePolicy("bayes-optimal", { structure, horizon: 20 });
+    policy.reset([0.5, 0.5]);
+    const n = [0, 0], s = [0, 0];
+    for (let t = 0; t < 20; t++) {
+      const a = policy.act(rng);
+      assert(arms(t, n, s)[a], `${structure} trial ${t}: the policy's arm ${a} is one of the optimal arms`);
+      const r = rng.uniform() < 0.5 ? 1 : 0;
+      policy.update(a, r);
+      n[a]++;
+      s[a] += r;
+    }
+  }
 });

@@ -7,6 +7,7 @@ import {
   metaRlBandit,
   MetaRlConfig,
   polynomialSchedule,
+  writeInput,
 } from "../../../lib/experiments/meta_rl_bandit.ts";
 import {
   ACTOR_CRITIC_PARAMS,
@@ -90,6 +91,10 @@ Deno.test("metaRlBandit runs, leaks no tensors and resumes to the same rows", as
     test_episodes: 8,
     units: 6,
     checkpoint_every: 10,
+    validation_episodes: 5,
+    curve_every: 5,
+    map_pulls: 2,
+    map_orders: 2,
   };
   const a = await runInProcess(metaRlBandit, config, {}, { seed: 3 });
   assertEquals(tf.memory().numTensors, before);
@@ -101,11 +106,61 @@ Deno.test("metaRlBandit runs, leaks no tensors and resumes to the same rows", as
   const b = await runInProcess(metaRlBandit, config, {}, { seed: 3, resume: a.checkpoints[0] });
   assertEquals(b.rows.metrics, a.rows.metrics.slice(1));
   assertEquals(b.rows.regret, a.rows.regret);
+  assertEquals(b.rows.curve, a.rows.curve.filter((r) => Number(r.episodes) > 10));
+  assertEquals(b.rows.policy_map, a.rows.policy_map);
+});
+
+Deno.test("writeInput() gives the previous action and reward, and t / T with the trial number", () => {
+  const x = new Float32Array(4);
+  writeInput(x, null, 0, 100, 4);
+  assertEquals([...x], [0, 0, 0, 0]);
+  writeInput(x, { arm: 1, reward: 1 }, 25, 100, 4);
+  assertEquals([...x], [0, 1, 1, 0.25]);
+  const y = new Float32Array(3);
+  writeInput(y, { arm: 0, reward: 0 }, 25, 100, 3);
+  assertEquals([...y], [1, 0, 0]);
+});
+
+Deno.test("metaRlBandit's learning curve, validation baselines and policy map", async () => {
+  const config = {
+    trials: 10,
+    episodes: 20,
+    eval_every: 10,
+    eval_episodes: 4,
+    test_episodes: 8,
+    units: 6,
+    validation_episodes: 40,
+    curve_every: 10,
+    map_pulls: 2,
+    map_orders: 3,
+    trial_input: true,
+  };
+  const { rows } = await runInProcess(metaRlBandit, config, {}, { seed: 1 });
+  assertEquals(rows.curve.map((r) => r.episodes), [0, 10, 20], "before training, then every curve_every");
+  const val = Object.fromEntries(rows.validation.map((r) => [r.agent, r]));
+  assertEquals(Object.keys(val), ["random", "oracle", "thompson", "ucb1", "bayes-optimal"]);
+  assertEquals(val["bayes-optimal"].bayes_agreement, 1, "the Bayes-optimal policy agrees with itself on every trial");
+  assertEquals(val.oracle.cumulative_regret, 0);
+  const r = Number(val.random.bayes_agreement);
+  assert(r > 0.3 && r < 0.9, `random agrees on about half the trials (plus ties), got ${r}`);
+  // Correlated arms, 2 pulls of each: more successes on arm 1 means arm 1, equal means a tie.
+  assertEquals(rows.policy_map.length, 9);
+  for (const m of rows.policy_map) {
+    const s1 = Number(m.s1), s2 = Number(m.s2), p = Number(m.p_arm1);
+    assertEquals(m.bayes_arm1, s1 > s2 ? 1 : s1 < s2 ? 0 : 0.5, `s1 ${s1}, s2 ${s2}`);
+    assert(p > 0 && p < 1);
+    assertEquals(m.difference, p - Number(m.bayes_arm1));
+  }
+  // The same history in other orders gives another mean: the map depends on map_orders' draws.
+  const other = await runInProcess(metaRlBandit, { ...config, map_orders: 4 }, {}, { seed: 1 });
+  assert(other.rows.policy_map.some((m, i) => m.p_arm1 !== rows.policy_map[i].p_arm1));
+  assertEquals(other.rows.curve, rows.curve, "the map comes after training and changes nothing else");
 });
 
 Deno.test("metaRlBandit's update schemes: one Adam step per episode (workers) or per batch (mean)", async () => {
   const config = {
     trials: 5,
+    map_pulls: 0,
     episodes: 10,
     eval_every: 10,
     eval_episodes: 2,
@@ -124,6 +179,7 @@ Deno.test("metaRlBandit's update schemes: one Adam step per episode (workers) or
 Deno.test("metaRlBandit's worker updates are applied to parameters four updates newer than their gradients' (round robin of 5)", async () => {
   const config = {
     trials: 3,
+    map_pulls: 0,
     episodes: 15,
     eval_every: 15,
     eval_episodes: 2,

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals } from "../../helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../helpers/assert.ts";
 import { initBackend } from "../../../lib/engine/run/backend.ts";
 import { initLstm, lstmForward } from "../../../lib/models/lstm.ts";
 import { stopGradient } from "../../../lib/models/stop_gradient.ts";
@@ -87,4 +87,37 @@ Deno.test("lstmSequence() (hand-written backward) equals tfjs autodiff of Haiku'
     const worst = Math.max(...Array.from(ga, (v, j) => Math.abs(v - go[j])));
     assert(worst < 1e-5, `gradient ${["x", "w", "b"][i]} differs by ${worst}`);
   }
+});
+
+Deno.test("lstmSequenceWith() given a rollout's trace gives lstmSequence's values and gradients bit for bit", async () => {
+  const { initActorCritic, lstmForward: haikuForward, lstmSequence, lstmSequenceWith } = await import(
+    "../../../lib/models/haiku_lstm.ts"
+  );
+  const rng = Rng.fromSeed(9);
+  const T = 6, B = 2, I = 4, H = 5;
+  const p = initActorCritic(rng.stream("init"), { inputs: I, units: H, actions: 2 });
+  const xs = Float32Array.from({ length: T * B * I }, () => (rng.uniform() < 0.5 ? rng.normal() : 0));
+  const x = tf.tensor3d(xs, [T, B, I]);
+  const weights = tf.tensor3d(Float32Array.from({ length: T * B * H }, () => rng.normal()), [T, B, H]);
+  const trace = haikuForward(
+    {
+      w: p["lstm.w"].dataSync() as Float32Array,
+      b: p["lstm.b"].dataSync() as Float32Array,
+      inputs: I,
+      units: H,
+    },
+    xs,
+    T,
+    B,
+  );
+  const f = (seq: typeof lstmSequence) => (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(seq(xx, w, b), weights)) as tf.Scalar;
+  const a = tf.valueAndGrads(f(lstmSequence))([x, p["lstm.w"], p["lstm.b"]]);
+  const o = tf.valueAndGrads(f(lstmSequenceWith(trace)))([x, p["lstm.w"], p["lstm.b"]]);
+  assertEquals(o.value.dataSync()[0], a.value.dataSync()[0]);
+  for (let i = 0; i < 3; i++) assertEquals([...o.grads[i].dataSync()], [...a.grads[i].dataSync()]);
+  // A trace of another shape is refused.
+  const arrays = { w: p["lstm.w"].dataSync() as Float32Array, b: p["lstm.b"].dataSync() as Float32Array };
+  const short = haikuForward({ ...arrays, inputs: I, units: H }, xs.subarray(0, (T - 1) * B * I), T - 1, B);
+  assertThrows(() => lstmSequenceWith(short)(x, p["lstm.w"], p["lstm.b"]), Error, "the trace holds");
 });
