@@ -31,7 +31,7 @@ import type { Experiment, TableSpec } from "../experiment.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import { type LoadedPipeline, zodIssues } from "./load.ts";
 import type { Axis } from "./schema.ts";
-import { type Search, type SearchSelect, searchSettings } from "./search.ts";
+import { nest, type Search, type SearchSelect, searchSettings } from "./search.ts";
 import { columnCheck } from "../kinds/check.ts";
 import { CLAIM_KINDS } from "../kinds/claims/mod.ts";
 import { PLOT_KINDS } from "../kinds/plots/mod.ts";
@@ -147,14 +147,6 @@ function mergeLayers(layers: Layer[]): { config: Record<string, unknown>; origin
   };
   for (const layer of layers) apply(config, layer.values, [], layer.origin, layer.exact ?? false);
   return { config, origins };
-}
-
-/** Expands a dotted axis name into a nested object: ("a.b", 1) -> {a: {b: 1}}. */
-function nest(path: string, value: unknown): Record<string, unknown> {
-  const parts = path.split(".");
-  let out: unknown = value;
-  for (let i = parts.length - 1; i >= 0; i--) out = { [parts[i]]: out };
-  return out as Record<string, unknown>;
 }
 
 /** A random search axis's settings, drawn once per axis object. */

@@ -83,7 +83,16 @@ function round(x: number, digits: number): number {
   return x === 0 ? 0 : Number(x.toPrecision(digits));
 }
 
-function nest(path: string, value: unknown): Record<string, unknown> {
+/**
+ * Expands a dotted config key into a nested object.
+ *
+ * @example
+ * ```ts
+ * import { nest } from "./search.ts";
+ * nest("optimizer.lr", 0.1); // { optimizer: { lr: 0.1 } }
+ * ```
+ */
+export function nest(path: string, value: unknown): Record<string, unknown> {
   const parts = path.split(".");
   let out: unknown = value;
   for (let i = parts.length - 1; i >= 0; i--) out = { [parts[i]]: out };
