@@ -40,7 +40,7 @@ import {
   runState,
   versionsText,
 } from "../results/layout.ts";
-import { type RankedSetting, selectionCsv, selectionView } from "../results/selection.ts";
+import { type RankedSetting, rankSettings, selectionCsv } from "../results/selection.ts";
 import { fmt } from "../kinds/values.ts";
 import { executeRuns, runSpec, type ScheduleResult, workerCommand } from "../run/scheduler.ts";
 import { activeElsewhere, jobsFile, runOnSlurm, slurmAvailable, type SlurmResources } from "../run/slurm.ts";
@@ -273,7 +273,7 @@ export async function aggregate(
     await writeFileAtomic(join(dir, name), summaryCsv(t, plan.axes, summary, confidence));
     files.push(join(dir, name));
   }
-  const selection = plan.selection ? selectionView(plan, runs).ranking : [];
+  const selection = plan.selection ? rankSettings(runs, plan.tables, plan.selection) : [];
   if (plan.selection) {
     await writeFileAtomic(join(dir, "selection.csv"), selectionCsv(plan, selection));
     files.push(join(dir, "selection.csv"));

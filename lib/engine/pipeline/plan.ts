@@ -31,7 +31,7 @@ import type { Experiment, TableSpec } from "../experiment.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import { type LoadedPipeline, zodIssues } from "./load.ts";
 import type { Axis } from "./schema.ts";
-import { nest, type Search, type SearchSelect, searchSettings } from "./search.ts";
+import { isSearch, nest, type Search, type SearchSelect, searchSettings } from "./search.ts";
 import { columnCheck } from "../kinds/check.ts";
 import { CLAIM_KINDS } from "../kinds/claims/mod.ts";
 import { PLOT_KINDS } from "../kinds/plots/mod.ts";
@@ -155,11 +155,6 @@ function settingsOf(axis: { search: Search }): Record<string, Record<string, unk
   let s = settingsCache.get(axis);
   if (!s) settingsCache.set(axis, s = searchSettings(axis.search));
   return s;
-}
-
-function isSearch(axis: Axis): axis is { search: Search } {
-  return !Array.isArray(axis) && "search" in axis && typeof axis.search === "object" && axis.search !== null &&
-    "samples" in axis.search;
 }
 
 function axisLabels(axis: Axis): string[] {

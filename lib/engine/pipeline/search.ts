@@ -76,6 +76,20 @@ export const SearchSchema = z.strictObject({
 
 /** A random search, parsed. */
 export type Search = z.infer<typeof SearchSchema>;
+
+/**
+ * True for a random search axis (`{search: ...}`); the schema reserves the
+ * key, so a bundle axis never has it.
+ *
+ * @example
+ * ```ts
+ * import { isSearch } from "./search.ts";
+ * isSearch([1, 2]); // false
+ * ```
+ */
+export function isSearch(axis: unknown): axis is { search: Search } {
+  return typeof axis === "object" && axis !== null && !Array.isArray(axis) && "search" in axis;
+}
 /** A selection, parsed. */
 export type SearchSelect = z.infer<typeof SearchSelectSchema>;
 

@@ -16,6 +16,7 @@ import type { z } from "zod";
 import { loadPipeline } from "../pipeline/load.ts";
 import { planRuns } from "../pipeline/plan.ts";
 import { referenceProfiles } from "../pipeline/schema.ts";
+import { isSearch } from "../pipeline/search.ts";
 import { defaultRegistryUrl, getExperiment, loadRegistry } from "../pipeline/registry.ts";
 import { repoRoot } from "../../util/repo.ts";
 import { parseCsv } from "../results/tables.ts";
@@ -170,7 +171,7 @@ export async function pipelineDocs(name: string): Promise<string> {
         `\`${a}\` (${
           Array.isArray(v)
             ? v.join(", ")
-            : "search" in v && typeof v.search === "object" && v.search !== null && "samples" in v.search
+            : isSearch(v)
             ? `a random search of ${v.search.samples} settings`
             : Object.keys(v).join(", ")
         })`

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals } from "../../helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../helpers/assert.ts";
 import { initBackend } from "../../../lib/engine/run/backend.ts";
 import { runInProcess } from "../../../lib/engine/run/in_memory.ts";
 import {
@@ -108,6 +108,16 @@ Deno.test("metaRlBandit runs, leaks no tensors and resumes to the same rows", as
   assertEquals(b.rows.regret, a.rows.regret);
   assertEquals(b.rows.curve, a.rows.curve.filter((r) => Number(r.episodes) > 10));
   assertEquals(b.rows.policy_map, a.rows.policy_map);
+});
+
+Deno.test("metaRlBandit refuses a policy map that does not fit in an episode, before training", async () => {
+  let progress = 0;
+  await assertRejects(
+    () => runInProcess(metaRlBandit, { trials: 4, episodes: 5, map_pulls: 2 }, {}, { onProgress: () => progress++ }),
+    Error,
+    "map_pulls (2) must be below trials / 2 (2)",
+  );
+  assertEquals(progress, 0, "no episode was trained");
 });
 
 Deno.test("writeInput() gives the previous action and reward, and t / T with the trial number", () => {

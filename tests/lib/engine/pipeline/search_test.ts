@@ -79,4 +79,17 @@ Deno.test("planRuns() reports a bad search at its file, line and key", async () 
   assert(m4.includes("p.yaml:17:") && m4.includes("search.samples"), m4);
   const m3 = await bad(SEARCH.replace("lr: { log_uniform", "lrr: { log_uniform"));
   assert(m3.includes("p.yaml:19:") && m3.includes("unknown key 'lrr'"), m3);
+  const twoSelecting = SEARCH.replace(
+    "    setting:\n",
+    `    other:
+      search:
+        samples: 2
+        seed: 2
+        space:
+          epochs: { int_uniform: [1, 3] }
+        select: { top: 1, table: metrics, metric: loss, direction: lower }
+    setting:\n`,
+  );
+  assert(twoSelecting !== SEARCH);
+  assert((await bad(twoSelecting)).includes("only one search axis may have 'select'"));
 });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../../helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../../helpers/assert.ts";
 import { join } from "node:path";
 import { rankSettings, selectionView } from "../../../../lib/engine/results/selection.ts";
 import type { Plan } from "../../../../lib/engine/pipeline/plan.ts";
@@ -52,6 +52,14 @@ Deno.test("rankSettings() ranks settings by the mean final value over seeds, wit
   assertEquals(r.find((x) => x.setting === "s3" && x.group === "label=a")?.n, 2);
   const higher = rankSettings(runs((l, s) => means[l][s - 1]), tables, { ...sel, direction: "higher", top: 1 });
   assertEquals(higher.filter((x) => x.selected).map((x) => x.setting), ["s2", "s3"]);
+});
+
+Deno.test("rankSettings() refuses a selection that matches several rows of a run", () => {
+  const two = runs(() => 1).map((r) => ({
+    ...r,
+    tables: { val: { header: ["epoch", "loss"], rows: [[2, 1], [2, 2]] } },
+  }));
+  assertThrows(() => rankSettings(two, tables, sel), Error, "2 rows of val match {} at the last step");
 });
 
 Deno.test("selectionView() keeps the top settings' runs as replicates of one cell, numbered in rank order", () => {
