@@ -30,8 +30,9 @@ const BELOW: Record<string, string[]> = {
     "util",
   ],
   envs: ["rng"],
-  models: ["rng"],
-  optim: ["util"],
+  // Models and optimizers may run their arithmetic on the wasm kernels (kernels import nothing).
+  models: ["kernels", "rng"],
+  optim: ["kernels", "util"],
   kernels: [],
   estimators: ["kernels", "models", "rng"],
   agents: ["models", "optim", "rng", "util"],

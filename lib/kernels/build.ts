@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { ASC_FLAGS, KERNELS } from "./build.ts";
- * KERNELS; // ["counterfactual"]: built by `deno task build-kernels`, checked by `deno task build-kernels --check`
+ * KERNELS; // ["counterfactual", "tfjs_ops"]: built by `deno task build-kernels`, checked by `deno task build-kernels --check`
  * ASC_FLAGS.includes("simd"); // true
  * ```
  * @module
@@ -14,7 +14,10 @@
 import { join } from "node:path";
 
 /** Kernels: source under lib/kernels/assembly, binary under lib/kernels. */
-export const KERNELS = ["counterfactual"];
+export const KERNELS = ["counterfactual", "tfjs_ops"];
+
+/** Flags of one kernel besides ASC_FLAGS: tfjs_ops runs in tfjs-backend-wasm's memory, which it imports. */
+export const KERNEL_FLAGS: Record<string, string[]> = { tfjs_ops: ["--importMemory"] };
 
 /** asc flags: optimized, wasm SIMD (not relaxed SIMD, whose results vary by machine), no GC runtime. */
 export const ASC_FLAGS = ["--optimize", "--enable", "simd", "--runtime", "stub", "--noAssert"];
@@ -38,6 +41,7 @@ export async function buildKernel(name: string, outFile: string): Promise<void> 
       "--outFile",
       outFile,
       ...ASC_FLAGS,
+      ...(KERNEL_FLAGS[name] ?? []),
     ],
     stdout: "piped",
     stderr: "piped",

@@ -1,0 +1,406 @@
+/**
+ * Kernels that run inside tfjs-backend-wasm's own memory (built from
+ * `assembly/tfjs_ops.ts`): they read and write tensors where the wasm backend
+ * keeps them, so a fused operation over millions of parameters costs one pass
+ * over memory instead of a dozen tfjs ops or two copies per tensor.
+ *
+ * - `adamUpdate`: Adam with its learning-rate scaling and the parameter update
+ *   in one pass, bit-identical to `lib/optim/adam.ts`'s tfjs ops (same float32
+ *   operations in the same order);
+ * - `convFilterGradStats`: per-example filter gradients of a 3x3 VALID
+ *   convolution (never materialized as im2col patches) and their batch mean
+ *   and summed variance;
+ * - `denseForward`: x W for inputs that are mostly zero (binary units, ReLU
+ *   outputs), zero inputs skipped and the weights read in place: XNNPACK packs
+ *   a weight matrix it has not seen, which costs more than the product itself
+ *   when the weights change every update;
+ * - `denseReluGrads`: a dense layer's batch-mean weight gradient and its input
+ *   gradient through the ReLU that produced the input, in one pass;
+ * - `convInputGradRelu`: a convolution's input gradient through the ReLU that
+ *   produced its input, from the nonzero entries of the output gradient only;
+ * - `denseForwardT`: denseForward for weights stored by output unit;
+ * - `flipTerms`: HNCA's flipped-parent log-likelihood and entropy terms of a
+ *   Bernoulli child layer, the children in the vector lanes (see the source);
+ * - `bernoulliForward`: a Bernoulli layer's logits, clipped fire rates and
+ *   sample in one pass.
+ *
+ * `tfjsOps()` returns null on any backend but wasm; callers keep a tfjs path.
+ * It relies on the pinned tfjs-backend-wasm (4.22.0) exposing its memory as
+ * `wasm.asm.memory` and `makeOutput` / `getMemoryOffset` on the backend, and
+ * says so in its error if that changes.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { tfjsOps } from "./tfjs_ops.ts";
+ * const ops = tfjsOps(); // null unless tf.getBackend() === "wasm"
+ * if (ops) {
+ *   const p = tf.ones([3]), g = tf.ones([3]), m = tf.zeros([3]), v = tf.zeros([3]);
+ *   const out = ops.adamUpdate({ p, g, m, v }, { b1: 0.9, b2: 0.999, eps: 1e-8, count: 1, lr: 0.1 });
+ *   out.p; // [0.9, 0.9, 0.9]
+ * }
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Adam's hyperparameters for one step; `count` is the (1-based) step number used for bias correction. */
+export interface AdamStepHyper {
+  b1: number;
+  b2: number;
+  eps: number;
+  count: number;
+  lr: number;
+}
+
+/** The kernels, bound to the current wasm backend. */
+export interface TfjsOps {
+  /**
+   * One Adam step on one parameter: new tensors p', m', v' (the inputs are not changed).
+   * p, g, m, v: float32 tensors of one shape.
+   */
+  adamUpdate(
+    t: { p: tf.Tensor; g: tf.Tensor; m: tf.Tensor; v: tf.Tensor },
+    h: AdamStepHyper,
+  ): { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor };
+  /**
+   * Per-example filter gradients of a 3x3 VALID convolution, summarized.
+   * @param a the layer's input: [B, H, W, C]
+   * @param delta dL/d(output): [B, H - 2, W - 2, O]
+   * @returns mean: [3, 3, C, O] (the batch-mean gradient); varSum: sum over entries of the variance over the
+   * batch; biasMean: [O] and biasVarSum, the same for the bias (delta summed over positions)
+   */
+  convFilterGradStats(
+    a: tf.Tensor4D,
+    delta: tf.Tensor4D,
+  ): { mean: tf.Tensor4D; varSum: number; biasMean: tf.Tensor1D; biasVarSum: number };
+  /**
+   * x W, summed over f in order, skipping zero entries of x.
+   * @param x [B, F]
+   * @param W [F, K]
+   * @returns [B, K]
+   */
+  denseForward(x: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * x W^T for weights stored by output unit (W: [K, J]), as denseForward otherwise.
+   * @param x [B, J]
+   * @param W [K, J]
+   * @returns [B, K]
+   */
+  denseForwardT(x: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * For a dense layer x W whose input x is a ReLU output and per-example output gradient g:
+   * dW = x^T g / B and dx = (g W^T) where x > 0, else 0.
+   * @param x [B, F]
+   * @param g [B, K]
+   * @param W [F, K]
+   * @returns dW: [F, K]; dx: [B, F]; dWSumSq: sum over entries of dW^2; varSum: the per-example weight
+   * gradients' (outer products g_b x_b) variance over the batch, summed over entries:
+   * sum_b |g_b|^2 |x_b|^2 / B - dWSumSq (no per-example gradient formed)
+   */
+  denseReluGrads(
+    x: tf.Tensor2D,
+    g: tf.Tensor2D,
+    W: tf.Tensor2D,
+  ): { dW: tf.Tensor2D; dx: tf.Tensor2D; dWSumSq: number; varSum: number };
+  /**
+   * The gradient of a 3x3 VALID convolution with respect to its input, through the ReLU that made the input:
+   * (conv of the padded delta with the flipped filter) where z > 0, else 0.
+   * @param delta dL/d(output): [B, H - 2, W - 2, O]
+   * @param w the filter: [3, 3, C, O]
+   * @param z the input's pre-activation: [B, H, W, C]
+   * @returns [B, H, W, C]
+   */
+  convInputGradRelu(delta: tf.Tensor4D, w: tf.Tensor4D, z: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * HNCA's flipped-parent terms of a Bernoulli child layer (off minus on, summed over the children):
+   * `ll` the children's log-likelihood, `entropy` (when asked) their entropy, unclipped sigmoids.
+   * @param theta child weights: [K, J]
+   * @param logits child logits: [B, K]; sample: the children's 0/1 outputs, [B, K]
+   * @param parent [B, J]: 0/1, or -1/+1 when centered
+   * @returns ll: [B, J]; entropy: [B, J] or null
+   */
+  flipTerms(
+    theta: tf.Tensor2D,
+    logits: tf.Tensor2D,
+    sample: tf.Tensor2D,
+    parent: tf.Tensor2D,
+    centered: boolean,
+    withEntropy: boolean,
+  ): { ll: tf.Tensor2D; entropy: tf.Tensor2D | null };
+  /**
+   * A Bernoulli layer in one pass: logits = x W^T + bias, fire rates sigmoid(logits) clipped to
+   * [lo, 1 - lo], and with uniforms u the sample (1 where u < fire rate).
+   * @param x [B, J]; W [K, J]; bias [K]; u [B, K] or null
+   * @returns logits, fireRate: [B, K]; sample: [B, K] or null
+   */
+  bernoulliForward(
+    x: tf.Tensor2D,
+    W: tf.Tensor2D,
+    bias: tf.Tensor1D,
+    u: tf.Tensor2D | null,
+    lo: number,
+  ): { logits: tf.Tensor2D; fireRate: tf.Tensor2D; sample: tf.Tensor2D | null };
+}
+
+interface Exports {
+  adamUpdate(...args: number[]): void;
+  convFilterGradStats(...args: number[]): number;
+  denseForward(...args: number[]): void;
+  denseForwardT(...args: number[]): void;
+  denseReluGrads(...args: number[]): number;
+  convInputGradRelu(...args: number[]): void;
+  flipTerms(...args: number[]): void;
+  bernoulliForward(...args: number[]): void;
+}
+
+interface WasmBackendLike {
+  wasm: { asm?: { memory?: WebAssembly.Memory }; _malloc(n: number): number; _free(p: number): void };
+  getMemoryOffset(dataId: unknown): number;
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+let compiled: WebAssembly.Module | null = null;
+const bound = new WeakMap<WebAssembly.Memory, TfjsOps>();
+
+function floatTensor(name: string, t: tf.Tensor, shape?: readonly number[]): void {
+  if (t.dtype !== "float32") throw new Error(`${name} must be float32, got ${t.dtype}`);
+  if (shape && t.shape.join() !== shape.join()) {
+    throw new Error(`${name} must have shape [${shape}], got [${t.shape}]`);
+  }
+}
+
+/** The kernels for the active tfjs backend, or null when it is not wasm. */
+export function tfjsOps(): TfjsOps | null {
+  if (tf.getBackend() !== "wasm") return null;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const memory = backend.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || typeof backend.makeOutput !== "function") {
+    throw new Error(
+      "tfjsOps(): this tfjs-backend-wasm does not expose its memory as wasm.asm.memory (written for 4.22.0)",
+    );
+  }
+  const known = bound.get(memory);
+  if (known) return known;
+  compiled ??= new WebAssembly.Module(Deno.readFileSync(new URL("./tfjs_ops.wasm", import.meta.url)));
+  const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports;
+  const at = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
+  const output = <T extends tf.Tensor>(shape: number[]): T =>
+    tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, "float32")) as T;
+  const f32 = Math.fround;
+  const ops: TfjsOps = {
+    adamUpdate({ p, g, m, v }, h) {
+      for (const [n, t] of Object.entries({ g, m, v })) floatTensor(`adamUpdate(): ${n}`, t, p.shape);
+      floatTensor("adamUpdate(): p", p);
+      const out = { p: output(p.shape), m: output(p.shape), v: output(p.shape) };
+      // The scalars tfjs would make of the same JavaScript numbers (float32).
+      const c1 = 1 - Math.pow(h.b1, h.count), c2 = 1 - Math.pow(h.b2, h.count);
+      ex.adamUpdate(
+        p.size,
+        at(p),
+        at(g),
+        at(m),
+        at(v),
+        at(out.p),
+        at(out.m),
+        at(out.v),
+        f32(h.b1),
+        f32(1 - h.b1),
+        f32(h.b2),
+        f32(1 - h.b2),
+        f32(c1),
+        f32(c2),
+        f32(h.eps),
+        f32(-h.lr),
+      );
+      return out;
+    },
+    convFilterGradStats(a, delta) {
+      floatTensor("convFilterGradStats(): a", a);
+      const [B, H, W, C] = a.shape;
+      const O = delta.shape[3];
+      floatTensor("convFilterGradStats(): delta", delta, [B, H - 2, W - 2, O]);
+      const mean = output<tf.Tensor4D>([3, 3, C, O]), biasMean = output<tf.Tensor1D>([O]);
+      const perBytes = B * 9 * C * O * 4;
+      const scratch = backend.wasm._malloc(perBytes + B * O * 4 + 8) >>> 0;
+      const biasPer = scratch + perBytes, biasVar = biasPer + B * O * 4;
+      try {
+        const varSum = ex.convFilterGradStats(
+          B,
+          H,
+          W,
+          C,
+          O,
+          at(a),
+          at(delta),
+          scratch,
+          at(mean),
+          biasPer,
+          at(biasMean),
+          biasVar,
+        );
+        const biasVarSum = new DataView(memory.buffer).getFloat64(biasVar, true);
+        return { mean, varSum, biasMean, biasVarSum };
+      } finally {
+        backend.wasm._free(scratch);
+      }
+    },
+    denseForward(x, W) {
+      floatTensor("denseForward(): x", x);
+      const [B, F] = x.shape;
+      floatTensor("denseForward(): W", W);
+      if (W.shape[0] !== F) throw new Error(`denseForward(): W must be [${F}, K] for x [${x.shape}], got [${W.shape}]`);
+      const out = output<tf.Tensor2D>([B, W.shape[1]]);
+      const scratch = backend.wasm._malloc(B * F * 8 + B * 8) >>> 0;
+      try {
+        ex.denseForward(B, F, W.shape[1], at(x), at(W), at(out), scratch, scratch + B * F * 4, scratch + B * F * 8);
+      } finally {
+        backend.wasm._free(scratch);
+      }
+      return out;
+    },
+    denseForwardT(x, W) {
+      floatTensor("denseForwardT(): x", x);
+      const [B, J] = x.shape;
+      floatTensor("denseForwardT(): W", W);
+      if (W.shape[1] !== J) {
+        throw new Error(`denseForwardT(): W must be [K, ${J}] for x [${x.shape}], got [${W.shape}]`);
+      }
+      const K = W.shape[0];
+      const out = output<tf.Tensor2D>([B, K]);
+      const scratch = backend.wasm._malloc(J * K * 4 + B * J * 8 + B * 8) >>> 0;
+      const idx = scratch + J * K * 4;
+      try {
+        ex.denseForwardT(B, J, K, at(x), at(W), at(out), scratch, idx, idx + B * J * 4, idx + B * J * 8);
+      } finally {
+        backend.wasm._free(scratch);
+      }
+      return out;
+    },
+    denseReluGrads(x, g, W) {
+      floatTensor("denseReluGrads(): x", x);
+      const [B, F] = x.shape;
+      const K = g.shape[1];
+      floatTensor("denseReluGrads(): g", g, [B, K]);
+      floatTensor("denseReluGrads(): W", W, [F, K]);
+      const dW = output<tf.Tensor2D>([F, K]), dx = output<tf.Tensor2D>([B, F]);
+      const scratch = backend.wasm._malloc((2 * F + 1) * 4 + (3 * B + 2) * F * 4 + 2 * B * 4) >>> 0;
+      const start = scratch, fill = start + (F + 1) * 4, off = fill + F * 4, val = off + (B + 1) * F * 4;
+      const dxT = val + (B + 1) * F * 4, rowSq = dxT + B * F * 4;
+      try {
+        const dWSumSq = ex.denseReluGrads(
+          B,
+          F,
+          K,
+          at(x),
+          at(g),
+          at(W),
+          at(dW),
+          at(dx),
+          start,
+          fill,
+          off,
+          val,
+          dxT,
+          rowSq,
+        );
+        const sq = new Float32Array(memory.buffer, rowSq, 2 * B);
+        let s = 0;
+        for (let b = 0; b < B; b++) s += sq[b] * sq[B + b];
+        return { dW, dx, dWSumSq, varSum: s / B - dWSumSq };
+      } finally {
+        backend.wasm._free(scratch);
+      }
+    },
+    convInputGradRelu(delta, w, z) {
+      floatTensor("convInputGradRelu(): z", z);
+      const [B, H, W, C] = z.shape;
+      const O = delta.shape[3];
+      floatTensor("convInputGradRelu(): delta", delta, [B, H - 2, W - 2, O]);
+      floatTensor("convInputGradRelu(): w", w, [3, 3, C, O]);
+      const out = output<tf.Tensor4D>([B, H, W, C]);
+      const n = B * (H - 2) * (W - 2);
+      const scratch = backend.wasm._malloc(9 * O * C * 4 + n * 4 + 2 * n * O * 4) >>> 0;
+      const wt = scratch, cnt = wt + 9 * O * C * 4, eoff = cnt + n * 4, evals = eoff + n * O * 4;
+      try {
+        ex.convInputGradRelu(B, H, W, C, O, at(delta), at(w), at(z), at(out), wt, cnt, eoff, evals);
+      } finally {
+        backend.wasm._free(scratch);
+      }
+      return out;
+    },
+    flipTerms(theta, logits, sample, parent, centered, withEntropy) {
+      floatTensor("flipTerms(): logits", logits);
+      const [B, K] = logits.shape;
+      const J = parent.shape[1];
+      floatTensor("flipTerms(): theta", theta, [K, J]);
+      floatTensor("flipTerms(): sample", sample, [B, K]);
+      floatTensor("flipTerms(): parent", parent, [B, J]);
+      const ll = output<tf.Tensor2D>([B, J]);
+      const entropy = withEntropy ? output<tf.Tensor2D>([B, J]) : null;
+      const Kp = Math.ceil(K / 4) * 4;
+      const sizes = [6 * J * Kp * 4, 3 * B * Kp * 4, B * J * 4, K * 4];
+      const scratch = backend.wasm._malloc(sizes.reduce((a, b) => a + b, 0) + 16) >>> 0;
+      const aligned = Math.ceil(scratch / 16) * 16;
+      const [tables, rows, ot, act] = sizes.map((_, i) => aligned + sizes.slice(0, i).reduce((a, b) => a + b, 0));
+      try {
+        ex.flipTerms(
+          B,
+          K,
+          J,
+          centered ? 1 : 0,
+          withEntropy ? 1 : 0,
+          at(theta),
+          at(logits),
+          at(sample),
+          at(parent),
+          at(ll),
+          entropy ? at(entropy) : 0,
+          tables,
+          rows,
+          ot,
+          act,
+        );
+      } finally {
+        backend.wasm._free(scratch);
+      }
+      return { ll, entropy };
+    },
+    bernoulliForward(x, W, bias, u, lo) {
+      floatTensor("bernoulliForward(): x", x);
+      const [B, J] = x.shape;
+      const K = W.shape[0];
+      floatTensor("bernoulliForward(): W", W, [K, J]);
+      floatTensor("bernoulliForward(): bias", bias, [K]);
+      if (u) floatTensor("bernoulliForward(): u", u, [B, K]);
+      const logits = output<tf.Tensor2D>([B, K]), fireRate = output<tf.Tensor2D>([B, K]);
+      const sample = u ? output<tf.Tensor2D>([B, K]) : null;
+      const scratch = backend.wasm._malloc(J * K * 4 + B * J * 8 + B * 8) >>> 0;
+      const idx = scratch + J * K * 4;
+      try {
+        ex.bernoulliForward(
+          B,
+          J,
+          K,
+          at(x),
+          at(W),
+          at(bias),
+          u ? at(u) : 0,
+          lo,
+          at(logits),
+          at(fireRate),
+          sample ? at(sample) : 0,
+          scratch,
+          idx,
+          idx + B * J * 4,
+          idx + B * J * 8,
+        );
+      } finally {
+        backend.wasm._free(scratch);
+      }
+      return { logits, fireRate, sample };
+    },
+  };
+  bound.set(memory, ops);
+  return ops;
+}

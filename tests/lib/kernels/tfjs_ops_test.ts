@@ -1,0 +1,330 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals, assertThrows } from "../../helpers/assert.ts";
+import { initBackend } from "../../../lib/engine/run/backend.ts";
+import { tfjsOps } from "../../../lib/kernels/tfjs_ops.ts";
+import { adam } from "../../../lib/optim/adam.ts";
+import { applyUpdates, disposeParams, disposeState, type OptState } from "../../../lib/optim/transform.ts";
+import { Rng } from "../../../lib/rng/mod.ts";
+
+await initBackend("wasm");
+const ops = tfjsOps()!;
+
+const normals = (rng: Rng, n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.normal());
+
+/** Largest |a - b| / max(1, |b|) against float64 values. */
+function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assertEquals(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return worst;
+}
+
+Deno.test("tfjsOps() is null on a backend other than wasm", async () => {
+  await tf.setBackend("cpu");
+  try {
+    assertEquals(tfjsOps(), null);
+  } finally {
+    await tf.setBackend("wasm");
+  }
+  assert(tfjsOps() !== null);
+});
+
+Deno.test("adamUpdate() is bit-identical to adam().update followed by applyUpdates()", () => {
+  const rng = Rng.fromSeed(1);
+  // 1003 values: the SIMD loop and the scalar tail; counts 1 (the largest bias correction) and 7.
+  for (const count of [1, 7]) {
+    const n = 1003;
+    const p = tf.tensor1d(normals(rng, n)), g = tf.tensor1d(normals(rng, n, 0.01));
+    const m = tf.tensor1d(normals(rng, n, 0.001)), v = tf.tensor1d(normals(rng, n, 1e-4).map(Math.abs));
+    const opt = adam({ lr: 3e-3 });
+    const state: OptState = {
+      count: count - 1,
+      slots: {},
+      parts: [{ count: count - 1, slots: { mu: { p: m }, nu: { p: v } } }, { count: count - 1, slots: {} }],
+    };
+    const mBefore = Array.from(m.dataSync());
+    const r = opt.update({ p: g }, state, { p });
+    const expected = applyUpdates({ p }, r.updates);
+    const got = ops.adamUpdate({ p, g, m, v }, { b1: 0.9, b2: 0.999, eps: 1e-8, count, lr: 3e-3 });
+    assertEquals(Array.from(got.p.dataSync()), Array.from(expected.p.dataSync()));
+    assertEquals(Array.from(got.m.dataSync()), Array.from(r.state.parts![0].slots.mu.p.dataSync()));
+    assertEquals(Array.from(got.v.dataSync()), Array.from(r.state.parts![0].slots.nu.p.dataSync()));
+    // The inputs are left as they were.
+    assertEquals(Array.from(m.dataSync()), mBefore);
+    [r.updates, expected].forEach(disposeParams);
+    disposeState(r.state);
+    tf.dispose([p, g, m, v, got.p, got.m, got.v]);
+  }
+});
+
+Deno.test("adamUpdate() refuses tensors of different shapes", () => {
+  const p = tf.zeros([3]), g = tf.zeros([4]);
+  assertThrows(
+    () => ops.adamUpdate({ p, g, m: p, v: p }, { b1: 0.9, b2: 0.999, eps: 1e-8, count: 1, lr: 1 }),
+    /g must have shape \[3\], got \[4\]/,
+  );
+  tf.dispose([p, g]);
+});
+
+/** Per-example filter gradients of a 3x3 VALID convolution in float64, their mean and summed variance. */
+function filterGradReference(a: Float32Array, d: Float32Array, [B, H, W, C]: number[], O: number) {
+  const Ho = H - 2, Wo = W - 2, G = 9 * C * O;
+  const per = new Float64Array(B * G);
+  for (let b = 0; b < B; b++) {
+    for (let dy = 0; dy < 3; dy++) {
+      for (let dx = 0; dx < 3; dx++) {
+        for (let c = 0; c < C; c++) {
+          for (let o = 0; o < O; o++) {
+            let s = 0;
+            for (let y = 0; y < Ho; y++) {
+              for (let x = 0; x < Wo; x++) {
+                s += a[((b * H + y + dy) * W + x + dx) * C + c] * d[((b * Ho + y) * Wo + x) * O + o];
+              }
+            }
+            per[b * G + ((dy * 3 + dx) * C + c) * O + o] = s;
+          }
+        }
+      }
+    }
+  }
+  // The bias: delta summed over positions, per example.
+  const bias = new Float64Array(B * O);
+  for (let b = 0; b < B; b++) {
+    for (let q = 0; q < Ho * Wo; q++) for (let o = 0; o < O; o++) bias[b * O + o] += d[(b * Ho * Wo + q) * O + o];
+  }
+  return { ...meanVar(per, B, G), bias: meanVar(bias, B, O) };
+}
+
+/** Mean over B rows of G values and the summed variance (ddof 0), in float64. */
+function meanVar(per: Float64Array, B: number, G: number) {
+  const mean = new Float64Array(G);
+  let varSum = 0;
+  for (let i = 0; i < G; i++) {
+    let s = 0;
+    for (let b = 0; b < B; b++) s += per[b * G + i];
+    mean[i] = s / B;
+    let q = 0;
+    for (let b = 0; b < B; b++) q += (per[b * G + i] - mean[i]) ** 2;
+    varSum += q / B;
+  }
+  return { mean, varSum };
+}
+
+// Output channel counts that take every path of the kernel: blocks of 16, blocks of 4, one by one;
+// input channel counts odd and even (channels are paired).
+for (const [C, O] of [[1, 16], [3, 21], [2, 5], [16, 16]]) {
+  Deno.test(`convFilterGradStats() matches the per-example loop in float64, filter and bias (C ${C}, O ${O})`, () => {
+    const rng = Rng.fromSeed(C * 100 + O);
+    const shape = [3, 7, 6, C];
+    const aData = normals(rng, 3 * 7 * 6 * C).map((x) => Math.max(0, x)); // ReLU-like input
+    const dData = normals(rng, 3 * 5 * 4 * O);
+    const a = tf.tensor4d(aData, shape as [number, number, number, number]);
+    const d = tf.tensor4d(dData, [3, 5, 4, O]);
+    const before = tf.memory().numTensors;
+    const got = ops.convFilterGradStats(a, d);
+    assertEquals(tf.memory().numTensors, before + 2);
+    const ref = filterGradReference(aData, dData, shape, O);
+    assertEquals(got.mean.shape, [3, 3, C, O]);
+    const err = maxRelError(got.mean.dataSync(), ref.mean);
+    assert(err < 1e-5, `mean: largest relative error ${err}`);
+    assert(Math.abs(got.varSum - ref.varSum) < 1e-5 * ref.varSum, `variance ${got.varSum} vs ${ref.varSum}`);
+    const eb = maxRelError(got.biasMean.dataSync(), ref.bias.mean);
+    assert(eb < 1e-5, `bias mean: largest relative error ${eb}`);
+    const vb = got.biasVarSum, rb = ref.bias.varSum;
+    assert(Math.abs(vb - rb) < 1e-5 * rb, `bias variance ${vb} vs ${rb}`);
+    tf.dispose([a, d, got.mean, got.biasMean]);
+  });
+}
+
+Deno.test("convFilterGradStats() names the tensor whose shape is wrong", () => {
+  const a = tf.zeros([2, 6, 6, 3]) as tf.Tensor4D, d = tf.zeros([2, 4, 3, 5]) as tf.Tensor4D;
+  assertThrows(() => ops.convFilterGradStats(a, d), /delta must have shape \[2,4,4,5\], got \[2,4,3,5\]/);
+  tf.dispose([a, d]);
+});
+
+/** x: [B, F] with zeros (ReLU outputs or 0/1 units), W: [F, K], g: [B, K]. */
+function denseCase(rng: Rng, B: number, F: number, K: number, binary: boolean) {
+  const x = Float32Array.from(
+    { length: B * F },
+    () => binary ? (rng.uniform() < 0.3 ? 1 : 0) : Math.max(0, rng.normal()),
+  );
+  return { x, W: normals(rng, F * K, 0.1), g: normals(rng, B * K) };
+}
+
+// F = 300 crosses the forward's chunk of 256 rows; K = 21 takes the blocks of 16 and 4 and the scalar tail.
+for (const binary of [false, true]) {
+  Deno.test(`denseForward() matches x W in float64 (${binary ? "0/1" : "ReLU"} inputs)`, () => {
+    const [B, F, K] = [5, 300, 21];
+    const c = denseCase(Rng.fromSeed(binary ? 2 : 3), B, F, K, binary);
+    const ref = new Float64Array(B * K);
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let f = 0; f < F; f++) s += c.x[b * F + f] * c.W[f * K + k];
+        ref[b * K + k] = s;
+      }
+    }
+    const x = tf.tensor2d(c.x, [B, F]), W = tf.tensor2d(c.W, [F, K]);
+    const out = ops.denseForward(x, W);
+    assertEquals(out.shape, [B, K]);
+    const err = maxRelError(out.dataSync(), ref);
+    assert(err < 1e-5, `largest relative error ${err}`);
+    tf.dispose([x, W, out]);
+  });
+}
+
+for (const K of [200, 21, 3]) {
+  Deno.test(`denseReluGrads() matches x^T g / B, its per-example variance and the input gradient through the ReLU in float64 (K ${K})`, () => {
+    const [B, F] = [7, 37];
+    const c = denseCase(Rng.fromSeed(K), B, F, K, false);
+    const dW = new Float64Array(F * K), dx = new Float64Array(B * F);
+    let sumSq = 0;
+    for (let f = 0; f < F; f++) {
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let b = 0; b < B; b++) s += c.x[b * F + f] * c.g[b * K + k];
+        dW[f * K + k] = s / B;
+        sumSq += (s / B) ** 2;
+      }
+      for (let b = 0; b < B; b++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += c.g[b * K + k] * c.W[f * K + k];
+        dx[b * F + f] = c.x[b * F + f] > 0 ? s : 0;
+      }
+    }
+    const x = tf.tensor2d(c.x, [B, F]), g = tf.tensor2d(c.g, [B, K]), W = tf.tensor2d(c.W, [F, K]);
+    const got = ops.denseReluGrads(x, g, W);
+    const eW = maxRelError(got.dW.dataSync(), dW), ex = maxRelError(got.dx.dataSync(), dx);
+    assert(eW < 1e-5 && ex < 1e-5, `largest relative errors: dW ${eW}, dx ${ex}`);
+    assert(Math.abs(got.dWSumSq - sumSq) < 1e-5 * sumSq, `sum of squares ${got.dWSumSq} vs ${sumSq}`);
+    // The per-example gradients x_b g_b^T: their variance over the batch, summed over entries.
+    let varSum = 0;
+    for (let f = 0; f < F; f++) {
+      for (let k = 0; k < K; k++) {
+        let q = 0;
+        for (let b = 0; b < B; b++) q += (c.x[b * F + f] * c.g[b * K + k] - dW[f * K + k]) ** 2;
+        varSum += q / B;
+      }
+    }
+    assert(Math.abs(got.varSum - varSum) < 1e-4 * varSum, `variance ${got.varSum} vs ${varSum}`);
+    // Where the ReLU was off, the input gradient is exactly 0.
+    const gx = got.dx.dataSync();
+    for (let i = 0; i < gx.length; i++) if (!(c.x[i] > 0)) assertEquals(gx[i], 0);
+    tf.dispose([x, g, W, got.dW, got.dx]);
+  });
+}
+
+// C = 16 takes the blocks of 16 input channels, C = 5 the one-by-one path.
+for (const [C, O] of [[16, 3], [5, 16]]) {
+  Deno.test(`convInputGradRelu() matches the padded convolution with the flipped filter, masked, in float64 (C ${C}, O ${O})`, () => {
+    const rng = Rng.fromSeed(7 * C + O);
+    const [B, H, W] = [2, 7, 6];
+    const [Ho, Wo] = [H - 2, W - 2];
+    // delta with zeros, as behind a ReLU; z of both signs.
+    const dData = normals(rng, B * Ho * Wo * O).map((v) => (v > 0.2 ? v : 0));
+    const wData = normals(rng, 9 * C * O), zData = normals(rng, B * H * W * C);
+    const ref = new Float64Array(B * H * W * C);
+    for (let b = 0; b < B; b++) {
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          for (let c = 0; c < C; c++) {
+            let s = 0;
+            for (let dy = 0; dy < 3; dy++) {
+              for (let dx = 0; dx < 3; dx++) {
+                const yy = y - dy, xx = x - dx;
+                if (yy < 0 || yy >= Ho || xx < 0 || xx >= Wo) continue;
+                for (let o = 0; o < O; o++) {
+                  s += dData[((b * Ho + yy) * Wo + xx) * O + o] * wData[((dy * 3 + dx) * C + c) * O + o];
+                }
+              }
+            }
+            const i = ((b * H + y) * W + x) * C + c;
+            ref[i] = zData[i] > 0 ? s : 0;
+          }
+        }
+      }
+    }
+    const delta = tf.tensor4d(dData, [B, Ho, Wo, O]), w = tf.tensor4d(wData, [3, 3, C, O]);
+    const z = tf.tensor4d(zData, [B, H, W, C]);
+    const out = ops.convInputGradRelu(delta, w, z);
+    assertEquals(out.shape, [B, H, W, C]);
+    const err = maxRelError(out.dataSync(), ref);
+    assert(err < 1e-5, `largest relative error ${err}`);
+    tf.dispose([delta, w, z, out]);
+  });
+}
+
+Deno.test("denseForwardT() matches x W^T in float64 (weights stored by output unit)", () => {
+  const [B, J, K] = [4, 37, 21];
+  const rng = Rng.fromSeed(11);
+  const x = Float32Array.from({ length: B * J }, () => (rng.uniform() < 0.4 ? 1 : 0));
+  const w = normals(rng, K * J);
+  const ref = new Float64Array(B * K);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let j = 0; j < J; j++) s += x[b * J + j] * w[k * J + j];
+      ref[b * K + k] = s;
+    }
+  }
+  const xt = tf.tensor2d(x, [B, J]), W = tf.tensor2d(w, [K, J]);
+  const out = ops.denseForwardT(xt, W);
+  const err = maxRelError(out.dataSync(), ref);
+  assert(err < 1e-5, `largest relative error ${err}`);
+  assertThrows(() => ops.denseForwardT(xt, tf.tensor2d(w, [J, K])), /W must be \[K, 37\]/);
+  tf.dispose([xt, W, out]);
+});
+
+Deno.test("bernoulliForward() gives the logits, clipped fire rates and sample of a Bernoulli layer", () => {
+  const [B, J, K] = [3, 10, 23];
+  const rng = Rng.fromSeed(12);
+  const x = Float32Array.from({ length: B * J }, () => (rng.uniform() < 0.5 ? 1 : 0));
+  // Weights large enough that some fire rates reach the clipping bounds.
+  const w = normals(rng, K * J, 8), bias = normals(rng, K);
+  const u = Float32Array.from({ length: B * K }, () => rng.uniform());
+  const lo = 1e-5;
+  const xt = tf.tensor2d(x, [B, J]), W = tf.tensor2d(w, [K, J]), bt = tf.tensor1d(bias), ut = tf.tensor2d(u, [B, K]);
+  const r = ops.bernoulliForward(xt, W, bt, ut, lo);
+  const [logits, fr, sample] = [r.logits.dataSync(), r.fireRate.dataSync(), r.sample!.dataSync()];
+  let clipped = 0;
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < K; k++) {
+      let y = bias[k];
+      for (let j = 0; j < J; j++) y += x[b * J + j] * w[k * J + j];
+      const i = b * K + k;
+      assert(Math.abs(logits[i] - y) <= 1e-5 * Math.max(1, Math.abs(y)), `logit ${logits[i]} vs ${y}`);
+      const p = Math.min(Math.max(1 / (1 + Math.exp(-logits[i])), lo), 1 - lo);
+      if (p === lo || p === 1 - lo) clipped++;
+      assert(Math.abs(fr[i] - p) <= 2e-7, `fire rate ${fr[i]} vs ${p}`);
+      assertEquals(sample[i], u[i] < fr[i] ? 1 : 0);
+    }
+  }
+  assert(clipped > 0, "no fire rate reached a bound: the clipping went untested");
+  // Without uniforms: no sample, the same logits and fire rates.
+  const r2 = ops.bernoulliForward(xt, W, bt, null, lo);
+  assertEquals(r2.sample, null);
+  assertEquals(Array.from(r2.fireRate.dataSync()), Array.from(fr));
+  tf.dispose([xt, W, bt, ut, r.logits, r.fireRate, r.sample!, r2.logits, r2.fireRate]);
+});
+
+Deno.test("tfjs_ops.wasm imports its memory and has no data segment (it must not write where tfjs did not ask)", async () => {
+  const bytes = await Deno.readFile(new URL("../../../lib/kernels/tfjs_ops.wasm", import.meta.url));
+  const module = new WebAssembly.Module(bytes);
+  assertEquals(WebAssembly.Module.imports(module), [{ module: "env", name: "memory", kind: "memory" }]);
+  // Walk the sections: id 11 is data, 5 a memory of its own.
+  const ids: number[] = [];
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0, shift = 0, byte = 0;
+    do {
+      byte = bytes[at++];
+      size |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    ids.push(id);
+    at += size;
+  }
+  assert(ids.includes(10), "no code section found: the section walk is wrong");
+  assert(!ids.includes(11) && !ids.includes(5), `sections ${ids}`);
+});
