@@ -3,9 +3,12 @@
  * network computes the fire rates of one layer of 200 Bernoulli units, whose
  * +-1 outputs feed a softmax policy over the 10 digits (reward 1 for the
  * label). HNCA and REINFORCE differ in the Bernoulli layer's learning signal;
- * the convolution and dense weights below it are trained with tfjs autodiff
- * of sum_k signal_k logit_k (the signal held constant), the output layer by
- * the REINFORCE softmax gradient. No reward baseline, as the original.
+ * the convolution and dense weights below it are trained by the gradient of
+ * sum_k signal_k logit_k (the signal held constant; the original's autodiff),
+ * computed with the per-example gradient variance in one backward pass
+ * (models/conv_grads.ts), the output layer by the REINFORCE softmax gradient;
+ * every parameter takes one Adam step (optim/adam_apply.ts). No reward
+ * baseline, as the original.
  *
  * Faithful to `nonlinear_contextual_bandit/HNCA.py`, with its bugs available
  * as `reference_quirks` (off by default):
@@ -42,17 +45,11 @@ import {
   softmaxSignal,
 } from "../estimators/mod.ts";
 import type { OutputTrace } from "../models/bernoulli_net.ts";
-import {
-  convForward,
-  type ConvNet,
-  convParamNames,
-  disposeConvNet,
-  initConvNet,
-  perExampleGradStats,
-} from "../models/conv_bernoulli_net.ts";
+import { type ConvNet, convParamNames, disposeConvNet, initConvNet } from "../models/conv_bernoulli_net.ts";
+import { convForwardKernel, convGradStats } from "../models/conv_grads.ts";
+import { adamApply } from "../optim/adam_apply.ts";
 import {
   adam,
-  applyUpdates,
   disposeParams,
   disposeState,
   namedToParams,
@@ -61,7 +58,6 @@ import {
   paramsToNamed,
   restoreState,
   saveState,
-  zipParams,
 } from "../optim/mod.ts";
 import type { Rng } from "../rng/mod.ts";
 
@@ -111,7 +107,7 @@ function tables(c: HncaNonlinearBanditConfig): TableSpec[] {
 
 /** Samples the Bernoulli layer and the action. */
 function sample(net: ConvNet, x: tf.Tensor4D, u: Float32Array, uAction: Float32Array, centered: boolean) {
-  const act = convForward(net.params, net.convLayers, x);
+  const act = convForwardKernel(net.params, net.convLayers, x);
   const B = x.shape[0], K = act.logits.shape[1], A = net.params["out.b"].shape[0];
   const t = tf.tidy(() => {
     const fr = tf.sigmoid(act.logits) as tf.Tensor2D;
@@ -161,8 +157,8 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
     actions: 10,
   });
   const names = convParamNames(c.conv_layers);
-  const opt = adam({ lr: c.lr, frozenCount: quirk("adam_step_frozen") });
-  let state: OptState = opt.init(net.params);
+  const adamConfig = { lr: c.lr, frozenCount: quirk("adam_step_frozen") };
+  let state: OptState = adam(adamConfig).init(net.params);
   let start = 0;
   if (ctx.resume) {
     const t = ctx.resume.tensors;
@@ -177,12 +173,6 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
   const denominator = quirk("variance_shape_sum")
     ? names.reduce((a, n) => a + c.batch_size + net.params[n].shape.reduce((x, y) => x + y, 0), 0)
     : sizes.reduce((a, b) => a + b, 0);
-
-  const surrogate = (signal: tf.Tensor2D, x: tf.Tensor4D) =>
-    tf.grads((...ps: tf.Tensor[]) => {
-      const params = zipParams(names.slice(0, -2), ps);
-      return tf.div(tf.sum(tf.mul(convForward(params, c.conv_layers, x).logits, signal)), x.shape[0]) as tf.Scalar;
-    });
 
   for (let epoch = start + 1; epoch <= c.epochs; epoch++) {
     const t0 = performance.now();
@@ -221,26 +211,19 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
       } else {
         signal = tf.tidy(() => tf.mul(tf.sub(smp.o, smp.fr), tf.neg(tf.expandDims(R, 1))) as tf.Tensor2D);
       }
-      const grads = surrogate(signal, xt)(names.slice(0, -2).map((n) => net.params[n]));
       const measure = s % c.variance_every === 0;
-      let v: Float32Array | null = null;
-      if (measure) {
-        const stats = perExampleGradStats(net.params, c.conv_layers, xt, smp.act, signal);
-        const varTensor = tf.tidy(() =>
-          tf.stack([
-            ...names.slice(0, -2).map((n) => stats[n].varSum),
-            tf.mul(out.varW, out.dW.size),
-            tf.mul(out.varB, out.db.size),
-          ])
-        );
-        v = await varTensor.data() as Float32Array;
-        tf.dispose([varTensor, ...Object.values(stats).flatMap((st) => [st.mean, st.varSum])]);
+      const stats = await convGradStats(net.params, c.conv_layers, xt, smp.act, signal, measure);
+      let v: Float64Array | null = null;
+      if (stats.varSums) {
+        const outVar = tf.tidy(() => tf.stack([tf.mul(out.varW, out.dW.size), tf.mul(out.varB, out.db.size)]));
+        const [w, b] = await outVar.data();
+        outVar.dispose();
+        v = Float64Array.from(names, (n) => n === "out.w" ? w : n === "out.b" ? b : stats.varSums![n]);
       }
-      const allGrads: Params = zipParams(names, [...grads, tf.transpose(out.dW), out.db]);
-      const { updates, state: next } = opt.update(allGrads, state, net.params);
-      const updated = applyUpdates(net.params, updates);
+      const allGrads: Params = { ...stats.grads, "out.w": tf.transpose(out.dW), "out.b": out.db };
+      const { params: updated, state: next } = adamApply(adamConfig, allGrads, state, net.params);
       tf.dispose([xt, R, outSignal, signal, out.dW, out.varW, out.varB]);
-      [allGrads, updates].forEach(disposeParams);
+      disposeParams(allGrads);
       disposeSample(smp);
       disposeConvNet(net);
       disposeState(state);
