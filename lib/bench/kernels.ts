@@ -1,11 +1,16 @@
 /**
- * Benchmarks of the fused counterfactual kernel (lib/kernels) at the paper
+ * Benchmarks of the fused counterfactual kernels (lib/kernels) at the paper
  * sizes, batch 50: the bandit's 200 -> 200 layer pair, and the VAE's
- * 784-pixel decoder layer and 200-unit encoder layer as HNCA's children.
+ * 784-pixel decoder layer and 200-unit encoder layer as HNCA's children, on
+ * the counterfactual kernel (its own memory, which the linear bandit uses) and
+ * on tfjs_ops' flipTerms (in tfjs-wasm's memory, which the VAE uses).
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 import type { Benchmark } from "./mod.ts";
+import { initBackend } from "../engine/run/backend.ts";
 import { loadCounterfactualKernel } from "../kernels/counterfactual.ts";
+import { tfjsOps } from "../kernels/tfjs_ops.ts";
 import { Rng } from "../rng/mod.ts";
 
 /** Shape of one kernel call: child units K of J parents, centered (+-1) or 0/1 parents, entropy terms or not. */
@@ -51,6 +56,40 @@ function kernelBench(id: string, description: string, c: KernelCase): Benchmark 
   };
 }
 
+/** tfjs_ops' flipTerms on tensors in tfjs-wasm's memory (what the VAE calls). */
+function tfjsOpsBench(id: string, description: string, c: KernelCase): Benchmark {
+  return {
+    id,
+    description,
+    backends: ["wasm"],
+    async run() {
+      await initBackend("wasm");
+      const ops = tfjsOps()!;
+      const rng = Rng.fromSeed(1);
+      const B = 50, { K, J } = c;
+      const theta = tf.tensor2d(new Float32Array(K * J).map(() => 0.1 * rng.normal()), [K, J]);
+      const logits = tf.tensor2d(new Float32Array(B * K).map(() => rng.normal()), [B, K]);
+      const sample = tf.tensor2d(new Float32Array(B * K).map(() => (rng.uniform() < 0.5 ? 1 : 0)), [B, K]);
+      const parent = tf.tensor2d(new Float32Array(B * J).map(() => (rng.uniform() < 0.5 ? 1 : 0)), [B, J]);
+      const call = () => {
+        const r = ops.flipTerms(theta, logits, sample, parent, false, c.entropy);
+        tf.dispose([r.ll, ...(r.entropy ? [r.entropy] : [])]);
+      };
+      for (let i = 0; i < 20; i++) call();
+      const n = 200;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) call();
+      const ms = (performance.now() - t0) / n;
+      return {
+        value: ms,
+        unit: "ms",
+        better: "lower",
+        details: { elements_per_call: B * K * J, ns_per_element: (ms * 1e6) / (B * K * J) },
+      };
+    },
+  };
+}
+
 /** Benchmarks of this module by id. */
 export const benchmarks: Record<string, Benchmark> = {
   "kernel/bernoulli-delta-paper": kernelBench(
@@ -66,6 +105,16 @@ export const benchmarks: Record<string, Benchmark> = {
   "kernel/vae-encoder-flip-terms-paper": kernelBench(
     "kernel/vae-encoder-flip-terms-paper",
     "The fused kernel, likelihood and entropy terms of a 200-unit VAE encoder layer over 200 0/1 parents, batch 50",
+    { K: 200, J: 200, centered: false, entropy: true },
+  ),
+  "kernel/vae-decoder-flip-ll-tfjs-ops": tfjsOpsBench(
+    "kernel/vae-decoder-flip-ll-tfjs-ops",
+    "tfjs_ops flipTerms, likelihood terms of the VAE's 784-unit decoder layer over 200 0/1 parents, batch 50",
+    { K: 784, J: 200, centered: false, entropy: false },
+  ),
+  "kernel/vae-encoder-flip-terms-tfjs-ops": tfjsOpsBench(
+    "kernel/vae-encoder-flip-terms-tfjs-ops",
+    "tfjs_ops flipTerms, likelihood and entropy terms of a 200-unit VAE encoder layer over 200 0/1 parents, batch 50",
     { K: 200, J: 200, centered: false, entropy: true },
   ),
 };

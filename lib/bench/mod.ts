@@ -43,6 +43,8 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
   { id: "hnca-nonlinear-bandit/train-hnca-paper", module: "./hnca.ts", backends: ["wasm", "webgpu"] },
   { id: "kernel/vae-decoder-delta-paper", module: "./kernels.ts", backends: ["any"] },
   { id: "kernel/vae-encoder-flip-terms-paper", module: "./kernels.ts", backends: ["any"] },
+  { id: "kernel/vae-decoder-flip-ll-tfjs-ops", module: "./kernels.ts", backends: ["wasm"] },
+  { id: "kernel/vae-encoder-flip-terms-tfjs-ops", module: "./kernels.ts", backends: ["wasm"] },
   { id: "hnca-vae/train-hnca-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },
   { id: "hnca-vae/train-reinforce-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },
   { id: "hnca-vae/train-disarm-paper", module: "./vae.ts", backends: ["wasm", "webgpu"] },

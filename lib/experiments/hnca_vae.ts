@@ -75,6 +75,7 @@ import {
   sgd,
   zipParams,
 } from "../optim/mod.ts";
+import { adamApply } from "../optim/adam_apply.ts";
 import type { Rng } from "../rng/mod.ts";
 
 const QUIRKS = ["resample_updated_upper"] as const;
@@ -311,9 +312,17 @@ async function trainStep(
   tf.dispose(previews);
   const names = vaeParamNames(L);
   const named: Params = zipParams(names, params);
-  const { updates, state: next } = opt.update(zipParams(names, grads as tf.Tensor[]), state, named);
-  const updated = applyUpdates(named, updates);
-  disposeParams(updates);
+  const gradsNamed = zipParams(names, grads as tf.Tensor[]);
+  let updated: Params, next: OptState;
+  if (c.optimizer === "adam") {
+    // One fused pass per parameter on wasm, bit-identical to opt.update + applyUpdates.
+    ({ params: updated, state: next } = adamApply({ lr: c.lr }, gradsNamed, state, named));
+  } else {
+    const r = opt.update(gradsNamed, state, named);
+    updated = applyUpdates(named, r.updates);
+    disposeParams(r.updates);
+    next = r.state;
+  }
   tf.dispose(grads as tf.Tensor[]);
   disposeVaeTrace(trace);
   return { params: names.map((n) => updated[n]), state: next, elbo, variances, rewardMeans };

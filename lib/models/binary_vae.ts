@@ -28,6 +28,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng/mod.ts";
 import { type Dense, FIRE_RATE_MIN, type HiddenTrace } from "./bernoulli_net.ts";
 import { glorotUniform } from "./init.ts";
+import { tfjsOps } from "../kernels/tfjs_ops.ts";
 
 /** Parameters. */
 export interface BinaryVae {
@@ -117,6 +118,12 @@ export function bernoulliLayer(layer: Dense, x: tf.Tensor2D): { logits: tf.Tenso
   if (x.shape[1] !== J) {
     throw new Error(`bernoulliLayer(): input must be [B, ${J}] for weights [${K}, ${J}], got [${x.shape}]`);
   }
+  const ops = tfjsOps();
+  if (ops) {
+    // On wasm, one kernel pass (zero inputs skipped, weights read in place).
+    const { logits, fireRate } = ops.bernoulliForward(x, layer.W, layer.b, null, FIRE_RATE_MIN);
+    return { logits, fireRate };
+  }
   return tf.tidy(() => {
     // x W^T with an explicit transpose: tfjs-wasm's transposeB path is about ten times slower.
     const logits = tf.add(tf.matMul(x, tf.transpose(layer.W)), layer.b) as tf.Tensor2D;
@@ -152,9 +159,24 @@ export function encodeVae(vae: BinaryVae, x: tf.Tensor2D, uniforms: Float32Array
   }
   const encoder: HiddenTrace[] = [];
   let z = tf.clone(x);
+  const ops = tfjsOps();
   vae.encoder.forEach((layer, k) => {
-    const { logits, fireRate } = bernoulliLayer(layer, z);
-    const sample = bernoulliSample(fireRate, uniforms[k]);
+    let logits: tf.Tensor2D, fireRate: tf.Tensor2D, sample: tf.Tensor2D;
+    if (ops) {
+      // On wasm: the whole layer in one kernel pass.
+      const [B, K] = [z.shape[0], layer.W.shape[0]];
+      if (uniforms[k].length !== B * K) {
+        throw new Error(`encodeVae(): need ${B * K} uniforms for layer ${k} ([${B}, ${K}]), got ${uniforms[k].length}`);
+      }
+      const u = tf.tensor2d(uniforms[k], [B, K]);
+      const r = ops.bernoulliForward(z, layer.W, layer.b, u, FIRE_RATE_MIN);
+      u.dispose();
+      ({ logits, fireRate } = r);
+      sample = r.sample!;
+    } else {
+      ({ logits, fireRate } = bernoulliLayer(layer, z));
+      sample = bernoulliSample(fireRate, uniforms[k]);
+    }
     encoder.push({ input: z, logits, fireRate, sample, output: sample });
     z = sample;
   });

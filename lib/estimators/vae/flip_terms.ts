@@ -9,7 +9,9 @@
  * both summed over the child's units, with unclipped sigmoids (the original's
  * `log_counterfactual_probs` and its entropies `R_q_0`, `R_q_1`). The `wasm`
  * path calls the fused SIMD kernel; `tfjs` materializes the (batch, child,
- * parent) tensor as the original does.
+ * parent) tensor as the original does. On the wasm backend the `wasm` path
+ * runs `flipTerms` of lib/kernels/tfjs_ops.ts on the tensors where tfjs keeps
+ * them.
  *
  * @example
  * ```ts
@@ -30,6 +32,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { loadCounterfactualKernel } from "../../kernels/counterfactual.ts";
+import { tfjsOps } from "../../kernels/tfjs_ops.ts";
 import { bernoulliChildDelta, type ChildLayer, flipChange, onSign } from "../counterfactual.ts";
 import type { CounterfactualPath } from "../types.ts";
 
@@ -65,6 +68,10 @@ export async function childFlipTerms(
       `childFlipTerms(): W must be [${K}, ${J}] and sample [${B}, ${K}] for logits [${B}, ${K}] and input [${B}, ${J}], got W [${W.shape}], sample [${child.sample.shape}]`,
     );
   }
+  // On the wasm backend, the kernel that works in tfjs's memory (no copies); the counterfactual
+  // kernel when the path is wasm but the backend is not.
+  const ops = path === "wasm" ? tfjsOps() : null;
+  if (ops) return ops.flipTerms(W, child.logits, child.sample, child.input, false, withEntropy);
   if (!withEntropy) return { ll: await bernoulliChildDelta(W, child, false, path), entropy: null };
   if (path === "wasm") {
     const kernel = await loadCounterfactualKernel();

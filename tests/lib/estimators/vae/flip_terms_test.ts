@@ -52,9 +52,14 @@ async function maxRelError(a: tf.Tensor, reference: Float64Array): Promise<numbe
 }
 
 // Largest error relative to max(1, |value|) against float64.
-const BOUNDS = { wasm: { small: 2e-5, large: 1e-4 }, tfjs: { small: 5e-4, large: 1e-2 } };
+// Medium weights make the wasm kernel take logarithms of its products every few steps (large
+// ones, of each product): every branch of its chunking.
+const BOUNDS = {
+  wasm: { small: 2e-5, medium: 5e-5, large: 1e-4 },
+  tfjs: { small: 5e-4, medium: 5e-3, large: 1e-2 },
+};
 
-for (const [scale, size] of [[0.1, "small"], [3, "large"]] as const) {
+for (const [scale, size] of [[0.1, "small"], [0.7, "medium"], [3, "large"]] as const) {
   Deno.test(`childFlipTerms() matches float64 on both paths (${size} weights)`, async () => {
     const { W, child, ll, ent } = await randomCase(Rng.fromSeed(5).stream(size), 20, 120, 37, scale);
     for (const path of ["wasm", "tfjs"] as const) {
