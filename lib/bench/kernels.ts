@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Benchmark } from "./mod.ts";
+import type { Benchmark, BenchResult } from "./mod.ts";
 import { initBackend } from "../engine/run/backend.ts";
 import { loadCounterfactualKernel } from "../kernels/counterfactual.ts";
 import { tfjsOps } from "../kernels/tfjs_ops.ts";
@@ -40,19 +40,23 @@ function kernelBench(id: string, description: string, c: KernelCase): Benchmark 
         sample: new Float32Array(B * K).map(() => (rng.uniform() < 0.5 ? 1 : 0)),
         parent: new Float32Array(B * J).map(() => (rng.uniform() < 0.5 ? 1 : c.centered ? -1 : 0)),
       };
-      const call = () => (c.entropy ? k.bernoulliFlipTerms(args) : k.bernoulliDelta(args));
-      for (let i = 0; i < 20; i++) call();
-      const n = 200;
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) call();
-      const ms = (performance.now() - t0) / n;
-      return {
-        value: ms,
-        unit: "ms",
-        better: "lower",
-        details: { elements_per_call: B * K * J, ns_per_element: (ms * 1e6) / (B * K * J) },
-      };
+      return timeCalls(() => (c.entropy ? k.bernoulliFlipTerms(args) : k.bernoulliDelta(args)), B * K * J);
     },
+  };
+}
+
+/** Milliseconds per call (200 calls after 20 warm-up calls), and nanoseconds per (batch, child, parent) element. */
+function timeCalls(call: () => void, elements: number): BenchResult {
+  for (let i = 0; i < 20; i++) call();
+  const n = 200;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) call();
+  const ms = (performance.now() - t0) / n;
+  return {
+    value: ms,
+    unit: "ms",
+    better: "lower",
+    details: { elements_per_call: elements, ns_per_element: (ms * 1e6) / elements },
   };
 }
 
@@ -71,21 +75,10 @@ function tfjsOpsBench(id: string, description: string, c: KernelCase): Benchmark
       const logits = tf.tensor2d(new Float32Array(B * K).map(() => rng.normal()), [B, K]);
       const sample = tf.tensor2d(new Float32Array(B * K).map(() => (rng.uniform() < 0.5 ? 1 : 0)), [B, K]);
       const parent = tf.tensor2d(new Float32Array(B * J).map(() => (rng.uniform() < 0.5 ? 1 : 0)), [B, J]);
-      const call = () => {
+      return timeCalls(() => {
         const r = ops.flipTerms(theta, logits, sample, parent, false, c.entropy);
         tf.dispose([r.ll, ...(r.entropy ? [r.entropy] : [])]);
-      };
-      for (let i = 0; i < 20; i++) call();
-      const n = 200;
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) call();
-      const ms = (performance.now() - t0) / n;
-      return {
-        value: ms,
-        unit: "ms",
-        better: "lower",
-        details: { elements_per_call: B * K * J, ns_per_element: (ms * 1e6) / (B * K * J) },
-      };
+      }, B * K * J);
     },
   };
 }

@@ -276,48 +276,6 @@ export function denseForward(
   val: usize,
   pos: usize,
 ): void {
-  denseForwardRows(B, F, K, x, W, out, idx, val, pos);
-}
-
-// The same product with the weights stored by output unit: out[b, k] = sum_j x[b, j] W[k, j],
-// W: [K, J]; W is first transposed into wt ([J, K] scratch), in 16 x 16 tiles.
-export function denseForwardT(
-  B: i32,
-  J: i32,
-  K: i32,
-  x: usize,
-  W: usize,
-  out: usize,
-  wt: usize,
-  idx: usize,
-  val: usize,
-  pos: usize,
-): void {
-  for (let k0 = 0; k0 < K; k0 += 16) {
-    const k1 = k0 + 16 < K ? k0 + 16 : K;
-    for (let j0 = 0; j0 < J; j0 += 16) {
-      const j1 = j0 + 16 < J ? j0 + 16 : J;
-      for (let j = j0; j < j1; j++) {
-        for (let k = k0; k < k1; k++) {
-          store<f32>(wt + ((<usize> (j * K + k)) << 2), load<f32>(W + ((<usize> (k * J + j)) << 2)));
-        }
-      }
-    }
-  }
-  denseForwardRows(B, J, K, x, wt, out, idx, val, pos);
-}
-
-function denseForwardRows(
-  B: i32,
-  F: i32,
-  K: i32,
-  x: usize,
-  W: usize,
-  out: usize,
-  idx: usize,
-  val: usize,
-  pos: usize,
-): void {
   const rowBytes = K << 2;
   const cnt = compactRows(B, F, x, idx, val, pos, rowBytes);
   memory.fill(out, 0, (<usize> (B * K)) << 2);
@@ -369,6 +327,39 @@ function denseForwardRows(
           a += load<f32>(val + eo) * load<f32>(W + (<usize> load<i32>(idx + eo)) + ko);
         }
         store<f32>(o + ko, a);
+      }
+    }
+  }
+}
+
+// The same product with the weights stored by output unit: out[b, k] = sum_j x[b, j] W[k, j],
+// W: [K, J]; W is first transposed into wt ([J, K] scratch).
+export function denseForwardT(
+  B: i32,
+  J: i32,
+  K: i32,
+  x: usize,
+  W: usize,
+  out: usize,
+  wt: usize,
+  idx: usize,
+  val: usize,
+  pos: usize,
+): void {
+  transposeScaled(W, K, J, wt, K, 1);
+  denseForward(B, J, K, x, wt, out, idx, val, pos);
+}
+
+// dst[c, r] = scale src[r, c] for src [R, C]; dst's rows are ld floats apart (ld >= R). In 16 x 16 tiles.
+function transposeScaled(src: usize, R: i32, C: i32, dst: usize, ld: i32, scale: f32): void {
+  for (let r0 = 0; r0 < R; r0 += 16) {
+    const r1 = r0 + 16 < R ? r0 + 16 : R;
+    for (let c0 = 0; c0 < C; c0 += 16) {
+      const c1 = c0 + 16 < C ? c0 + 16 : C;
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0; c < c1; c++) {
+          store<f32>(dst + ((<usize> (c * ld + r)) << 2), scale * load<f32>(src + ((<usize> (r * C + c)) << 2)));
+        }
       }
     }
   }
@@ -477,38 +468,7 @@ export function denseReluGrads(
     const d = dW + ((<usize> (f * K)) << 2);
     let sq = f32x4.splat(0);
     let sqTail: f32 = 0;
-    let k32 = 0;
-    for (; k32 + 32 <= K; k32 += 32) {
-      const ko = (<usize> k32) << 2;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-      for (let e = 0; e < n; e++) {
-        const ep = (<usize> e) << 2;
-        const gb = g + (<usize> load<i32>(bsOff + ep)) + ko;
-        const v = f32x4.splat(load<f32>(vsOff + ep));
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(gb)));
-        a1 = f32x4.add(a1, f32x4.mul(v, v128.load(gb, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(v, v128.load(gb, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(v, v128.load(gb, 48)));
-        a4 = f32x4.add(a4, f32x4.mul(v, v128.load(gb, 64)));
-        a5 = f32x4.add(a5, f32x4.mul(v, v128.load(gb, 80)));
-        a6 = f32x4.add(a6, f32x4.mul(v, v128.load(gb, 96)));
-        a7 = f32x4.add(a7, f32x4.mul(v, v128.load(gb, 112)));
-      }
-      const m0 = f32x4.div(a0, bf), m1 = f32x4.div(a1, bf), m2 = f32x4.div(a2, bf), m3 = f32x4.div(a3, bf);
-      const m4 = f32x4.div(a4, bf), m5 = f32x4.div(a5, bf), m6 = f32x4.div(a6, bf), m7 = f32x4.div(a7, bf);
-      v128.store(d + ko, m0);
-      v128.store(d + ko, m1, 16);
-      v128.store(d + ko, m2, 32);
-      v128.store(d + ko, m3, 48);
-      v128.store(d + ko, m4, 64);
-      v128.store(d + ko, m5, 80);
-      v128.store(d + ko, m6, 96);
-      v128.store(d + ko, m7, 112);
-      sq = f32x4.add(sq, f32x4.add(f32x4.add(f32x4.mul(m0, m0), f32x4.mul(m1, m1)), f32x4.add(f32x4.mul(m2, m2), f32x4.mul(m3, m3))));
-      sq = f32x4.add(sq, f32x4.add(f32x4.add(f32x4.mul(m4, m4), f32x4.mul(m5, m5)), f32x4.add(f32x4.mul(m6, m6), f32x4.mul(m7, m7))));
-    }
-    for (let k = k32; k < K16; k += 16) {
+    for (let k = 0; k < K16; k += 16) {
       const ko = (<usize> k) << 2;
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       for (let e = 0; e < n; e++) {
@@ -760,18 +720,10 @@ export function flipTerms(
   const tsize = (<usize> (J * Kp)) << 2;
   const ePlus = tables, eMinus = tables + tsize, tPlus = tables + 2 * tsize, tMinus = tables + 3 * tsize;
   const mPlus = tables + 4 * tsize, mMinus = tables + 5 * tsize;
-  // t = m theta, transposed to [J, Kp] in 16 x 16 tiles; padding columns are 0.
-  for (let k0 = 0; k0 < Kp; k0 += 16) {
-    const k1 = k0 + 16 < Kp ? k0 + 16 : Kp;
-    for (let j0 = 0; j0 < J; j0 += 16) {
-      const j1 = j0 + 16 < J ? j0 + 16 : J;
-      for (let k = k0; k < k1; k++) {
-        for (let j = j0; j < j1; j++) {
-          const t: f32 = k < K ? m * load<f32>(theta + ((<usize> (k * J + j)) << 2)) : 0;
-          store<f32>(tPlus + ((<usize> (j * Kp + k)) << 2), t);
-        }
-      }
-    }
+  // t = m theta, transposed to [J, Kp]; padding columns are 0.
+  transposeScaled(theta, K, J, tPlus, Kp, m);
+  for (let j = 0; j < J; j++) {
+    for (let k = K; k < Kp; k++) store<f32>(tPlus + ((<usize> (j * Kp + k)) << 2), 0);
   }
   let vmax = f32x4.splat(0);
   for (let o: usize = 0; o < tsize; o += 16) {
