@@ -75,3 +75,14 @@ Deno.test("each reference quirk of the nonlinear code changes what it should, an
     "the output layer's first update is unaffected",
   );
 });
+
+Deno.test("hncaNonlinearBandit trains the same whether or not the variance is measured at every update", async () => {
+  const every = await runInProcess(hncaNonlinearBandit, { ...SMALL, variance_every: 1 }, { mnist });
+  const rarely = await runInProcess(hncaNonlinearBandit, { ...SMALL, variance_every: 4 }, { mnist });
+  const training = (r: typeof every) =>
+    r.rows.metrics.map((m) => ({ train: m.train_accuracy, test: m.test_accuracy, greedy: m.test_accuracy_greedy }));
+  assertEquals(training(rarely), training(every));
+  assertEquals(rarely.checkpoints[1].tensors["dense.w"].data, every.checkpoints[1].tensors["dense.w"].data);
+  // The variances themselves are averages over other updates.
+  assertNotEquals(rarely.rows.metrics[0].grad_var_mean, every.rows.metrics[0].grad_var_mean);
+});
