@@ -188,6 +188,20 @@ export function tfjsOps(): TfjsOps | null {
   const output = <T extends tf.Tensor>(shape: number[]): T =>
     tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, "float32")) as T;
   const f32 = Math.fround;
+  // Scratch regions of the given byte sizes in tfjs's heap, each 16-byte aligned, freed after fn.
+  const withScratch = <R>(sizes: number[], fn: (...at: number[]) => R): R => {
+    const padded = sizes.map((n) => Math.ceil(n / 16) * 16);
+    const base = backend.wasm._malloc(padded.reduce((a, b) => a + b, 0) + 16) >>> 0;
+    let next = Math.ceil(base / 16) * 16;
+    const regions = padded.map((n) => (next += n) - n);
+    try {
+      return fn(...regions);
+    } finally {
+      backend.wasm._free(base);
+    }
+  };
+  // denseForward's scratch for B rows of F inputs: column lists (ints, floats), per-row positions and counts.
+  const listScratch = (B: number, F: number) => [B * F * 4, B * F * 4, B * 8];
   const ops: TfjsOps = {
     adamUpdate({ p, g, m, v }, h) {
       for (const [n, t] of Object.entries({ g, m, v })) floatTensor(`adamUpdate(): ${n}`, t, p.shape);
@@ -221,10 +235,7 @@ export function tfjsOps(): TfjsOps | null {
       const O = delta.shape[3];
       floatTensor("convFilterGradStats(): delta", delta, [B, H - 2, W - 2, O]);
       const mean = output<tf.Tensor4D>([3, 3, C, O]), biasMean = output<tf.Tensor1D>([O]);
-      const perBytes = B * 9 * C * O * 4;
-      const scratch = backend.wasm._malloc(perBytes + B * O * 4 + 8) >>> 0;
-      const biasPer = scratch + perBytes, biasVar = biasPer + B * O * 4;
-      try {
+      return withScratch([B * 9 * C * O * 4, B * O * 4, 8], (per, biasPer, biasVar) => {
         const varSum = ex.convFilterGradStats(
           B,
           H,
@@ -233,7 +244,7 @@ export function tfjsOps(): TfjsOps | null {
           O,
           at(a),
           at(delta),
-          scratch,
+          per,
           at(mean),
           biasPer,
           at(biasMean),
@@ -241,9 +252,7 @@ export function tfjsOps(): TfjsOps | null {
         );
         const biasVarSum = new DataView(memory.buffer).getFloat64(biasVar, true);
         return { mean, varSum, biasMean, biasVarSum };
-      } finally {
-        backend.wasm._free(scratch);
-      }
+      });
     },
     denseForward(x, W) {
       floatTensor("denseForward(): x", x);
@@ -251,12 +260,10 @@ export function tfjsOps(): TfjsOps | null {
       floatTensor("denseForward(): W", W);
       if (W.shape[0] !== F) throw new Error(`denseForward(): W must be [${F}, K] for x [${x.shape}], got [${W.shape}]`);
       const out = output<tf.Tensor2D>([B, W.shape[1]]);
-      const scratch = backend.wasm._malloc(B * F * 8 + B * 8) >>> 0;
-      try {
-        ex.denseForward(B, F, W.shape[1], at(x), at(W), at(out), scratch, scratch + B * F * 4, scratch + B * F * 8);
-      } finally {
-        backend.wasm._free(scratch);
-      }
+      withScratch(
+        listScratch(B, F),
+        (idx, val, pos) => ex.denseForward(B, F, W.shape[1], at(x), at(W), at(out), idx, val, pos),
+      );
       return out;
     },
     denseForwardT(x, W) {
@@ -268,13 +275,10 @@ export function tfjsOps(): TfjsOps | null {
       }
       const K = W.shape[0];
       const out = output<tf.Tensor2D>([B, K]);
-      const scratch = backend.wasm._malloc(J * K * 4 + B * J * 8 + B * 8) >>> 0;
-      const idx = scratch + J * K * 4;
-      try {
-        ex.denseForwardT(B, J, K, at(x), at(W), at(out), scratch, idx, idx + B * J * 4, idx + B * J * 8);
-      } finally {
-        backend.wasm._free(scratch);
-      }
+      withScratch(
+        [J * K * 4, ...listScratch(B, J)],
+        (wt, idx, val, pos) => ex.denseForwardT(B, J, K, at(x), at(W), at(out), wt, idx, val, pos),
+      );
       return out;
     },
     denseReluGrads(x, g, W) {
@@ -284,10 +288,8 @@ export function tfjsOps(): TfjsOps | null {
       floatTensor("denseReluGrads(): g", g, [B, K]);
       floatTensor("denseReluGrads(): W", W, [F, K]);
       const dW = output<tf.Tensor2D>([F, K]), dx = output<tf.Tensor2D>([B, F]);
-      const scratch = backend.wasm._malloc((2 * F + 1) * 4 + (3 * B + 2) * F * 4 + 2 * B * 4) >>> 0;
-      const start = scratch, fill = start + (F + 1) * 4, off = fill + F * 4, val = off + (B + 1) * F * 4;
-      const dxT = val + (B + 1) * F * 4, rowSq = dxT + B * F * 4;
-      try {
+      const sizes = [(F + 1) * 4, F * 4, (B + 1) * F * 4, (B + 1) * F * 4, B * F * 4, 2 * B * 4];
+      return withScratch(sizes, (start, fill, off, val, dxT, rowSq) => {
         const dWSumSq = ex.denseReluGrads(
           B,
           F,
@@ -308,9 +310,7 @@ export function tfjsOps(): TfjsOps | null {
         let s = 0;
         for (let b = 0; b < B; b++) s += sq[b] * sq[B + b];
         return { dW, dx, dWSumSq, varSum: s / B - dWSumSq };
-      } finally {
-        backend.wasm._free(scratch);
-      }
+      });
     },
     convInputGradRelu(delta, w, z) {
       floatTensor("convInputGradRelu(): z", z);
@@ -320,13 +320,11 @@ export function tfjsOps(): TfjsOps | null {
       floatTensor("convInputGradRelu(): w", w, [3, 3, C, O]);
       const out = output<tf.Tensor4D>([B, H, W, C]);
       const n = B * (H - 2) * (W - 2);
-      const scratch = backend.wasm._malloc(9 * O * C * 4 + n * 4 + 2 * n * O * 4) >>> 0;
-      const wt = scratch, cnt = wt + 9 * O * C * 4, eoff = cnt + n * 4, evals = eoff + n * O * 4;
-      try {
-        ex.convInputGradRelu(B, H, W, C, O, at(delta), at(w), at(z), at(out), wt, cnt, eoff, evals);
-      } finally {
-        backend.wasm._free(scratch);
-      }
+      withScratch(
+        [9 * O * C * 4, n * 4, n * O * 4, n * O * 4],
+        (wt, cnt, eoff, evals) =>
+          ex.convInputGradRelu(B, H, W, C, O, at(delta), at(w), at(z), at(out), wt, cnt, eoff, evals),
+      );
       return out;
     },
     flipTerms(theta, logits, sample, parent, centered, withEntropy) {
@@ -339,31 +337,27 @@ export function tfjsOps(): TfjsOps | null {
       const ll = output<tf.Tensor2D>([B, J]);
       const entropy = withEntropy ? output<tf.Tensor2D>([B, J]) : null;
       const Kp = Math.ceil(K / 4) * 4;
-      const sizes = [6 * J * Kp * 4, 3 * B * Kp * 4, B * J * 4, K * 4];
-      const scratch = backend.wasm._malloc(sizes.reduce((a, b) => a + b, 0) + 16) >>> 0;
-      const aligned = Math.ceil(scratch / 16) * 16;
-      const [tables, rows, ot, act] = sizes.map((_, i) => aligned + sizes.slice(0, i).reduce((a, b) => a + b, 0));
-      try {
-        ex.flipTerms(
-          B,
-          K,
-          J,
-          centered ? 1 : 0,
-          withEntropy ? 1 : 0,
-          at(theta),
-          at(logits),
-          at(sample),
-          at(parent),
-          at(ll),
-          entropy ? at(entropy) : 0,
-          tables,
-          rows,
-          ot,
-          act,
-        );
-      } finally {
-        backend.wasm._free(scratch);
-      }
+      withScratch(
+        [6 * J * Kp * 4, 3 * B * Kp * 4, B * J * 4, K * 4],
+        (tables, rows, ot, act) =>
+          ex.flipTerms(
+            B,
+            K,
+            J,
+            centered ? 1 : 0,
+            withEntropy ? 1 : 0,
+            at(theta),
+            at(logits),
+            at(sample),
+            at(parent),
+            at(ll),
+            entropy ? at(entropy) : 0,
+            tables,
+            rows,
+            ot,
+            act,
+          ),
+      );
       return { ll, entropy };
     },
     bernoulliForward(x, W, bias, u, lo) {
@@ -375,29 +369,27 @@ export function tfjsOps(): TfjsOps | null {
       if (u) floatTensor("bernoulliForward(): u", u, [B, K]);
       const logits = output<tf.Tensor2D>([B, K]), fireRate = output<tf.Tensor2D>([B, K]);
       const sample = u ? output<tf.Tensor2D>([B, K]) : null;
-      const scratch = backend.wasm._malloc(J * K * 4 + B * J * 8 + B * 8) >>> 0;
-      const idx = scratch + J * K * 4;
-      try {
-        ex.bernoulliForward(
-          B,
-          J,
-          K,
-          at(x),
-          at(W),
-          at(bias),
-          u ? at(u) : 0,
-          lo,
-          at(logits),
-          at(fireRate),
-          sample ? at(sample) : 0,
-          scratch,
-          idx,
-          idx + B * J * 4,
-          idx + B * J * 8,
-        );
-      } finally {
-        backend.wasm._free(scratch);
-      }
+      withScratch(
+        [J * K * 4, ...listScratch(B, J)],
+        (wt, idx, val, pos) =>
+          ex.bernoulliForward(
+            B,
+            J,
+            K,
+            at(x),
+            at(W),
+            at(bias),
+            u ? at(u) : 0,
+            lo,
+            at(logits),
+            at(fireRate),
+            sample ? at(sample) : 0,
+            wt,
+            idx,
+            val,
+            pos,
+          ),
+      );
       return { logits, fireRate, sample };
     },
   };

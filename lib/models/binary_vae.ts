@@ -132,6 +132,37 @@ export function bernoulliLayer(layer: Dense, x: tf.Tensor2D): { logits: tf.Tenso
   });
 }
 
+/**
+ * bernoulliLayer and bernoulliSample together: logits, clipped fire rates and the sample (1 where u < fire
+ * rate); on wasm in one kernel pass.
+ * @param x input: [B, J]
+ * @param u B * K uniform draws
+ * @returns logits, fireRate, sample: [B, K]
+ */
+export function sampledBernoulliLayer(
+  layer: Dense,
+  x: tf.Tensor2D,
+  u: Float32Array,
+): { logits: tf.Tensor2D; fireRate: tf.Tensor2D; sample: tf.Tensor2D } {
+  const [K, J] = layer.W.shape;
+  const B = x.shape[0];
+  if (x.shape[1] !== J) {
+    throw new Error(`sampledBernoulliLayer(): input must be [B, ${J}] for weights [${K}, ${J}], got [${x.shape}]`);
+  }
+  if (u.length !== B * K) {
+    throw new Error(`sampledBernoulliLayer(): need ${B * K} uniforms for [${B}, ${K}], got ${u.length}`);
+  }
+  const ops = tfjsOps();
+  if (!ops) {
+    const { logits, fireRate } = bernoulliLayer(layer, x);
+    return { logits, fireRate, sample: bernoulliSample(fireRate, u) };
+  }
+  const ut = tf.tensor2d(u, [B, K]);
+  const r = ops.bernoulliForward(x, layer.W, layer.b, ut, FIRE_RATE_MIN);
+  ut.dispose();
+  return { logits: r.logits, fireRate: r.fireRate, sample: r.sample! };
+}
+
 /** 1 where u < fireRate. u: [B * K] for fireRate [B, K]. */
 export function bernoulliSample(fireRate: tf.Tensor2D, u: Float32Array): tf.Tensor2D {
   const [B, K] = fireRate.shape;
@@ -159,24 +190,8 @@ export function encodeVae(vae: BinaryVae, x: tf.Tensor2D, uniforms: Float32Array
   }
   const encoder: HiddenTrace[] = [];
   let z = tf.clone(x);
-  const ops = tfjsOps();
   vae.encoder.forEach((layer, k) => {
-    let logits: tf.Tensor2D, fireRate: tf.Tensor2D, sample: tf.Tensor2D;
-    if (ops) {
-      // On wasm: the whole layer in one kernel pass.
-      const [B, K] = [z.shape[0], layer.W.shape[0]];
-      if (uniforms[k].length !== B * K) {
-        throw new Error(`encodeVae(): need ${B * K} uniforms for layer ${k} ([${B}, ${K}]), got ${uniforms[k].length}`);
-      }
-      const u = tf.tensor2d(uniforms[k], [B, K]);
-      const r = ops.bernoulliForward(z, layer.W, layer.b, u, FIRE_RATE_MIN);
-      u.dispose();
-      ({ logits, fireRate } = r);
-      sample = r.sample!;
-    } else {
-      ({ logits, fireRate } = bernoulliLayer(layer, z));
-      sample = bernoulliSample(fireRate, uniforms[k]);
-    }
+    const { logits, fireRate, sample } = sampledBernoulliLayer(layer, z, uniforms[k]);
     encoder.push({ input: z, logits, fireRate, sample, output: sample });
     z = sample;
   });

@@ -53,6 +53,8 @@ export interface ConvGradStats {
 }
 
 /**
+ * The mean gradient of every parameter below the Bernoulli layer and, when asked, each one's summed
+ * per-example variance, from one backward pass over the forward pass's activations.
  * @param params conv{i}.w [3, 3, C, O], conv{i}.b, dense.w [F, K], dense.b (out.* is ignored)
  * @param x images: [B, 28, 28, 1]
  * @param act the forward pass on x (convForward)
@@ -87,9 +89,11 @@ export async function convGradStats(
       delta = tf.reshape(d.dx, last.shape) as tf.Tensor4D;
     } else {
       meanW = tf.div(tf.matMul(tf.transpose(act.flat), signal), B);
-      // Per-example gradients are outer products: sum_b |g_b|^2 |x_b|^2 / B - |mean|^2.
-      const g2 = tf.sum(tf.square(signal), 1), x2 = tf.sum(tf.square(act.flat), 1);
-      scalars["dense.w"] = tf.keep(tf.sub(tf.div(tf.sum(tf.mul(g2, x2)), B), tf.sum(tf.square(meanW))) as tf.Scalar);
+      if (variance) {
+        // Per-example gradients are outer products: sum_b |g_b|^2 |x_b|^2 / B - |mean|^2.
+        const g2 = tf.sum(tf.square(signal), 1), x2 = tf.sum(tf.square(act.flat), 1);
+        scalars["dense.w"] = tf.keep(tf.sub(tf.div(tf.sum(tf.mul(g2, x2)), B), tf.sum(tf.square(meanW))) as tf.Scalar);
+      }
       delta = tf.mul(
         tf.reshape(denseInputGrad(signal, params["dense.w"] as tf.Tensor2D), last.shape),
         tf.step(last),
@@ -109,7 +113,7 @@ export async function convGradStats(
         if (variance) scalars[w] = tf.keep(im2colVarSum(input, delta));
         const m = tf.moments(tf.sum(delta, [1, 2]), 0); // per-example bias gradients: [B, O]
         grads[b] = tf.keep(m.mean);
-        scalars[b] = tf.keep(tf.sum(m.variance) as tf.Scalar);
+        if (variance) scalars[b] = tf.keep(tf.sum(m.variance) as tf.Scalar);
       }
       if (i > 1) {
         delta = ops
@@ -120,13 +124,10 @@ export async function convGradStats(
     grads["dense.w"] = tf.keep(meanW);
     const m = tf.moments(signal, 0);
     grads["dense.b"] = tf.keep(m.mean);
-    scalars["dense.b"] = tf.keep(tf.sum(m.variance) as tf.Scalar);
+    if (variance) scalars["dense.b"] = tf.keep(tf.sum(m.variance) as tf.Scalar);
   });
+  if (!variance) return { grads, varSums: null };
   const names = Object.keys(scalars);
-  if (!variance) {
-    tf.dispose(Object.values(scalars));
-    return { grads, varSums: null };
-  }
   const stacked = tf.stack(names.map((n) => scalars[n]));
   const values = await stacked.data();
   tf.dispose([stacked, ...Object.values(scalars)]);

@@ -30,9 +30,9 @@ import {
   bernoulliEntropy,
   bernoulliLayer,
   bernoulliLogProb,
-  bernoulliSample,
   type BinaryVae,
   priorFireRate,
+  sampledBernoulliLayer,
   type VaeTrace,
 } from "../../models/binary_vae.ts";
 import type { Rng } from "../../rng/mod.ts";
@@ -66,10 +66,9 @@ export async function resampledReward(
     let total = bernoulliLogProb(own.fireRate, trace.encoder[k].input);
     let z = zAlt;
     for (let i = k + 1; i < L; i++) {
-      const q = bernoulliLayer(upper.encoder[i], z);
-      const next = bernoulliSample(q.fireRate, uniforms[i - k - 1]);
+      const { fireRate: qRate, sample: next } = sampledBernoulliLayer(upper.encoder[i], z, uniforms[i - k - 1]);
       const p = bernoulliLayer(upper.decoder[i], next);
-      total = tf.add(total, tf.add(bernoulliEntropy(q.fireRate), bernoulliLogProb(p.fireRate, z)));
+      total = tf.add(total, tf.add(bernoulliEntropy(qRate), bernoulliLogProb(p.fireRate, z)));
       z = next;
     }
     return tf.add(total, bernoulliLogProb(priorFireRate(upper), z));

@@ -81,15 +81,13 @@ Deno.test("actorCriticLoss() is the replication's loss, with the TD target detac
   assert(Math.abs(gb - (-0.1 * sumDelta) / (T * B)) < 1e-6, `${gb} vs ${(-0.1 * sumDelta) / (T * B)}`);
 });
 
+/** A run of seconds: 20 episodes of 10 trials, 6 units. */
+const SMALL = { trials: 10, episodes: 20, eval_every: 10, eval_episodes: 4, test_episodes: 8, units: 6 };
+
 Deno.test("metaRlBandit runs, leaks no tensors and resumes to the same rows", async () => {
   const before = tf.memory().numTensors;
   const config = {
-    trials: 10,
-    episodes: 20,
-    eval_every: 10,
-    eval_episodes: 4,
-    test_episodes: 8,
-    units: 6,
+    ...SMALL,
     checkpoint_every: 10,
     validation_episodes: 5,
     curve_every: 5,
@@ -133,12 +131,7 @@ Deno.test("writeInput() gives the previous action and reward, and t / T with the
 
 Deno.test("metaRlBandit's learning curve, validation baselines and policy map", async () => {
   const config = {
-    trials: 10,
-    episodes: 20,
-    eval_every: 10,
-    eval_episodes: 4,
-    test_episodes: 8,
-    units: 6,
+    ...SMALL,
     validation_episodes: 40,
     curve_every: 10,
     map_pulls: 2,

@@ -57,13 +57,12 @@ Deno.test("adamUpdate() is bit-identical to adam().update followed by applyUpdat
   }
 });
 
-Deno.test("adamUpdate() refuses tensors of different shapes", () => {
-  const p = tf.zeros([3]), g = tf.zeros([4]);
-  assertThrows(
-    () => ops.adamUpdate({ p, g, m: p, v: p }, { b1: 0.9, b2: 0.999, eps: 1e-8, count: 1, lr: 1 }),
-    /g must have shape \[3\], got \[4\]/,
-  );
-  tf.dispose([p, g]);
+Deno.test("adamUpdate() refuses tensors of different shapes or types", () => {
+  const p = tf.zeros([3]), g = tf.zeros([4]), gi = tf.zeros([3], "int32");
+  const h = { b1: 0.9, b2: 0.999, eps: 1e-8, count: 1, lr: 1 };
+  assertThrows(() => ops.adamUpdate({ p, g, m: p, v: p }, h), /g must have shape \[3\], got \[4\]/);
+  assertThrows(() => ops.adamUpdate({ p, g: gi, m: p, v: p }, h), /g must be float32, got int32/);
+  tf.dispose([p, g, gi]);
 });
 
 /** Per-example filter gradients of a 3x3 VALID convolution in float64, their mean and summed variance. */

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assertEquals, assertThrows } from "../../helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../helpers/assert.ts";
 import { initBackend } from "../../../lib/engine/run/backend.ts";
 import { adam, type AdamConfig } from "../../../lib/optim/adam.ts";
 import { adamApply } from "../../../lib/optim/adam_apply.ts";
@@ -74,4 +74,29 @@ Deno.test("adamApply() refuses a state that is not adam()'s", () => {
   const g = { w: tf.ones([2]) };
   assertThrows(() => adamApply({ lr: 1 }, g, { count: 0, slots: {} }, params), /not adam\(\)'s/);
   tf.dispose([params.w, g.w]);
+});
+
+Deno.test("adamApply() clones a parameter that has no gradient, as applyUpdates() does, and keeps no moments for it", () => {
+  const params = { w: tf.tensor1d([1, 2]), b: tf.tensor1d([3]) };
+  const g = { w: tf.tensor1d([0.5, -0.5]) };
+  const cfg = { lr: 0.1 };
+  const state = adam(cfg).init(params);
+  const fused = adamApply(cfg, g, state, params);
+  const r = adam(cfg).update(g, state, params);
+  const plain = applyUpdates(params, r.updates);
+  assertEquals(Array.from(fused.params.w.dataSync()), Array.from(plain.w.dataSync()));
+  assertEquals(Array.from(fused.params.b.dataSync()), [3]);
+  assert(fused.params.b !== params.b, "a new tensor, not the parameter itself");
+  assertEquals(Object.keys(fused.state.parts![0].slots.mu), ["w"]);
+  [fused.params, plain, r.updates, params, g].forEach(disposeParams);
+  [fused.state, r.state, state].forEach(disposeState);
+});
+
+Deno.test("adamApply() names a parameter whose moments the state lacks", () => {
+  const params = { w: tf.zeros([2]), b: tf.zeros([1]) };
+  const state = adam({ lr: 1 }).init({ w: params.w });
+  const g = { w: tf.ones([2]), b: tf.ones([1]) };
+  assertThrows(() => adamApply({ lr: 1 }, g, state, params), /no moments for parameter 'b'/);
+  [params, g].forEach(disposeParams);
+  disposeState(state);
 });
