@@ -10,12 +10,19 @@
  * - `convFilterGradStats`: per-example filter gradients of a 3x3 VALID
  *   convolution (never materialized as im2col patches) and their batch mean
  *   and summed variance;
- * - `denseForward`: x W for inputs that are mostly zero (binary units, ReLU
- *   outputs), zero inputs skipped and the weights read in place: XNNPACK packs
- *   a weight matrix it has not seen, which costs more than the product itself
- *   when the weights change every update;
+ * - `denseForward`: x W with the weights read in place (XNNPACK packs a weight
+ *   matrix it has not seen, which costs more than the product itself when the
+ *   weights change every update): zero inputs skipped where most are zero
+ *   (binary units, an untrained network's ReLU outputs), two examples sharing
+ *   each load of W where most are not, with the same sums either way;
  * - `denseReluGrads`: a dense layer's batch-mean weight gradient and its input
- *   gradient through the ReLU that produced the input, in one pass;
+ *   gradient through the ReLU that produced the input, in one pass, two rows
+ *   of W at a time;
+ *
+ * The gradient kernels skip examples whose output gradient is all zero (a
+ * bandit's reward 0 in the HNCA code, which does not subtract a baseline):
+ * their terms are +-0 and change no sum, so the results are the bits the full
+ * loops give.
  * - `convInputGradRelu`: a convolution's input gradient through the ReLU that
  *   produced its input, from the nonzero entries of the output gradient only;
  * - `denseForwardT`: denseForward for weights stored by output unit;
@@ -288,8 +295,8 @@ export function tfjsOps(): TfjsOps | null {
       floatTensor("denseReluGrads(): g", g, [B, K]);
       floatTensor("denseReluGrads(): W", W, [F, K]);
       const dW = output<tf.Tensor2D>([F, K]), dx = output<tf.Tensor2D>([B, F]);
-      const sizes = [(F + 1) * 4, F * 4, (B + 1) * F * 4, (B + 1) * F * 4, B * F * 4, 2 * B * 4];
-      return withScratch(sizes, (start, fill, off, val, dxT, rowSq) => {
+      const sizes = [F * B * 4, F * B * 4, B * 16, B * 4, K * 4, 2 * B * 4];
+      return withScratch(sizes, (xT, dxT, list, gIdx, spare, rowSq) => {
         const dWSumSq = ex.denseReluGrads(
           B,
           F,
@@ -299,11 +306,11 @@ export function tfjsOps(): TfjsOps | null {
           at(W),
           at(dW),
           at(dx),
-          start,
-          fill,
-          off,
-          val,
+          xT,
           dxT,
+          list,
+          gIdx,
+          spare,
           rowSq,
         );
         const sq = new Float32Array(memory.buffer, rowSq, 2 * B);

@@ -114,6 +114,11 @@ export function convFilterGradStats(
     const ab = a + ((<usize> (b * H * W * C)) << 2);
     const db = delta + ((<usize> (b * P * O)) << 2);
     const gb = per + ((<usize> (b * G)) << 2);
+    if (allZero(db, P * O)) {
+      // An example without learning signal (a bandit's reward 0): every product is +-0, every sum +0.
+      memory.fill(gb, 0, (<usize> G) << 2);
+      continue;
+    }
     for (let dy = 0; dy < 3; dy++) {
       for (let dx = 0; dx < 3; dx++) {
         let c = 0;
@@ -182,18 +187,37 @@ export function convFilterGradStats(
       }
     }
   }
-  // The bias's per-example gradients: delta summed over positions.
+  // The bias's per-example gradients: delta summed over positions, each channel's sum in
+  // order of position (the channels in the vector lanes).
+  const O4 = O & ~3;
   for (let b = 0; b < B; b++) {
     const db = delta + ((<usize> (b * P * O)) << 2);
     const out = biasPer + ((<usize> (b * O)) << 2);
-    for (let o = 0; o < O; o++) {
-      let s: f32 = 0;
-      for (let q = 0; q < P; q++) s += load<f32>(db + ((<usize> (q * O + o)) << 2));
-      store<f32>(out + ((<usize> o) << 2), s);
+    memory.fill(out, 0, (<usize> O) << 2);
+    for (let q = 0; q < P; q++) {
+      const dq = db + ((<usize> (q * O)) << 2);
+      for (let o = 0; o < O4; o += 4) {
+        const at = (<usize> o) << 2;
+        v128.store(out + at, f32x4.add(v128.load(out + at), v128.load(dq + at)));
+      }
+      for (let o = O4; o < O; o++) {
+        const at = (<usize> o) << 2;
+        store<f32>(out + at, load<f32>(out + at) + load<f32>(dq + at));
+      }
     }
   }
   store<f64>(biasVar, batchMeanVar(B, O, biasPer, biasMean));
   return batchMeanVar(B, G, per, mean);
+}
+
+// Whether the n floats at p are all zero (+0 or -0).
+function allZero(p: usize, n: i32): bool {
+  const n4 = n & ~3;
+  let acc = f32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) acc = v128.or(acc, v128.and(v128.load(p + ((<usize> i) << 2)), i32x4.splat(0x7fffffff)));
+  let any = v128.any_true(acc);
+  for (let i = n4; i < n; i++) any = any || load<f32>(p + ((<usize> i) << 2)) != 0;
+  return !any;
 }
 
 // Mean over the batch of B rows of G values (per: [B, G]) into mean, then the
@@ -277,8 +301,12 @@ export function denseForward(
   pos: usize,
 ): void {
   const rowBytes = K << 2;
-  const cnt = compactRows(B, F, x, idx, val, pos, rowBytes);
   memory.fill(out, 0, (<usize> (B * K)) << 2);
+  if ((B & 1) == 0 && <f64> countNonzero(x, B * F) > 0.6 * <f64> B * <f64> F) {
+    denseForwardPairs(B, F, K, x, W, out);
+    return;
+  }
+  const cnt = compactRows(B, F, x, idx, val, pos, rowBytes);
   const K16 = K & ~15, K4 = K & ~3;
   const CH = 256;
   for (let f0 = 0; f0 < F; f0 += CH) {
@@ -332,6 +360,82 @@ export function denseForward(
   }
 }
 
+// How many of the n floats at p are nonzero.
+function countNonzero(p: usize, n: i32): i32 {
+  const n4 = n & ~3;
+  const zero = f32x4.splat(0);
+  let acc = i32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) acc = i32x4.sub(acc, f32x4.ne(v128.load(p + ((<usize> i) << 2)), zero));
+  let c = (i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1)) + (i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3));
+  for (let i = n4; i < n; i++) c += <i32> (load<f32>(p + ((<usize> i) << 2)) != 0);
+  return c;
+}
+
+// denseForward for inputs that are mostly nonzero (B even): two examples at a
+// time share the loads of W, zeros included (a zero input's product is +-0,
+// which changes no sum that starts at +0), so every sum is the one the
+// zero-skipping loop forms, in the same order of f. W in chunks of rows as there.
+function denseForwardPairs(B: i32, F: i32, K: i32, x: usize, W: usize, out: usize): void {
+  const K16 = K & ~15, K4 = K & ~3;
+  const rowBytes = (<usize> K) << 2;
+  const CH = 256;
+  for (let f0 = 0; f0 < F; f0 += CH) {
+    const f1 = f0 + CH < F ? f0 + CH : F;
+    for (let b = 0; b < B; b += 2) {
+      const xu = x + ((<usize> (b * F)) << 2), xv = xu + ((<usize> F) << 2);
+      const ou = out + (<usize> b) * rowBytes, ov = ou + rowBytes;
+      for (let k = 0; k < K16; k += 16) {
+        const ko = (<usize> k) << 2;
+        let a0 = v128.load(ou + ko), a1 = v128.load(ou + ko, 16), a2 = v128.load(ou + ko, 32), a3 = v128.load(ou + ko, 48);
+        let c0 = v128.load(ov + ko), c1 = v128.load(ov + ko, 16), c2 = v128.load(ov + ko, 32), c3 = v128.load(ov + ko, 48);
+        for (let f = f0; f < f1; f++) {
+          const w = W + (<usize> f) * rowBytes + ko;
+          const u = f32x4.splat(load<f32>(xu + ((<usize> f) << 2))), v = f32x4.splat(load<f32>(xv + ((<usize> f) << 2)));
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          a0 = f32x4.add(a0, f32x4.mul(u, w0));
+          a1 = f32x4.add(a1, f32x4.mul(u, w1));
+          a2 = f32x4.add(a2, f32x4.mul(u, w2));
+          a3 = f32x4.add(a3, f32x4.mul(u, w3));
+          c0 = f32x4.add(c0, f32x4.mul(v, w0));
+          c1 = f32x4.add(c1, f32x4.mul(v, w1));
+          c2 = f32x4.add(c2, f32x4.mul(v, w2));
+          c3 = f32x4.add(c3, f32x4.mul(v, w3));
+        }
+        v128.store(ou + ko, a0);
+        v128.store(ou + ko, a1, 16);
+        v128.store(ou + ko, a2, 32);
+        v128.store(ou + ko, a3, 48);
+        v128.store(ov + ko, c0);
+        v128.store(ov + ko, c1, 16);
+        v128.store(ov + ko, c2, 32);
+        v128.store(ov + ko, c3, 48);
+      }
+      for (let k = K16; k < K4; k += 4) {
+        const ko = (<usize> k) << 2;
+        let a0 = v128.load(ou + ko), c0 = v128.load(ov + ko);
+        for (let f = f0; f < f1; f++) {
+          const w0 = v128.load(W + (<usize> f) * rowBytes + ko);
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(xu + ((<usize> f) << 2))), w0));
+          c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(xv + ((<usize> f) << 2))), w0));
+        }
+        v128.store(ou + ko, a0);
+        v128.store(ov + ko, c0);
+      }
+      for (let k = K4; k < K; k++) {
+        const ko = (<usize> k) << 2;
+        let a: f32 = load<f32>(ou + ko), c: f32 = load<f32>(ov + ko);
+        for (let f = f0; f < f1; f++) {
+          const wk = load<f32>(W + (<usize> f) * rowBytes + ko);
+          a += load<f32>(xu + ((<usize> f) << 2)) * wk;
+          c += load<f32>(xv + ((<usize> f) << 2)) * wk;
+        }
+        store<f32>(ou + ko, a);
+        store<f32>(ov + ko, c);
+      }
+    }
+  }
+}
+
 // The same product with the weights stored by output unit: out[b, k] = sum_j x[b, j] W[k, j],
 // W: [K, J]; W is first transposed into wt ([J, K] scratch).
 export function denseForwardT(
@@ -346,8 +450,44 @@ export function denseForwardT(
   val: usize,
   pos: usize,
 ): void {
-  transposeScaled(W, K, J, wt, K, 1);
+  transpose(W, K, J, wt, K);
   denseForward(B, J, K, x, wt, out, idx, val, pos);
+}
+
+// dst[c, r] = src[r, c] for src [R, C]; dst's rows are ld floats apart (ld >= R). In 4 x 4
+// blocks transposed in registers, along the longer side, so that reads and writes both run
+// through memory four rows at a time.
+function transpose(src: usize, R: i32, C: i32, dst: usize, ld: i32): void {
+  const R4 = R & ~3, C4 = C & ~3;
+  if (C >= R) {
+    for (let r = 0; r < R4; r += 4) {
+      for (let c = 0; c < C4; c += 4) transpose4(src, C, dst, ld, r, c);
+    }
+  } else {
+    for (let c = 0; c < C4; c += 4) {
+      for (let r = 0; r < R4; r += 4) transpose4(src, C, dst, ld, r, c);
+    }
+  }
+  // The rows past R4 and the columns past C4, one float at a time.
+  for (let r = 0; r < R; r++) {
+    for (let c = r < R4 ? C4 : 0; c < C; c++) {
+      store<f32>(dst + ((<usize> (c * ld + r)) << 2), load<f32>(src + ((<usize> (r * C + c)) << 2)));
+    }
+  }
+}
+
+// One 4 x 4 block of transpose(): src rows r..r+3, columns c..c+3.
+@inline
+function transpose4(src: usize, C: i32, dst: usize, ld: i32, r: i32, c: i32): void {
+  const s = src + ((<usize> (r * C + c)) << 2), step = (<usize> C) << 2;
+  const a = v128.load(s), b = v128.load(s + step), e = v128.load(s + 2 * step), f = v128.load(s + 3 * step);
+  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(e, f, 0, 4, 1, 5), t3 = i32x4.shuffle(e, f, 2, 6, 3, 7);
+  const d = dst + ((<usize> (c * ld + r)) << 2), dstep = (<usize> ld) << 2;
+  v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(d + dstep, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * dstep, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * dstep, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 // dst[c, r] = scale src[r, c] for src [R, C]; dst's rows are ld floats apart (ld >= R). In 16 x 16 tiles.
@@ -392,12 +532,19 @@ function compactRows(B: i32, F: i32, x: usize, idx: usize, val: usize, pos: usiz
 //   dx[b, f] = sum_k g[b, k] W[f, k] where x[b, f] > 0, else 0
 // (dx is the gradient through the ReLU: x > 0 exactly where its input is).
 // x: [B, F], g: [B, K], W: [F, K]; dW: [F, K], dx: [B, F]. Returns sum over entries of dW^2.
-// The active (b, f) pairs are first listed by column (f), so that no pass
-// walks down a column of x: with F a multiple of 1024 every row of a column
-// falls in the same cache set. dx is formed as [F, B] (dxT) and transposed.
-// Scratch: start (F + 1 ints), fill (F ints), off ((B + 1) F ints: g row byte
-// offsets), val ((B + 1) F floats), dxT (F B floats). Writes |x_b|^2 and |g_b|^2 to
-// rowSq (2 B floats: all of x's, then all of g's).
+// Examples whose g is all zero (a bandit's reward 0) carry no signal and are
+// skipped: each of their terms is +-0, which changes no sum that starts at +0.
+// The rows of W are taken two at a time (f, f + 1), over the examples where
+// either input is nonzero (a zero input's products are +-0 too), so that the
+// loads of g are shared by both rows of dW and those of W by four examples of dx.
+// Every sum is formed in the same order as one row at a time would: dW over b
+// in increasing order, dx in four lanes over k then the lanes in pairs.
+// x is first transposed into xT ([F, B]: no pass walks down a column of x, whose
+// rows fall in one cache set when F is a multiple of 1024), and dx is formed
+// as dxT ([F, B]) and transposed.
+// Scratch: xT (F B floats), dxT (F B floats), list (4 B ints: the examples of one
+// pair of rows), gIdx (B ints), spare (K floats: the dW row past an odd F), rowSq
+// (2 B floats: |x_b|^2 of every example, then |g_b|^2).
 export function denseReluGrads(
   B: i32,
   F: i32,
@@ -407,157 +554,190 @@ export function denseReluGrads(
   W: usize,
   dW: usize,
   dx: usize,
-  start: usize,
-  fill: usize,
-  off: usize,
-  val: usize,
+  xT: usize,
   dxT: usize,
+  list: usize,
+  gIdx: usize,
+  spare: usize,
   rowSq: usize,
 ): f64 {
-  // Column lists: counts, offsets, then the entries in increasing b. Branch-free (the
-  // active pattern is random): each entry is written and kept only when active, so
-  // every column has one spare slot. On the way, each example's |x_b|^2 and |g_b|^2.
-  memory.fill(fill, 0, (<usize> F) << 2);
+  // |x_b|^2 and |g_b|^2 (summed in order), and the examples with a nonzero g.
+  let nG = 0;
   for (let b = 0; b < B; b++) {
     const row = x + ((<usize> (b * F)) << 2);
     let sq: f32 = 0;
     for (let f = 0; f < F; f++) {
-      const at = fill + ((<usize> f) << 2);
       const v = load<f32>(row + ((<usize> f) << 2));
-      store<i32>(at, load<i32>(at) + <i32> (v > 0));
       sq += v * v;
     }
     let gq: f32 = 0;
+    let any = false;
     for (let k = 0; k < K; k++) {
       const v = load<f32>(g + ((<usize> (b * K + k)) << 2));
       gq += v * v;
+      any = any || v != 0;
     }
     store<f32>(rowSq + ((<usize> b) << 2), sq);
     store<f32>(rowSq + ((<usize> (B + b)) << 2), gq);
+    store<i32>(gIdx + ((<usize> nG) << 2), b);
+    nG += <i32> any;
   }
-  let total = 0;
-  for (let f = 0; f < F; f++) {
-    store<i32>(start + ((<usize> f) << 2), total);
-    total += load<i32>(fill + ((<usize> f) << 2)) + 1;
-    store<i32>(fill + ((<usize> f) << 2), 0);
-  }
-  store<i32>(start + ((<usize> F) << 2), total);
-  const rowBytes = K << 2;
-  for (let b = 0; b < B; b++) {
-    const row = x + ((<usize> (b * F)) << 2);
-    for (let f = 0; f < F; f++) {
-      const v = load<f32>(row + ((<usize> f) << 2));
-      const at = fill + ((<usize> f) << 2);
-      const n = load<i32>(at);
-      const e = (<usize> (load<i32>(start + ((<usize> f) << 2)) + n)) << 2;
-      store<i32>(off + e, b * rowBytes);
-      store<f32>(val + e, v);
-      store<i32>(at, n + <i32> (v > 0));
-    }
-  }
+  transpose(x, B, F, xT, B);
   memory.fill(dxT, 0, (<usize> (F * B)) << 2);
   let sumSq: f64 = 0;
   const K16 = K & ~15, K4 = K & ~3;
   const bf = f32x4.splat(<f32> B);
   const bs1: f32 = <f32> B;
-  for (let f = 0; f < F; f++) {
-    const e0 = load<i32>(start + ((<usize> f) << 2));
-    const bsOff = off + ((<usize> e0) << 2), vsOff = val + ((<usize> e0) << 2);
-    const n = load<i32>(fill + ((<usize> f) << 2));
-    const w = W + ((<usize> (f * K)) << 2);
-    const d = dW + ((<usize> (f * K)) << 2);
-    let sq = f32x4.splat(0);
-    let sqTail: f32 = 0;
+  const rowBytes = (<usize> K) << 2;
+  for (let f = 0; f < F; f += 2) {
+    const pair = f + 1 < F;
+    const x0 = xT + ((<usize> (f * B)) << 2), x1 = pair ? x0 + ((<usize> B) << 2) : x0;
+    // The examples of this pair of rows: (g row offset, x[b, f], x[b, f + 1], b), branch-free.
+    let n = 0;
+    for (let i = 0; i < nG; i++) {
+      const b = load<i32>(gIdx + ((<usize> i) << 2));
+      const u = load<f32>(x0 + ((<usize> b) << 2));
+      const v = pair ? load<f32>(x1 + ((<usize> b) << 2)) : <f32> 0;
+      const e = list + ((<usize> n) << 4);
+      store<i32>(e, b * K * 4);
+      store<f32>(e, u, 4);
+      store<f32>(e, v, 8);
+      store<i32>(e, b, 12);
+      n += <i32> (u != 0 || v != 0);
+    }
+    const w0 = W + (<usize> f) * rowBytes, w1 = pair ? w0 + rowBytes : w0;
+    const d0 = dW + (<usize> f) * rowBytes, d1 = pair ? d0 + rowBytes : spare;
+    let sq0 = f32x4.splat(0), sq1 = f32x4.splat(0);
+    let tail0: f32 = 0, tail1: f32 = 0;
     for (let k = 0; k < K16; k += 16) {
       const ko = (<usize> k) << 2;
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
       for (let e = 0; e < n; e++) {
-        const ep = (<usize> e) << 2;
-        const gb = g + (<usize> load<i32>(bsOff + ep)) + ko;
-        const v = f32x4.splat(load<f32>(vsOff + ep));
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(gb)));
-        a1 = f32x4.add(a1, f32x4.mul(v, v128.load(gb, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(v, v128.load(gb, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(v, v128.load(gb, 48)));
+        const ep = list + ((<usize> e) << 4);
+        const gb = g + (<usize> load<i32>(ep)) + ko;
+        const u = f32x4.splat(load<f32>(ep, 4)), v = f32x4.splat(load<f32>(ep, 8));
+        const g0 = v128.load(gb), g1 = v128.load(gb, 16), g2 = v128.load(gb, 32), g3 = v128.load(gb, 48);
+        a0 = f32x4.add(a0, f32x4.mul(u, g0));
+        a1 = f32x4.add(a1, f32x4.mul(u, g1));
+        a2 = f32x4.add(a2, f32x4.mul(u, g2));
+        a3 = f32x4.add(a3, f32x4.mul(u, g3));
+        c0 = f32x4.add(c0, f32x4.mul(v, g0));
+        c1 = f32x4.add(c1, f32x4.mul(v, g1));
+        c2 = f32x4.add(c2, f32x4.mul(v, g2));
+        c3 = f32x4.add(c3, f32x4.mul(v, g3));
       }
-      const m0 = f32x4.div(a0, bf), m1 = f32x4.div(a1, bf), m2 = f32x4.div(a2, bf), m3 = f32x4.div(a3, bf);
-      v128.store(d + ko, m0);
-      v128.store(d + ko, m1, 16);
-      v128.store(d + ko, m2, 32);
-      v128.store(d + ko, m3, 48);
-      sq = f32x4.add(sq, f32x4.add(f32x4.add(f32x4.mul(m0, m0), f32x4.mul(m1, m1)), f32x4.add(f32x4.mul(m2, m2), f32x4.mul(m3, m3))));
+      sq0 = f32x4.add(sq0, meanRow16(d0 + ko, a0, a1, a2, a3, bf));
+      sq1 = f32x4.add(sq1, meanRow16(d1 + ko, c0, c1, c2, c3, bf));
     }
     for (let k = K16; k < K4; k += 4) {
       const ko = (<usize> k) << 2;
-      let a0 = f32x4.splat(0);
+      let a0 = f32x4.splat(0), c0 = f32x4.splat(0);
       for (let e = 0; e < n; e++) {
-        const ep = (<usize> e) << 2;
-        const gb = g + (<usize> load<i32>(bsOff + ep)) + ko;
-        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(vsOff + ep)), v128.load(gb)));
+        const ep = list + ((<usize> e) << 4);
+        const g0 = v128.load(g + (<usize> load<i32>(ep)) + ko);
+        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(ep, 4)), g0));
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(ep, 8)), g0));
       }
-      const m0 = f32x4.div(a0, bf);
-      v128.store(d + ko, m0);
-      sq = f32x4.add(sq, f32x4.mul(m0, m0));
+      const m0 = f32x4.div(a0, bf), n0 = f32x4.div(c0, bf);
+      v128.store(d0 + ko, m0);
+      v128.store(d1 + ko, n0);
+      sq0 = f32x4.add(sq0, f32x4.mul(m0, m0));
+      sq1 = f32x4.add(sq1, f32x4.mul(n0, n0));
     }
     for (let k = K4; k < K; k++) {
       const ko = (<usize> k) << 2;
-      let a: f32 = 0;
+      let a: f32 = 0, c: f32 = 0;
       for (let e = 0; e < n; e++) {
-        const ep = (<usize> e) << 2;
-        a += load<f32>(vsOff + ep) * load<f32>(g + (<usize> load<i32>(bsOff + ep)) + ko);
+        const ep = list + ((<usize> e) << 4);
+        const gk = load<f32>(g + (<usize> load<i32>(ep)) + ko);
+        a += load<f32>(ep, 4) * gk;
+        c += load<f32>(ep, 8) * gk;
       }
-      const m0 = a / bs1;
-      store<f32>(d + ko, m0);
-      sqTail += m0 * m0;
+      const m0 = a / bs1, n0 = c / bs1;
+      store<f32>(d0 + ko, m0);
+      store<f32>(d1 + ko, n0);
+      tail0 += m0 * m0;
+      tail1 += n0 * n0;
     }
-    sumSq += <f64> ((f32x4.extract_lane(sq, 0) + f32x4.extract_lane(sq, 1)) +
-      (f32x4.extract_lane(sq, 2) + f32x4.extract_lane(sq, 3)) + sqTail);
-    // dx for the active examples, four at a time sharing the weight row's loads, into dxT[f, b].
-    const dRow = dxT + ((<usize> (f * B)) << 2);
+    sumSq += <f64> (sumLanes(sq0) + tail0);
+    if (pair) sumSq += <f64> (sumLanes(sq1) + tail1);
+    // dx of the listed examples, four at a time, both rows sharing the loads of g, into dxT[f, b]:
+    // written where the example's input is nonzero (dxT is +0 elsewhere).
+    const r0 = dxT + ((<usize> (f * B)) << 2), r1 = r0 + ((<usize> B) << 2);
     let e = 0;
     for (; e + 4 <= n; e += 4) {
-      const ep = (<usize> e) << 2;
-      const o0 = load<i32>(bsOff + ep), o1 = load<i32>(bsOff + ep, 4);
-      const o2 = load<i32>(bsOff + ep, 8), o3 = load<i32>(bsOff + ep, 12);
-      const g0 = g + (<usize> o0), g1 = g + (<usize> o1), g2 = g + (<usize> o2), g3 = g + (<usize> o3);
+      const ep = list + ((<usize> e) << 4);
+      const g0 = g + (<usize> load<i32>(ep)), g1 = g + (<usize> load<i32>(ep, 16));
+      const g2 = g + (<usize> load<i32>(ep, 32)), g3 = g + (<usize> load<i32>(ep, 48));
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) {
         const ko = (<usize> k) << 2;
-        const wv = v128.load(w + ko);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(g0 + ko), wv));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load(g1 + ko), wv));
-        s2 = f32x4.add(s2, f32x4.mul(v128.load(g2 + ko), wv));
-        s3 = f32x4.add(s3, f32x4.mul(v128.load(g3 + ko), wv));
+        const wa = v128.load(w0 + ko), wb = v128.load(w1 + ko);
+        const h0 = v128.load(g0 + ko), h1 = v128.load(g1 + ko), h2 = v128.load(g2 + ko), h3 = v128.load(g3 + ko);
+        s0 = f32x4.add(s0, f32x4.mul(h0, wa));
+        s1 = f32x4.add(s1, f32x4.mul(h1, wa));
+        s2 = f32x4.add(s2, f32x4.mul(h2, wa));
+        s3 = f32x4.add(s3, f32x4.mul(h3, wa));
+        t0 = f32x4.add(t0, f32x4.mul(h0, wb));
+        t1 = f32x4.add(t1, f32x4.mul(h1, wb));
+        t2 = f32x4.add(t2, f32x4.mul(h2, wb));
+        t3 = f32x4.add(t3, f32x4.mul(h3, wb));
       }
-      store<f32>(dRow + ((<usize> (o0 / rowBytes)) << 2), dotTail(s0, g0, w, K4, K));
-      store<f32>(dRow + ((<usize> (o1 / rowBytes)) << 2), dotTail(s1, g1, w, K4, K));
-      store<f32>(dRow + ((<usize> (o2 / rowBytes)) << 2), dotTail(s2, g2, w, K4, K));
-      store<f32>(dRow + ((<usize> (o3 / rowBytes)) << 2), dotTail(s3, g3, w, K4, K));
+      storeDx(r0, r1, ep, s0, t0, g0, w0, w1, K4, K, pair);
+      storeDx(r0, r1, ep + 16, s1, t1, g1, w0, w1, K4, K, pair);
+      storeDx(r0, r1, ep + 32, s2, t2, g2, w0, w1, K4, K, pair);
+      storeDx(r0, r1, ep + 48, s3, t3, g3, w0, w1, K4, K, pair);
     }
     for (; e < n; e++) {
-      const o0 = load<i32>(bsOff + ((<usize> e) << 2));
-      const g0 = g + (<usize> o0);
-      let s0 = f32x4.splat(0);
+      const ep = list + ((<usize> e) << 4);
+      const g0 = g + (<usize> load<i32>(ep));
+      let s0 = f32x4.splat(0), t0 = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) {
         const ko = (<usize> k) << 2;
-        s0 = f32x4.add(s0, f32x4.mul(v128.load(g0 + ko), v128.load(w + ko)));
+        const h0 = v128.load(g0 + ko);
+        s0 = f32x4.add(s0, f32x4.mul(h0, v128.load(w0 + ko)));
+        t0 = f32x4.add(t0, f32x4.mul(h0, v128.load(w1 + ko)));
       }
-      store<f32>(dRow + ((<usize> (o0 / rowBytes)) << 2), dotTail(s0, g0, w, K4, K));
+      storeDx(r0, r1, ep, s0, t0, g0, w0, w1, K4, K, pair);
     }
   }
-  // dx = dxT^T, in 16 x 16 tiles.
-  for (let f0 = 0; f0 < F; f0 += 16) {
-    const f1 = f0 + 16 < F ? f0 + 16 : F;
-    for (let b0 = 0; b0 < B; b0 += 16) {
-      const b1 = b0 + 16 < B ? b0 + 16 : B;
-      for (let b = b0; b < b1; b++) {
-        for (let f = f0; f < f1; f++) {
-          store<f32>(dx + ((<usize> (b * F + f)) << 2), load<f32>(dxT + ((<usize> (f * B + b)) << 2)));
-        }
-      }
-    }
-  }
+  // dx = dxT^T.
+  transpose(dxT, F, B, dx, F);
   return sumSq;
+}
+
+// One 16-wide block of a dW row: the sums divided by B, stored at d; returns their squares
+// summed as ((m0^2 + m1^2) + (m2^2 + m3^2)).
+@inline
+function meanRow16(d: usize, a0: v128, a1: v128, a2: v128, a3: v128, bf: v128): v128 {
+  const m0 = f32x4.div(a0, bf), m1 = f32x4.div(a1, bf), m2 = f32x4.div(a2, bf), m3 = f32x4.div(a3, bf);
+  v128.store(d, m0);
+  v128.store(d, m1, 16);
+  v128.store(d, m2, 32);
+  v128.store(d, m3, 48);
+  return f32x4.add(f32x4.add(f32x4.mul(m0, m0), f32x4.mul(m1, m1)), f32x4.add(f32x4.mul(m2, m2), f32x4.mul(m3, m3)));
+}
+
+// dxT[f, b] and dxT[f + 1, b] of one listed example (entry at ep) from its lane sums, where its input is > 0.
+@inline
+function storeDx(
+  r0: usize,
+  r1: usize,
+  ep: usize,
+  s: v128,
+  t: v128,
+  gb: usize,
+  w0: usize,
+  w1: usize,
+  K4: i32,
+  K: i32,
+  pair: bool,
+): void {
+  const b = (<usize> load<i32>(ep, 12)) << 2;
+  if (load<f32>(ep, 4) > 0) store<f32>(r0 + b, dotTail(s, gb, w0, K4, K));
+  if (pair && load<f32>(ep, 8) > 0) store<f32>(r1 + b, dotTail(t, gb, w1, K4, K));
 }
 
 // The four lanes of a partial dot product summed, plus the scalar tail k in [K4, K).

@@ -117,6 +117,9 @@ for (const [C, O] of [[1, 16], [3, 21], [2, 5], [16, 16]]) {
     const shape = [3, 7, 6, C];
     const aData = normals(rng, 3 * 7 * 6 * C).map((x) => Math.max(0, x)); // ReLU-like input
     const dData = normals(rng, 3 * 5 * 4 * O);
+    // Example 1 has no learning signal (a bandit's reward 0): the kernel skips it, and its zero
+    // per-example gradient still counts in the variance.
+    dData.fill(0, 5 * 4 * O, 2 * 5 * 4 * O);
     const a = tf.tensor4d(aData, shape as [number, number, number, number]);
     const d = tf.tensor4d(dData, [3, 5, 4, O]);
     const before = tf.memory().numTensors;
@@ -172,10 +175,34 @@ for (const binary of [false, true]) {
   });
 }
 
+Deno.test("denseForward() on mostly nonzero inputs gives the bits of its zero-skipping loop, row by row", () => {
+  // B = 6 even and 90% nonzero: the pairwise loop (zeros included); one row at a time (B = 1): the
+  // zero-skipping loop. Every sum must be the same float32 sum in the same order.
+  const [B, F, K] = [6, 300, 21];
+  const rng = Rng.fromSeed(9);
+  const xData = Float32Array.from({ length: B * F }, () => (rng.uniform() < 0.9 ? Math.abs(rng.normal()) : 0));
+  const x = tf.tensor2d(xData, [B, F]), W = tf.tensor2d(normals(rng, F * K, 0.1), [F, K]);
+  const all = ops.denseForward(x, W).dataSync();
+  for (let b = 0; b < B; b++) {
+    const row = tf.tensor2d(xData.slice(b * F, (b + 1) * F), [1, F]);
+    const one = ops.denseForward(row, W);
+    assertEquals(Array.from(one.dataSync()), Array.from(all.slice(b * K, (b + 1) * K)), `row ${b}`);
+    tf.dispose([row, one]);
+  }
+  let ref = 0;
+  for (let f = 0; f < F; f++) ref += xData[f] * W.dataSync()[f * K];
+  assert(Math.abs(all[0] - ref) < 1e-5 * Math.max(1, Math.abs(ref)), `out[0, 0] ${all[0]} vs ${ref}`);
+  tf.dispose([x, W]);
+});
+
 for (const K of [200, 21, 3]) {
   Deno.test(`denseReluGrads() matches x^T g / B, its per-example variance and the input gradient through the ReLU in float64 (K ${K})`, () => {
+    // B = 7 and F = 37: the transposes' tails, the last group of examples and a row of W without a pair.
     const [B, F] = [7, 37];
     const c = denseCase(Rng.fromSeed(K), B, F, K, false);
+    // Examples 2 and 5 have no learning signal (a bandit's reward 0; -0 in 5): the kernel skips them.
+    c.g.fill(0, 2 * K, 3 * K);
+    c.g.fill(-0, 5 * K, 6 * K);
     const dW = new Float64Array(F * K), dx = new Float64Array(B * F);
     let sumSq = 0;
     for (let f = 0; f < F; f++) {
