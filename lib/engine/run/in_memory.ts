@@ -41,7 +41,14 @@ export async function runInProcess<C>(
   experiment: Experiment<C>,
   config: Record<string, unknown>,
   data: Record<string, unknown>,
-  options: { seed?: number; backend?: BackendInfo; resume?: CheckpointData | null; onProgress?: () => void } = {},
+  options: {
+    seed?: number;
+    backend?: BackendInfo;
+    resume?: CheckpointData | null;
+    onProgress?: () => void;
+    /** "last": keep only the latest checkpoint (long benchmark warm-ups); default "all" */
+    checkpoints?: "all" | "last";
+  } = {},
 ): Promise<InProcessRun> {
   const parsed = experiment.config.parse(config);
   const tables = experiment.tables(parsed);
@@ -64,6 +71,7 @@ export async function runInProcess<C>(
     },
     checkpoint: (c) => {
       const bytes = encodeCheckpoint(c, { key, rows: {}, elapsed: 0, attempts: 1 });
+      if (options.checkpoints === "last") out.checkpoints.length = 0;
       out.checkpoints.push(decodeCheckpoint(bytes, key).data);
       return Promise.resolve();
     },

@@ -22,8 +22,10 @@ function probe(emit: Record<string, unknown>, state: unknown = { n: 1 }): Experi
       ],
     }],
     async run(ctx) {
-      ctx.emit("metrics", emit as Record<string, number>);
-      await ctx.checkpoint({ step: 1, tensors: { w: { shape: [2], data: new Float32Array([1, 2]) } }, state });
+      for (let step = 1; step <= ctx.config.epochs; step++) {
+        ctx.emit("metrics", { epoch: step, ...emit } as Record<string, number>);
+        await ctx.checkpoint({ step, tensors: { w: { shape: [2], data: new Float32Array([step, 2]) } }, state });
+      }
     },
   };
 }
@@ -44,4 +46,13 @@ Deno.test("runInProcess() hands back checkpoints as a run reads them: through th
   assertEquals(Array.from(checkpoints[0].tensors.w.data), [1, 2]);
   const notJson = () => 1; // JSON.stringify gives undefined for a function
   await assertRejects(() => runInProcess(probe({ epoch: 1, loss: 0.5 }, notJson), {}, {}), "must be JSON-able");
+});
+
+Deno.test("runInProcess() keeps every checkpoint, or with checkpoints: 'last' only the latest", async () => {
+  const all = await runInProcess(probe({ loss: 0.5 }), { epochs: 3 }, {});
+  assertEquals(all.checkpoints.map((c) => c.step), [1, 2, 3]);
+  const last = await runInProcess(probe({ loss: 0.5 }), { epochs: 3 }, {}, { checkpoints: "last" });
+  assertEquals(last.checkpoints.map((c) => c.step), [3]);
+  assertEquals(Array.from(last.checkpoints[0].tensors.w.data), [3, 2]);
+  assertEquals(last.rows.metrics.length, 3);
 });
