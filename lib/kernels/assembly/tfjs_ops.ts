@@ -461,11 +461,11 @@ function transpose(src: usize, R: i32, C: i32, dst: usize, ld: i32): void {
   const R4 = R & ~3, C4 = C & ~3;
   if (C >= R) {
     for (let r = 0; r < R4; r += 4) {
-      for (let c = 0; c < C4; c += 4) transpose4(src, C, dst, ld, r, c);
+      for (let c = 0; c < C4; c += 4) transpose4(src, C, dst, ld, r, c, false, f32x4.splat(1));
     }
   } else {
     for (let c = 0; c < C4; c += 4) {
-      for (let r = 0; r < R4; r += 4) transpose4(src, C, dst, ld, r, c);
+      for (let r = 0; r < R4; r += 4) transpose4(src, C, dst, ld, r, c, false, f32x4.splat(1));
     }
   }
   // The rows past R4 and the columns past C4, one float at a time.
@@ -476,31 +476,45 @@ function transpose(src: usize, R: i32, C: i32, dst: usize, ld: i32): void {
   }
 }
 
-// One 4 x 4 block of transpose(): src rows r..r+3, columns c..c+3.
+// One 4 x 4 block of transpose(): src rows r..r+3, columns c..c+3, each entry multiplied by scale when scaled.
 @inline
-function transpose4(src: usize, C: i32, dst: usize, ld: i32, r: i32, c: i32): void {
+function transpose4(src: usize, C: i32, dst: usize, ld: i32, r: i32, c: i32, scaled: bool, scale: v128): void {
   const s = src + ((<usize> (r * C + c)) << 2), step = (<usize> C) << 2;
   const a = v128.load(s), b = v128.load(s + step), e = v128.load(s + 2 * step), f = v128.load(s + 3 * step);
   const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
   const t2 = i32x4.shuffle(e, f, 0, 4, 1, 5), t3 = i32x4.shuffle(e, f, 2, 6, 3, 7);
+  let u0 = i32x4.shuffle(t0, t2, 0, 1, 4, 5), u1 = i32x4.shuffle(t0, t2, 2, 3, 6, 7);
+  let u2 = i32x4.shuffle(t1, t3, 0, 1, 4, 5), u3 = i32x4.shuffle(t1, t3, 2, 3, 6, 7);
+  if (scaled) {
+    u0 = f32x4.mul(scale, u0);
+    u1 = f32x4.mul(scale, u1);
+    u2 = f32x4.mul(scale, u2);
+    u3 = f32x4.mul(scale, u3);
+  }
   const d = dst + ((<usize> (c * ld + r)) << 2), dstep = (<usize> ld) << 2;
-  v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(d + dstep, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
-  v128.store(d + 2 * dstep, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
-  v128.store(d + 3 * dstep, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+  v128.store(d, u0);
+  v128.store(d + dstep, u1);
+  v128.store(d + 2 * dstep, u2);
+  v128.store(d + 3 * dstep, u3);
 }
 
-// dst[c, r] = scale src[r, c] for src [R, C]; dst's rows are ld floats apart (ld >= R). In 16 x 16 tiles.
+// dst[c, r] = scale src[r, c] for src [R, C]; dst's rows are ld floats apart (ld >= R). As
+// transpose(), each entry multiplied by scale.
 function transposeScaled(src: usize, R: i32, C: i32, dst: usize, ld: i32, scale: f32): void {
-  for (let r0 = 0; r0 < R; r0 += 16) {
-    const r1 = r0 + 16 < R ? r0 + 16 : R;
-    for (let c0 = 0; c0 < C; c0 += 16) {
-      const c1 = c0 + 16 < C ? c0 + 16 : C;
-      for (let r = r0; r < r1; r++) {
-        for (let c = c0; c < c1; c++) {
-          store<f32>(dst + ((<usize> (c * ld + r)) << 2), scale * load<f32>(src + ((<usize> (r * C + c)) << 2)));
-        }
-      }
+  const R4 = R & ~3, C4 = C & ~3;
+  const sv = f32x4.splat(scale);
+  if (C >= R) {
+    for (let r = 0; r < R4; r += 4) {
+      for (let c = 0; c < C4; c += 4) transpose4(src, C, dst, ld, r, c, true, sv);
+    }
+  } else {
+    for (let c = 0; c < C4; c += 4) {
+      for (let r = 0; r < R4; r += 4) transpose4(src, C, dst, ld, r, c, true, sv);
+    }
+  }
+  for (let r = 0; r < R; r++) {
+    for (let c = r < R4 ? C4 : 0; c < C; c++) {
+      store<f32>(dst + ((<usize> (c * ld + r)) << 2), scale * load<f32>(src + ((<usize> (r * C + c)) << 2)));
     }
   }
 }
@@ -1007,15 +1021,18 @@ export function flipTerms(
           const E2 = (off2 ? ePlus : eMinus) + row + 2 * step, E3 = (off3 ? ePlus : eMinus) + row + 3 * step;
           let p0 = one, p1 = one, p2 = one, p3 = one;
           let l0 = zero, l1 = zero, l2 = zero, l3 = zero;
-          let c = 0;
-          for (let i = 0; i < kv; i++) {
-            const o = (<usize> i) << 4;
-            const P = v128.load(pr + o), Q = v128.load(qr + o);
-            p0 = f32x4.mul(p0, f32x4.add(P, f32x4.mul(Q, v128.load(E0 + o))));
-            p1 = f32x4.mul(p1, f32x4.add(P, f32x4.mul(Q, v128.load(E1 + o))));
-            p2 = f32x4.mul(p2, f32x4.add(P, f32x4.mul(Q, v128.load(E2 + o))));
-            p3 = f32x4.mul(p3, f32x4.add(P, f32x4.mul(Q, v128.load(E3 + o))));
-            if (++c == chunk) {
+          // A logarithm of each product after every `chunk` factors (the loop over a chunk has no test).
+          for (let i0 = 0; i0 < kv; i0 += chunk) {
+            const i1 = kv - i0 > chunk ? i0 + chunk : kv;
+            for (let i = i0; i < i1; i++) {
+              const o = (<usize> i) << 4;
+              const P = v128.load(pr + o), Q = v128.load(qr + o);
+              p0 = f32x4.mul(p0, f32x4.add(P, f32x4.mul(Q, v128.load(E0 + o))));
+              p1 = f32x4.mul(p1, f32x4.add(P, f32x4.mul(Q, v128.load(E1 + o))));
+              p2 = f32x4.mul(p2, f32x4.add(P, f32x4.mul(Q, v128.load(E2 + o))));
+              p3 = f32x4.mul(p3, f32x4.add(P, f32x4.mul(Q, v128.load(E3 + o))));
+            }
+            if (i1 - i0 == chunk) {
               l0 = f32x4.add(l0, log4(p0));
               l1 = f32x4.add(l1, log4(p1));
               l2 = f32x4.add(l2, log4(p2));
@@ -1024,7 +1041,6 @@ export function flipTerms(
               p1 = one;
               p2 = one;
               p3 = one;
-              c = 0;
             }
           }
           writeLl(ll, ot, b, j, J, off0, m, sumLanes(f32x4.add(l0, log4(p0))));
