@@ -283,11 +283,14 @@ function filterGradTail(
   }
 }
 
-// A dense layer on inputs that are mostly zero (binary units, ReLU outputs):
+// A dense layer on inputs with zeros (binary units, ReLU outputs):
 //   out[b, k] = sum_f x[b, f] W[f, k], summed in increasing f, zero inputs skipped.
 // x: [B, F], W: [F, K] (rows contiguous), out: [B, K]. The weights are read in
 // place (no packing: fresh weights every update cost nothing extra), in
-// chunks of rows that stay in cache while every example uses them.
+// chunks of rows that stay in cache while every example uses them. Where more
+// than 60% of x is nonzero (a trained network's ReLU outputs) and B is even,
+// denseForwardPairs forms the same sums two examples at a time (a speed
+// choice only: the bits are the same either way).
 // Scratch: idx (B F ints), val (B F floats), pos (B ints).
 export function denseForward(
   B: i32,
