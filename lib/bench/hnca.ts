@@ -51,7 +51,7 @@ function trainBench(estimator: "hnca" | "reinforce"): Benchmark {
   };
 }
 
-/** Epochs of 1,000 images that train the convolutional bandit before it is timed (train accuracy about 0.85). */
+/** Epochs of 1,000 images that train the convolutional bandit before it is timed (train accuracy then about 0.9). */
 export const NONLINEAR_WARMUP_EPOCHS = 25;
 
 /** Benchmarks of this module by id. */
