@@ -52,7 +52,7 @@ function trainBench(estimator: "hnca" | "reinforce"): Benchmark {
 }
 
 /** Epochs of 1,000 images that train the convolutional bandit before it is timed (train accuracy then about 0.9). */
-export const NONLINEAR_WARMUP_EPOCHS = 25;
+const NONLINEAR_WARMUP_EPOCHS = 25;
 
 /** Benchmarks of this module by id. */
 export const benchmarks: Record<string, Benchmark> = {
