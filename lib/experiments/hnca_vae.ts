@@ -43,7 +43,7 @@ import { mnistBatch } from "../data/mnist_batch.ts";
 import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { chooseCounterfactualPath } from "../estimators/counterfactual.ts";
 import { timingRow, timingTable } from "./bandit_tables.ts";
-import { outerProductGrads } from "../estimators/grads.ts";
+import { type LayerGrads, outerProductGrads } from "../estimators/grads.ts";
 import type { CounterfactualPath } from "../estimators/types.ts";
 import { VAE_ESTIMATOR_NAMES, VAE_ESTIMATORS } from "../estimators/vae/mod.ts";
 import {
@@ -76,6 +76,7 @@ import {
   zipParams,
 } from "../optim/mod.ts";
 import { adamApply } from "../optim/adam_apply.ts";
+import { tfjsOps } from "../kernels/tfjs_ops.ts";
 import type { Rng } from "../rng/mod.ts";
 
 const QUIRKS = ["resample_updated_upper"] as const;
@@ -198,6 +199,18 @@ function checkConfig(c: HncaVaeConfig): void {
 
 /** Maximum-likelihood gradients of the decoder layers and the prior: [dW, db] per layer, then d prior. */
 function decoderGrads(trace: VaeTrace): tf.Tensor[] {
+  const ops = tfjsOps();
+  if (ops) {
+    // On wasm, one kernel pass per layer (binary inputs: their ones only).
+    const out: tf.Tensor[] = [];
+    trace.decoder.forEach((d, k) => {
+      const g = ops.outerGrads(d.fireRate, trace.encoder[k].input, trace.encoder[k].sample, false);
+      out.push(g.dW, g.db);
+    });
+    const top = trace.encoder[trace.encoder.length - 1].sample;
+    out.push(tf.tidy(() => tf.mean(tf.sub(trace.priorFireRate, top), 0)));
+    return out;
+  }
   return tf.tidy(() => {
     const out: tf.Tensor[] = [];
     trace.decoder.forEach((d, k) => {
@@ -210,6 +223,21 @@ function decoderGrads(trace: VaeTrace): tf.Tensor[] {
     out.push(tf.mean(tf.sub(trace.priorFireRate, top), 0));
     return out;
   });
+}
+
+/**
+ * outerProductGrads() for an encoder layer; on wasm one kernel pass (zero inputs skipped) with the
+ * variance from float64 sums.
+ * @param signal [B, K]; input [B, J]
+ */
+function encoderGrads(signal: tf.Tensor2D, input: tf.Tensor2D): LayerGrads {
+  const ops = tfjsOps();
+  if (!ops) return outerProductGrads(signal, input);
+  const [B, K] = signal.shape;
+  const J = input.shape[1];
+  const { dW, db, stats } = ops.outerGrads(signal, null, input, true);
+  const s = stats!;
+  return { dW, db, varW: tf.scalar((s.gx / B - s.dWSq) / (K * J)), varB: tf.scalar((s.gg / B - s.dbSq) / K) };
 }
 
 interface StepResult {
@@ -298,7 +326,7 @@ async function trainStep(
       upper,
       path,
     });
-    const g = outerProductGrads(signal, trace.encoder[k].input);
+    const g = encoderGrads(signal, trace.encoder[k].input);
     signal.dispose();
     grads[2 * k] = g.dW;
     grads[2 * k + 1] = g.db;

@@ -29,7 +29,14 @@
  * - `flipTerms`: HNCA's flipped-parent log-likelihood and entropy terms of a
  *   Bernoulli child layer, the children in the vector lanes (see the source);
  * - `bernoulliForward`: a Bernoulli layer's logits, clipped fire rates and
- *   sample in one pass.
+ *   sample in one pass;
+ * - `bernoulliLogProbRows`, `bernoulliEntropyRows`: per-example sums of a
+ *   Bernoulli layer's log-probabilities or entropies (the VAE's ELBO terms);
+ * - `outerGrads`: a layer's batch-mean gradient from per-example logit signals
+ *   and its inputs (zero inputs skipped), with the sums its per-example
+ *   variance needs;
+ * - `hncaSignal`: HNCA's logit signal for a VAE encoder layer from its flip
+ *   terms, elementwise in one pass.
  *
  * `tfjsOps()` returns null on any backend but wasm; callers keep a tfjs path.
  * It relies on the pinned tfjs-backend-wasm (4.22.0) exposing its memory as
@@ -148,6 +155,49 @@ export interface TfjsOps {
     u: tf.Tensor2D | null,
     lo: number,
   ): { logits: tf.Tensor2D; fireRate: tf.Tensor2D; sample: tf.Tensor2D | null };
+  /**
+   * Per example, sum over units of log P(target | fireRate) (clipped fire rates, 0/1 targets).
+   * @param fireRate [B, K], or [K] for every example
+   * @param target [B, K]
+   * @returns B values
+   */
+  bernoulliLogProbRows(fireRate: tf.Tensor, target: tf.Tensor2D): Float32Array;
+  /**
+   * Per example, sum over units of the entropy of Bernoulli(fireRate).
+   * @param fireRate [B, K], clipped
+   * @returns B values
+   */
+  bernoulliEntropyRows(fireRate: tf.Tensor2D): Float32Array;
+  /**
+   * dW = g^T x / B and db = mean of g over the batch, for g = signal (- target when given); zero
+   * entries of x are skipped. With `withStats`, the float64 sums from which the per-example
+   * gradients' variance follows: gx = sum_b |g_b|^2 |x_b|^2, dWSq = |dW|^2, gg = sum_b |g_b|^2,
+   * dbSq = |db|^2.
+   * @param signal [B, K]; target [B, K] or null; x [B, J]
+   * @returns dW: [K, J]; db: [K]; stats or null
+   */
+  outerGrads(
+    signal: tf.Tensor2D,
+    target: tf.Tensor2D | null,
+    x: tf.Tensor2D,
+    withStats: boolean,
+  ): { dW: tf.Tensor2D; db: tf.Tensor1D; stats: { gx: number; dWSq: number; gg: number; dbSq: number } | null };
+  /**
+   * HNCA's logit signal for a VAE encoder layer (all_child off; see lib/estimators/vae/hnca.ts).
+   * @param t fr, z: the layer's clipped fire rates and sample, [B, K]; decLl: the paired decoder's flip
+   * term, [B, K]; childLl, childEnt: the child encoder's flip terms, [B, K], or null for the top layer;
+   * pbar: the fire rates of the layer modelling z, [B, K] or [K]; adv: R - baseline per example, B values
+   * @returns [B, K]
+   */
+  hncaSignal(t: {
+    fr: tf.Tensor2D;
+    z: tf.Tensor2D;
+    decLl: tf.Tensor2D;
+    childLl: tf.Tensor2D | null;
+    childEnt: tf.Tensor2D | null;
+    pbar: tf.Tensor;
+    adv: Float32Array;
+  }): tf.Tensor2D;
 }
 
 interface Exports {
@@ -159,6 +209,9 @@ interface Exports {
   convInputGradRelu(...args: number[]): void;
   flipTerms(...args: number[]): void;
   bernoulliForward(...args: number[]): void;
+  bernoulliRowSums(...args: number[]): void;
+  outerGrads(...args: number[]): void;
+  hncaSignal(...args: number[]): void;
 }
 
 interface WasmBackendLike {
@@ -207,8 +260,9 @@ export function tfjsOps(): TfjsOps | null {
       backend.wasm._free(base);
     }
   };
-  // denseForward's scratch for B rows of F inputs: column lists (ints, floats), per-row positions and counts.
-  const listScratch = (B: number, F: number) => [B * F * 4, B * F * 4, B * 8];
+  // denseForward's scratch for B rows of F inputs: column lists (ints, floats), per-row positions, counts and
+  // binary flags.
+  const listScratch = (B: number, F: number) => [B * F * 4, B * F * 4, B * 12];
   const ops: TfjsOps = {
     adamUpdate({ p, g, m, v }, h) {
       for (const [n, t] of Object.entries({ g, m, v })) floatTensor(`adamUpdate(): ${n}`, t, p.shape);
@@ -345,8 +399,8 @@ export function tfjsOps(): TfjsOps | null {
       const entropy = withEntropy ? output<tf.Tensor2D>([B, J]) : null;
       const Kp = Math.ceil(K / 4) * 4;
       withScratch(
-        [6 * J * Kp * 4, 3 * B * Kp * 4, B * J * 4, K * 4],
-        (tables, rows, ot, act) =>
+        [(withEntropy ? 3 : 1) * J * Kp * 4, (withEntropy ? 4 : 2) * B * Kp * 4, B * J * 4, K * 4, J * 4, 64 * 4],
+        (tables, rows, ot, act, colsum, lists) =>
           ex.flipTerms(
             B,
             K,
@@ -363,6 +417,8 @@ export function tfjsOps(): TfjsOps | null {
             rows,
             ot,
             act,
+            colsum,
+            lists,
           ),
       );
       return { ll, entropy };
@@ -399,7 +455,83 @@ export function tfjsOps(): TfjsOps | null {
       );
       return { logits, fireRate, sample };
     },
+    bernoulliLogProbRows(fireRate, target) {
+      floatTensor("bernoulliLogProbRows(): target", target);
+      const [B, K] = target.shape;
+      floatTensor("bernoulliLogProbRows(): fireRate", fireRate, fireRate.rank === 1 ? [K] : [B, K]);
+      return rowSums(fireRate, target, B, K);
+    },
+    bernoulliEntropyRows(fireRate) {
+      floatTensor("bernoulliEntropyRows(): fireRate", fireRate);
+      const [B, K] = fireRate.shape;
+      return rowSums(fireRate, null, B, K);
+    },
+    outerGrads(signal, target, x, withStats) {
+      floatTensor("outerGrads(): signal", signal);
+      const [B, K] = signal.shape;
+      if (target) floatTensor("outerGrads(): target", target, [B, K]);
+      floatTensor("outerGrads(): x", x);
+      if (x.shape[0] !== B) {
+        throw new Error(`outerGrads(): x must be [${B}, J] for signal [${signal.shape}], got [${x.shape}]`);
+      }
+      const J = x.shape[1];
+      const dW = output<tf.Tensor2D>([K, J]), db = output<tf.Tensor1D>([K]);
+      return withScratch([J * K * 4, target ? B * K * 4 : 0, B * 4, B * 4, 32], (dWT, g, lists, vals, st) => {
+        ex.outerGrads(
+          B,
+          K,
+          J,
+          at(signal),
+          target ? at(target) : 0,
+          at(x),
+          at(dW),
+          at(db),
+          dWT,
+          g,
+          lists,
+          vals,
+          withStats ? 1 : 0,
+          st,
+        );
+        if (!withStats) return { dW, db, stats: null };
+        const v = new Float64Array(memory.buffer, st, 4);
+        return { dW, db, stats: { gx: v[0], dWSq: v[1], gg: v[2], dbSq: v[3] } };
+      });
+    },
+    hncaSignal({ fr, z, decLl, childLl, childEnt, pbar, adv }) {
+      floatTensor("hncaSignal(): fr", fr);
+      const [B, K] = fr.shape;
+      for (const [n, t] of Object.entries({ z, decLl, childLl, childEnt })) {
+        if (t) floatTensor(`hncaSignal(): ${n}`, t, [B, K]);
+      }
+      floatTensor("hncaSignal(): pbar", pbar, pbar.rank === 1 ? [K] : [B, K]);
+      if (adv.length !== B) throw new Error(`hncaSignal(): adv must have ${B} values, got ${adv.length}`);
+      const out = output<tf.Tensor2D>([B, K]);
+      withScratch([B * 4], (a) => {
+        new Float32Array(memory.buffer, a, B).set(adv);
+        ex.hncaSignal(
+          B,
+          K,
+          at(fr),
+          at(z),
+          at(decLl),
+          childLl ? at(childLl) : 0,
+          childEnt ? at(childEnt) : 0,
+          at(pbar),
+          pbar.rank === 1 ? 0 : K,
+          a,
+          at(out),
+        );
+      });
+      return out;
+    },
   };
+  // Per-example sums of log-probabilities (target given) or entropies of clipped fire rates.
+  const rowSums = (fireRate: tf.Tensor, target: tf.Tensor | null, B: number, K: number): Float32Array =>
+    withScratch([B * 4], (o) => {
+      ex.bernoulliRowSums(B, K, at(fireRate), fireRate.rank === 1 ? 0 : K, target ? at(target) : 0, target ? 0 : 1, o);
+      return new Float32Array(memory.buffer, o, B).slice();
+    });
   bound.set(memory, ops);
   return ops;
 }

@@ -28,7 +28,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng/mod.ts";
 import { type Dense, FIRE_RATE_MIN, type HiddenTrace } from "./bernoulli_net.ts";
 import { glorotUniform } from "./init.ts";
-import { tfjsOps } from "../kernels/tfjs_ops.ts";
+import { type TfjsOps, tfjsOps } from "../kernels/tfjs_ops.ts";
 
 /** Parameters. */
 export interface BinaryVae {
@@ -222,15 +222,9 @@ export function bernoulliEntropy(fireRate: tf.Tensor2D): tf.Tensor1D {
 /** The per-example ELBO terms of a trace, as the original computes them (clipped fire rates). */
 export async function vaeTerms(trace: VaeTrace): Promise<VaeTerms> {
   const L = trace.encoder.length;
-  const parts = tf.tidy(() =>
-    tf.stack([
-      bernoulliLogProb(trace.priorFireRate, trace.encoder[L - 1].sample),
-      ...trace.decoder.map((d, k) => bernoulliLogProb(d.fireRate, trace.encoder[k].input)),
-      ...trace.encoder.map((e) => bernoulliEntropy(e.fireRate)),
-    ])
-  );
-  const flat = await parts.data();
-  parts.dispose();
+  const ops = tfjsOps();
+  // On wasm, one kernel pass per row of terms (the same sums, each in its own order of float32 additions).
+  const flat = ops ? rowTermsKernel(trace, ops) : await rowTermsTfjs(trace);
   const B = trace.x.shape[0];
   const row = (i: number) => Float64Array.from(flat.subarray(i * B, (i + 1) * B));
   const terms: VaeTerms = {
@@ -245,6 +239,35 @@ export async function vaeTerms(trace: VaeTrace): Promise<VaeTerms> {
     terms.elbo[b] = s;
   }
   return terms;
+}
+
+/** vaeTerms' rows (prior, logP per layer, entropy per layer), B values each, by tfjs ops. */
+async function rowTermsTfjs(trace: VaeTrace): Promise<Float32Array> {
+  const L = trace.encoder.length;
+  const parts = tf.tidy(() =>
+    tf.stack([
+      bernoulliLogProb(trace.priorFireRate, trace.encoder[L - 1].sample),
+      ...trace.decoder.map((d, k) => bernoulliLogProb(d.fireRate, trace.encoder[k].input)),
+      ...trace.encoder.map((e) => bernoulliEntropy(e.fireRate)),
+    ])
+  );
+  const flat = await parts.data() as Float32Array;
+  parts.dispose();
+  return flat;
+}
+
+/** The same rows by the wasm kernels. */
+function rowTermsKernel(trace: VaeTrace, ops: TfjsOps): Float32Array {
+  const L = trace.encoder.length;
+  const rows = [
+    ops.bernoulliLogProbRows(trace.priorFireRate, trace.encoder[L - 1].sample),
+    ...trace.decoder.map((d, k) => ops.bernoulliLogProbRows(d.fireRate, trace.encoder[k].input)),
+    ...trace.encoder.map((e) => ops.bernoulliEntropyRows(e.fireRate)),
+  ];
+  const B = trace.x.shape[0];
+  const flat = new Float32Array(rows.length * B);
+  rows.forEach((r, i) => flat.set(r, i * B));
+  return flat;
 }
 
 /**

@@ -45,7 +45,9 @@ import { bernoulliLogProb } from "../../models/binary_vae.ts";
 import { entropyLogitSignal } from "./entropy_signal.ts";
 import { childActualTerms, childFlipTerms, onOffValues } from "./flip_terms.ts";
 import { hncaReward, mean } from "./rewards.ts";
-import type { VaeEstimator } from "./types.ts";
+import type { HncaVaeFlags, VaeEstimator } from "./types.ts";
+import type { VaeTerms } from "../../models/binary_vae.ts";
+import { tfjsOps } from "../../kernels/tfjs_ops.ts";
 
 /**
  * rho1 and rho0 from fire rates and delta = log P(children | off) - log P(children | on).
@@ -78,6 +80,21 @@ export const vaeHnca: VaeEstimator = async ({ layer: k, vae, trace, terms, basel
   // The child encoder layer reads z_{k+1}: rho and dq.
   const child = top ? null : await childFlipTerms(vae.encoder[k + 1].W, trace.encoder[k + 1], path, true);
   const R = hncaReward(terms, k, flags.fullReward);
+  const ops = path === "wasm" && !flags.allChild ? tfjsOps() : null;
+  if (ops) {
+    // On wasm, the elementwise arithmetic below in one kernel pass.
+    const signal = ops.hncaSignal({
+      fr: enc.fireRate,
+      z,
+      decLl: decTerms.ll,
+      childLl: child ? child.ll : null,
+      childEnt: child ? child.entropy : null,
+      pbar: top ? trace.priorFireRate : trace.decoder[k + 1].fireRate,
+      adv: Float32Array.from(R, (r) => r - baseline),
+    });
+    tf.dispose([decTerms.ll, ...(child ? [child.ll, child.entropy!] : [])]);
+    return { signal, rewardMean: hncaRewardMean(terms, k, flags, R) };
+  }
   const advantage = tf.tensor2d(Float32Array.from(R, (r) => r - baseline), [B, 1]);
   const signal = tf.tidy(() => {
     const ones = tf.onesLike(z);
@@ -110,11 +127,16 @@ export const vaeHnca: VaeEstimator = async ({ layer: k, vae, trace, terms, basel
     return tf.sub(entropyLogitSignal(fr), tf.mul(tf.mul(fr, tf.sub(1, fr)), est)) as tf.Tensor2D;
   });
   tf.dispose([advantage, decTerms.ll, ...(child ? [child.ll, child.entropy!] : [])]);
+  return { signal, rewardMean: hncaRewardMean(terms, k, flags, R) };
+};
+
+/** What layer k's baseline tracks: mean(R + log P(z_{k+1}) [+ H(q_{k+2}) + log p(z_k | z_{k+1}) with allChild]). */
+function hncaRewardMean(terms: VaeTerms, k: number, flags: HncaVaeFlags, R: Float64Array): number {
   let rewardMean = mean(R);
-  if (!top) {
+  if (k < terms.logP.length - 1) {
     let extra = mean(terms.logP[k + 1]);
     if (flags.allChild) extra += mean(terms.entropy[k + 1]) + mean(terms.logP[k]);
     rewardMean += extra;
   }
-  return { signal, rewardMean };
-};
+  return rewardMean;
+}

@@ -36,6 +36,7 @@ import {
   type VaeTrace,
 } from "../../models/binary_vae.ts";
 import type { Rng } from "../../rng/mod.ts";
+import { type TfjsOps, tfjsOps } from "../../kernels/tfjs_ops.ts";
 
 /**
  * @param zAlt [B, K_{k+1}]: the alternative sample of layer k (0/1)
@@ -61,6 +62,8 @@ export async function resampledReward(
     { length: L - k - 1 },
     (_, i) => rng.fillUniform24(new Float32Array(B * vae.encoder[k + 1 + i].W.shape[0])),
   );
+  const ops = tfjsOps();
+  if (ops) return resampledRewardKernel(vae, upper, trace, k, zAlt, uniforms, ops);
   const f = tf.tidy(() => {
     const own = bernoulliLayer(vae.decoder[k], zAlt);
     let total = bernoulliLogProb(own.fireRate, trace.encoder[k].input);
@@ -76,4 +79,34 @@ export async function resampledReward(
   const out = Float64Array.from(await f.data());
   f.dispose();
   return out;
+}
+
+/** resampledReward() on wasm: the same layers, each term's per-example sum from a kernel, added in float64. */
+function resampledRewardKernel(
+  vae: BinaryVae,
+  upper: BinaryVae,
+  trace: VaeTrace,
+  k: number,
+  zAlt: tf.Tensor2D,
+  uniforms: Float32Array[],
+  ops: TfjsOps,
+): Float64Array {
+  const L = vae.encoder.length;
+  const own = bernoulliLayer(vae.decoder[k], zAlt);
+  const total = Float64Array.from(ops.bernoulliLogProbRows(own.fireRate, trace.encoder[k].input));
+  tf.dispose([own.logits, own.fireRate]);
+  const add = (rows: Float32Array) => rows.forEach((v, b) => (total[b] += v));
+  let z = zAlt;
+  for (let i = k + 1; i < L; i++) {
+    const q = sampledBernoulliLayer(upper.encoder[i], z, uniforms[i - k - 1]);
+    const p = bernoulliLayer(upper.decoder[i], q.sample);
+    add(ops.bernoulliEntropyRows(q.fireRate));
+    add(ops.bernoulliLogProbRows(p.fireRate, z));
+    tf.dispose([q.logits, q.fireRate, p.logits, p.fireRate, ...(z === zAlt ? [] : [z])]);
+    z = q.sample;
+  }
+  const prior = priorFireRate(upper);
+  add(ops.bernoulliLogProbRows(prior, z));
+  tf.dispose([prior, ...(z === zAlt ? [] : [z])]);
+  return total;
 }

@@ -1,5 +1,5 @@
 // AssemblyScript source of lib/kernels/tfjs_ops.wasm (build: deno task build-kernels).
-import { exp4, expm1Reduced, log4, reduceExp } from "./simd_math";
+import { exp4, expm1Reduced, log4, pow2, reduceExp } from "./simd_math";
 
 // The four lanes summed, in pairs.
 @inline
@@ -7,27 +7,15 @@ function sumLanes(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-// ll[b, j] from sum_k log D: S = d ot[b, j] - sum log D is the change from flipping j; the
-// output is off minus on, S where j is on and -S where it is off.
+// ll[b, j] from sum_k log D: the change of the children's log-likelihood from flipping j is
+// S = m ot[b, j] - sum log D for an off parent and m (colsum[j] - ot[b, j]) - sum log D' for an
+// on one (flipTerms); the output is off minus on, -S where j is off and S where it is on.
 @inline
-function writeLl(ll: usize, ot: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32): void {
+function writeLl(ll: usize, ot: usize, colsum: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32): void {
   const at = (<usize> (b * J + j)) << 2;
-  const S = (isOff ? m : -m) * load<f32>(ot + at) - sumLogD;
+  const o = load<f32>(ot + at);
+  const S = (isOff ? m * o : m * (load<f32>(colsum + ((<usize> j) << 2)) - o)) - sumLogD;
   store<f32>(ll + at, isOff ? -S : S);
-}
-
-// The sum of the logarithms of four products.
-@inline
-function log4each(a: v128, b: v128, c: v128, d: v128): v128 {
-  return f32x4.add(f32x4.add(log4(a), log4(b)), f32x4.add(log4(c), log4(d)));
-}
-
-// expm1 of four lanes given their reduction kf = reduceExp(x), as simd_math's tables use it.
-@inline
-function expm1Of(x: v128, kf: v128): v128 {
-  const p = expm1Reduced(x, kf);
-  const twoK = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(kf), i32x4.splat(127)), 23);
-  return f32x4.add(f32x4.mul(twoK, p), f32x4.sub(twoK, f32x4.splat(1)));
 }
 
 // These kernels import tfjs-backend-wasm's own memory and work on tensors where
@@ -291,7 +279,7 @@ function filterGradTail(
 // than 60% of x is nonzero (a trained network's ReLU outputs) and B is even,
 // denseForwardPairs forms the same sums two examples at a time (a speed
 // choice only: the bits are the same either way).
-// Scratch: idx (B F ints), val (B F floats), pos (B ints).
+// Scratch: idx (B F ints), val (B F floats), pos (3 B ints: positions, counts, binary rows).
 export function denseForward(
   B: i32,
   F: i32,
@@ -323,17 +311,29 @@ export function denseForward(
       store<i32>(pos + ((<usize> b) << 2), end);
       if (end == start) continue;
       const o = out + ((<usize> (b * K)) << 2);
+      // A row of binary inputs (every listed value 1) adds the rows of W as they are (1 w = w exactly).
+      const binary = load<i32>(cnt + ((<usize> (B + b)) << 2)) != 0;
       for (let k = 0; k < K16; k += 16) {
         const ko = (<usize> k) << 2;
         let a0 = v128.load(o + ko), a1 = v128.load(o + ko, 16), a2 = v128.load(o + ko, 32), a3 = v128.load(o + ko, 48);
-        for (let e = start; e < end; e++) {
-          const eo = row + ((<usize> e) << 2);
-          const w = W + (<usize> load<i32>(idx + eo)) + ko;
-          const v = f32x4.splat(load<f32>(val + eo));
-          a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
-          a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
-          a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
-          a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+        if (binary) {
+          for (let e = start; e < end; e++) {
+            const w = W + (<usize> load<i32>(idx + row + ((<usize> e) << 2))) + ko;
+            a0 = f32x4.add(a0, v128.load(w));
+            a1 = f32x4.add(a1, v128.load(w, 16));
+            a2 = f32x4.add(a2, v128.load(w, 32));
+            a3 = f32x4.add(a3, v128.load(w, 48));
+          }
+        } else {
+          for (let e = start; e < end; e++) {
+            const eo = row + ((<usize> e) << 2);
+            const w = W + (<usize> load<i32>(idx + eo)) + ko;
+            const v = f32x4.splat(load<f32>(val + eo));
+            a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+            a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
+            a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
+            a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+          }
         }
         v128.store(o + ko, a0);
         v128.store(o + ko, a1, 16);
@@ -524,21 +524,24 @@ function transposeScaled(src: usize, R: i32, C: i32, dst: usize, ld: i32, scale:
 
 // Per row b of x [B, F]: the columns f with x[b, f] != 0, in increasing order,
 // as f rowBytes (the byte offset of W's row f), and their values, at idx/val + b F;
-// pos[b] = 0. Returns cnt (B ints, after pos).
+// pos[b] = 0. Returns cnt (B ints, after pos: the counts), followed by B ints that
+// are 1 where every listed value of the row is 1 (binary units).
 function compactRows(B: i32, F: i32, x: usize, idx: usize, val: usize, pos: usize, rowBytes: i32): usize {
   const cnt = pos + ((<usize> B) << 2);
   for (let b = 0; b < B; b++) {
     const row = (<usize> (b * F)) << 2;
-    let n = 0;
+    let n = 0, ones = 0;
     for (let f = 0; f < F; f++) {
       // Branch-free: the entry is written every time and kept when x != 0.
       const v = load<f32>(x + row + ((<usize> f) << 2));
       store<i32>(idx + row + ((<usize> n) << 2), f * rowBytes);
       store<f32>(val + row + ((<usize> n) << 2), v);
       n += <i32> (v != 0);
+      ones += <i32> (v == 1);
     }
     store<i32>(pos + ((<usize> b) << 2), 0);
     store<i32>(cnt + ((<usize> b) << 2), n);
+    store<i32>(cnt + ((<usize> (B + b)) << 2), <i32> (ones == n));
   }
   return cnt;
 }
@@ -879,21 +882,31 @@ export function convInputGradRelu(
 //   ll[b, j]  = log P(children's outputs | j off) - log P(children's outputs | j on)
 //   ent[b, j] = H(children | j off) - H(children | j on)   (only when withEntropy)
 // summed over the K children, unclipped sigmoids. With y the child's logit,
-// q = sigmoid(y), p = sigmoid(-y), o its output, and t = d theta_kj the change
-// of its logit when parent j flips (d = +m from off, -m from on; m = 2
-// centered, 1 not), E = exp(t), M = expm1(t) and D = p + q E (never cancels):
-//   log P(o | y + t) - log P(o | y) = o t - log D
-//   H(y + t) - H(y)                 = log D - q (y p M + t E) / D
-// (the entropy difference in the form without cancellation between its parts).
-// The children are the vector lanes: E, M and t come from tables transposed to
-// [J, Kp] (Kp: K rounded up to 4; padding has theta = 0, p = 1, q = 0, so it adds
-// nothing), one table of each sign, chosen per (b, j) by the parent's value.
-// log D is summed as the log of chunked products (a factor lies within
-// exp(+-max |m theta|), so 60 / max |m theta| of them stay in float32's range).
-// sum_k o_bk theta_kj comes from a pass over each example's active children.
+// q = sigmoid(y), p = sigmoid(-y), o its output, t = m theta_kj (m = 2
+// centered, 1 not), E = exp(t) and M = expm1(t):
+// - flipping an off parent on changes the logit by +t; with D = p + q E,
+//     log P(o | y + t) - log P(o | y) = o t - log D
+//     H(y + t) - H(y)                 = log D - q (y p M + t E) / D
+// - flipping an on parent off changes it by -t; since H and the likelihood are
+//   symmetric under y -> -y (p and q swap), with D' = q + p E (= e^t (p + q e^-t)),
+//     log P(o | y - t) - log P(o | y) = (1 - o) t - log D'
+//     H(y - t) - H(y)                 = log D' - p (-y q M + t E) / D'
+// D and D' are sums of positive terms (no cancellation), and the entropy
+// differences are in the form without cancellation between their parts.
+// So one table of E (and, for the entropy, of t and M) serves both signs:
+// tables transposed to [J, Kp] (Kp: K rounded up to 4; padding has theta = 0,
+// so E = 1, M = t = 0 and every padding factor is exactly 1 and term 0), the
+// children in the vector lanes. log D is summed as the logarithm of running
+// products, whose exponents are moved into an integer sum every `cap` factors
+// (a factor lies within exp(+-max |t|), so 60 / max |t| of them keep a product
+// that starts in [1, 2) within float32's range): one logarithm per lane at the end.
+// sum_k o_k theta_kj (ot) comes from a pass over each example's active children,
+// sum_k (1 - o_k) theta_kj as the column sum of theta less ot.
 // theta: [K, J]; logits, sample: [B, K]; parent: [B, J]; ll, ent: [B, J].
-// Scratch (16-byte aligned): tables 6 J Kp floats (E+, E-, t+, t-, M+, M-), rows
-// 3 B Kp floats (p, q, y p), ot B J floats, act K ints.
+// Scratch (16-byte aligned): tables 3 J Kp floats (E, t, M; t and M only with
+// the entropy), rows 4 B Kp floats (p, q, y p, -y q; the last two only with the
+// entropy), ot B J floats, act K ints,
+// colsum J floats, lists 64 ints.
 export function flipTerms(
   B: i32,
   K: i32,
@@ -910,61 +923,69 @@ export function flipTerms(
   rows: usize,
   ot: usize,
   act: usize,
+  colsum: usize,
+  lists: usize,
 ): void {
   const m: f32 = centered ? 2 : 1;
   const off: f32 = centered ? -1 : 0;
   const Kp = (K + 3) & ~3;
   const tsize = (<usize> (J * Kp)) << 2;
-  const ePlus = tables, eMinus = tables + tsize, tPlus = tables + 2 * tsize, tMinus = tables + 3 * tsize;
-  const mPlus = tables + 4 * tsize, mMinus = tables + 5 * tsize;
-  // t = m theta, transposed to [J, Kp]; padding columns are 0.
-  transposeScaled(theta, K, J, tPlus, Kp, m);
+  const eTab = tables, tTab = tables + tsize, mTab = tables + 2 * tsize;
+  // t = m theta, transposed to [J, Kp]; padding columns are 0. Then E (and M) from one reduction each.
+  const src = withEntropy ? tTab : eTab;
+  transposeScaled(theta, K, J, src, Kp, m);
   for (let j = 0; j < J; j++) {
-    for (let k = K; k < Kp; k++) store<f32>(tPlus + ((<usize> (j * Kp + k)) << 2), 0);
+    for (let k = K; k < Kp; k++) store<f32>(src + ((<usize> (j * Kp + k)) << 2), 0);
   }
   let vmax = f32x4.splat(0);
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
   for (let o: usize = 0; o < tsize; o += 16) {
-    const t = v128.load(tPlus + o);
-    vmax = f32x4.max(vmax, f32x4.abs(t));
-    const e = exp4(t);
-    v128.store(ePlus + o, e);
-    v128.store(eMinus + o, f32x4.div(f32x4.splat(1), e));
-    if (withEntropy) {
-      // expm1 from its own reduction (E - 1 would lose M's digits where |t| is small).
-      v128.store(mPlus + o, expm1Of(t, reduceExp(t)));
-      v128.store(mMinus + o, expm1Of(f32x4.neg(t), reduceExp(f32x4.neg(t))));
-      v128.store(tMinus + o, f32x4.neg(t));
-    }
+    const t = v128.load(src + o);
+    vmax = f32x4.pmax(vmax, f32x4.abs(t));
+    const kf = reduceExp(t);
+    const r = expm1Reduced(t, kf), two = pow2(kf);
+    // exp4(t) and expm1(t) (2^k r + (2^k - 1), no cancellation when k = 0), sharing the reduction.
+    v128.store(eTab + o, f32x4.mul(two, f32x4.add(r, one)));
+    if (withEntropy) v128.store(mTab + o, f32x4.add(f32x4.mul(two, r), f32x4.sub(two, one)));
   }
   const maxAbs = Mathf.max(
     Mathf.max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)),
     Mathf.max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)),
   );
-  // Factors per logarithm: each lies within exp(+-maxAbs), so 60 / maxAbs of them stay in float32's range.
-  let chunk = maxAbs > 0 ? <i32> Mathf.floor(<f32> 60 / maxAbs) : 1 << 30;
-  if (chunk < 1) chunk = 1;
-  // Steps between logarithms: with four products (the ll loop) a step is 4 factors, and up to 3
-  // more come from the tail; with two (the entropy loop), 2 and 1. Otherwise each product has its own.
-  const join4 = chunk >= 7, join2 = chunk >= 3;
-  const cap4 = join4 ? (chunk - 3) >> 2 : chunk, cap2 = join2 ? (chunk - 1) >> 1 : chunk;
+  // Factors between moves of a product's exponent: each lies within exp(+-maxAbs).
+  let cap = maxAbs > 0 ? <i32> Mathf.min(Mathf.floor(<f32> 60 / maxAbs), <f32> (1 << 30)) : 1 << 30;
+  if (cap < 1) cap = 1;
+  // Column sums of theta: sum over every child k of theta[k, j].
+  memory.fill(colsum, 0, (<usize> J) << 2);
+  const J4c = J & ~3;
+  for (let k = 0; k < K; k++) {
+    const tr = theta + ((<usize> (k * J)) << 2);
+    for (let j = 0; j < J4c; j += 4) {
+      const o = (<usize> j) << 2;
+      v128.store(colsum + o, f32x4.add(v128.load(colsum + o), v128.load(tr + o)));
+    }
+    for (let j = J4c; j < J; j++) store<f32>(colsum + ((<usize> j) << 2), load<f32>(colsum + ((<usize> j) << 2)) + load<f32>(tr + ((<usize> j) << 2)));
+  }
   const rsize = (<usize> (B * Kp)) << 2;
-  const pRows = rows, qRows = rows + rsize, ypRows = rows + 2 * rsize;
-  const kPad = f32x4.splat(0);
+  const pRows = rows, qRows = rows + rsize, ypRows = rows + 2 * rsize, nyqRows = rows + 3 * rsize;
   for (let b = 0; b < B; b++) {
     for (let k = 0; k < Kp; k += 4) {
       const at = (<usize> (b * Kp + k)) << 2;
-      // Padding children (k >= K): y = 0, p = 1, q = 0.
+      // Padding children (k >= K): y = 0, p = 1, q = 0 (any finite values would do: their factors are 1).
       const real = i32x4.lt_s(i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3)), i32x4.splat(K));
       const y = v128.and(v128.load(logits + ((<usize> (b * K + k)) << 2)), real);
       // sigmoid of both signs from one exp of -|y|.
       const e = exp4(f32x4.neg(f32x4.abs(y)));
-      const hi = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)), lo = f32x4.mul(e, hi);
-      const pos = f32x4.ge(y, kPad);
+      const hi = f32x4.div(one, f32x4.add(one, e)), lo = f32x4.mul(e, hi);
+      const pos = f32x4.ge(y, zero);
       const q = v128.and(v128.bitselect(hi, lo, pos), real);
-      const p = v128.bitselect(v128.bitselect(lo, hi, pos), f32x4.splat(1), real);
+      const p = v128.bitselect(v128.bitselect(lo, hi, pos), one, real);
       v128.store(pRows + at, p);
       v128.store(qRows + at, q);
-      v128.store(ypRows + at, f32x4.mul(y, p));
+      if (withEntropy) {
+        v128.store(ypRows + at, f32x4.mul(y, p));
+        v128.store(nyqRows + at, f32x4.neg(f32x4.mul(y, q)));
+      }
     }
   }
   // ot[b, j] = sum over the active children k of theta[k, j].
@@ -1004,134 +1025,182 @@ export function flipTerms(
       store<f32>(orow + ((<usize> j) << 2), s0);
     }
   }
-  const one = f32x4.splat(1), zero = f32x4.splat(0);
   const kv = Kp >> 2;
-  // Blocks of 16 parents outermost: their table rows stay in cache while every example uses them.
-  for (let j0 = 0; j0 < J; j0 += 16) {
-    const j1 = j0 + 16 < J ? j0 + 16 : J;
+  const step = (<usize> Kp) << 2;
+  const offList = lists, onList = lists + 128;
+  // Blocks of 32 parents outermost: their table rows stay in cache while every example uses them.
+  for (let j0 = 0; j0 < J; j0 += 32) {
+    const j1 = j0 + 32 < J ? j0 + 32 : J;
     for (let b = 0; b < B; b++) {
-      const pr = pRows + ((<usize> (b * Kp)) << 2), qr = qRows + ((<usize> (b * Kp)) << 2);
-      const ypr = ypRows + ((<usize> (b * Kp)) << 2);
-      let j = j0;
+      const brow = (<usize> (b * Kp)) << 2;
+      const pr = pRows + brow, qr = qRows + brow;
       if (!withEntropy) {
-        // Four parents at a time share the loads of p and q; each has its own product.
-        for (; j + 4 <= j1; j += 4) {
-          const at = (<usize> (b * J + j)) << 2;
-          const off0 = load<f32>(parent + at) == off, off1 = load<f32>(parent + at, 4) == off;
-          const off2 = load<f32>(parent + at, 8) == off, off3 = load<f32>(parent + at, 12) == off;
-          const row = (<usize> (j * Kp)) << 2, step = (<usize> Kp) << 2;
-          const E0 = (off0 ? ePlus : eMinus) + row, E1 = (off1 ? ePlus : eMinus) + row + step;
-          const E2 = (off2 ? ePlus : eMinus) + row + 2 * step, E3 = (off3 ? ePlus : eMinus) + row + 3 * step;
-          let p0 = one, p1 = one, p2 = one, p3 = one;
-          let l0 = zero, l1 = zero, l2 = zero, l3 = zero;
-          // A logarithm of each product after every `chunk` factors (the loop over a chunk has no test).
-          for (let i0 = 0; i0 < kv; i0 += chunk) {
-            const i1 = kv - i0 > chunk ? i0 + chunk : kv;
-            for (let i = i0; i < i1; i++) {
-              const o = (<usize> i) << 4;
-              const P = v128.load(pr + o), Q = v128.load(qr + o);
-              p0 = f32x4.mul(p0, f32x4.add(P, f32x4.mul(Q, v128.load(E0 + o))));
-              p1 = f32x4.mul(p1, f32x4.add(P, f32x4.mul(Q, v128.load(E1 + o))));
-              p2 = f32x4.mul(p2, f32x4.add(P, f32x4.mul(Q, v128.load(E2 + o))));
-              p3 = f32x4.mul(p3, f32x4.add(P, f32x4.mul(Q, v128.load(E3 + o))));
-            }
-            if (i1 - i0 == chunk) {
-              l0 = f32x4.add(l0, log4(p0));
-              l1 = f32x4.add(l1, log4(p1));
-              l2 = f32x4.add(l2, log4(p2));
-              l3 = f32x4.add(l3, log4(p3));
-              p0 = one;
-              p1 = one;
-              p2 = one;
-              p3 = one;
-            }
+        // The block's off parents and on parents, each in groups of four that share the loads of
+        // their rows (D = p + q E off, q + p E on); those left over (at most three of each) in
+        // groups of up to four with rows of their own.
+        let nOff = 0, nOn = 0;
+        for (let j = j0; j < j1; j++) {
+          if (load<f32>(parent + ((<usize> (b * J + j)) << 2)) == off) {
+            store<i32>(offList + ((<usize> nOff) << 2), j);
+            nOff++;
+          } else {
+            store<i32>(onList + ((<usize> nOn) << 2), j);
+            nOn++;
           }
-          writeLl(ll, ot, b, j, J, off0, m, sumLanes(f32x4.add(l0, log4(p0))));
-          writeLl(ll, ot, b, j + 1, J, off1, m, sumLanes(f32x4.add(l1, log4(p1))));
-          writeLl(ll, ot, b, j + 2, J, off2, m, sumLanes(f32x4.add(l2, log4(p2))));
-          writeLl(ll, ot, b, j + 3, J, off3, m, sumLanes(f32x4.add(l3, log4(p3))));
         }
+        const offQuads = nOff & ~3, onQuads = nOn & ~3;
+        for (let i = 0; i < offQuads; i += 4) {
+          llGroup(true, pr, qr, parent, off, offList + ((<usize> i) << 2), 4, eTab, step, kv, cap, ll, ot, colsum, b, J, m);
+        }
+        for (let i = 0; i < onQuads; i += 4) {
+          llGroup(true, pr, qr, parent, off, onList + ((<usize> i) << 2), 4, eTab, step, kv, cap, ll, ot, colsum, b, J, m);
+        }
+        // The leftovers, listed together after the off ones.
+        let n = nOff - offQuads;
+        for (let i = 0; i < n; i++) store<i32>(offList + ((<usize> i) << 2), load<i32>(offList + ((<usize> (offQuads + i)) << 2)));
+        for (let i = onQuads; i < nOn; i++) {
+          store<i32>(offList + ((<usize> n) << 2), load<i32>(onList + ((<usize> i) << 2)));
+          n++;
+        }
+        for (let i = 0; i < n; i += 4) {
+          llGroup(false, pr, qr, parent, off, offList + ((<usize> i) << 2), n - i < 4 ? n - i : 4, eTab, step, kv, cap, ll, ot, colsum, b, J, m);
+        }
+        continue;
       }
-      for (; j < j1; j++) {
+      for (let j = j0; j < j1; j++) {
         const isOff = load<f32>(parent + ((<usize> (b * J + j)) << 2)) == off;
-        const row = (<usize> (j * Kp)) << 2;
-        const E = (isOff ? ePlus : eMinus) + row, T = (isOff ? tPlus : tMinus) + row, M = (isOff ? mPlus : mMinus) + row;
-        // Two (entropy) or four independent products and sums, so that the loop is not bound by one
-        // multiplication's latency. A logarithm is taken of all of them together every `cap`
-        // steps when the chunk allows that many factors (and the tail's), else of each.
-        let logD = zero, sig = zero, sig2 = zero;
+        const row = (<usize> j) * step;
+        const E = eTab + row, T = tTab + row, M = mTab + row;
+        // (A, C, Y) = (p, q, y p) off, (q, p, -y q) on: D = A + C E, the entropy term C (Y M + t E) / D.
+        const A = isOff ? pr : qr, C = isOff ? qr : pr;
+        const Y = (isOff ? ypRows : nyqRows) + brow;
+        // Two independent products and sums, so that the loop is not bound by one multiplication's latency.
+        let pa = one, pb = one, sig = zero, sig2 = zero;
+        let ex = i32x4.splat(0);
         let i = 0, c = 0;
-        if (withEntropy) {
-          let pa = one, pb = one;
-          for (; i + 2 <= kv; i += 2) {
-            const o = (<usize> i) << 4;
-            const qa = v128.load(qr + o), ea = v128.load(E + o);
-            const qb = v128.load(qr + o, 16), eb = v128.load(E + o, 16);
-            const Da = f32x4.add(v128.load(pr + o), f32x4.mul(qa, ea));
-            const Db = f32x4.add(v128.load(pr + o, 16), f32x4.mul(qb, eb));
-            pa = f32x4.mul(pa, Da);
-            pb = f32x4.mul(pb, Db);
-            const na = f32x4.add(f32x4.mul(v128.load(ypr + o), v128.load(M + o)), f32x4.mul(v128.load(T + o), ea));
-            const nb = f32x4.add(f32x4.mul(v128.load(ypr + o, 16), v128.load(M + o, 16)), f32x4.mul(v128.load(T + o, 16), eb));
-            sig = f32x4.add(sig, f32x4.div(f32x4.mul(qa, na), Da));
-            sig2 = f32x4.add(sig2, f32x4.div(f32x4.mul(qb, nb), Db));
-            if (++c == cap2) {
-              logD = f32x4.add(logD, join2 ? log4(f32x4.mul(pa, pb)) : f32x4.add(log4(pa), log4(pb)));
-              pa = one;
-              pb = one;
-              c = 0;
-            }
+        for (; i + 2 <= kv; i += 2) {
+          const o = (<usize> i) << 4;
+          const ca = v128.load(C + o), ea = v128.load(E + o);
+          const cb = v128.load(C + o, 16), eb = v128.load(E + o, 16);
+          const Da = f32x4.add(v128.load(A + o), f32x4.mul(ca, ea));
+          const Db = f32x4.add(v128.load(A + o, 16), f32x4.mul(cb, eb));
+          pa = f32x4.mul(pa, Da);
+          pb = f32x4.mul(pb, Db);
+          const na = f32x4.add(f32x4.mul(v128.load(Y + o), v128.load(M + o)), f32x4.mul(v128.load(T + o), ea));
+          const nb = f32x4.add(f32x4.mul(v128.load(Y + o, 16), v128.load(M + o, 16)), f32x4.mul(v128.load(T + o, 16), eb));
+          sig = f32x4.add(sig, f32x4.div(f32x4.mul(ca, na), Da));
+          sig2 = f32x4.add(sig2, f32x4.div(f32x4.mul(cb, nb), Db));
+          if (++c == cap) {
+            ex = i32x4.add(ex, i32x4.add(exponentOf(pa), exponentOf(pb)));
+            pa = mantissaOf(pa);
+            pb = mantissaOf(pb);
+            c = 0;
           }
-          // The odd vector left over, if any.
-          if (i < kv) {
-            const o = (<usize> i) << 4;
-            const q = v128.load(qr + o), e = v128.load(E + o);
-            const D = f32x4.add(v128.load(pr + o), f32x4.mul(q, e));
-            if (join2) pa = f32x4.mul(pa, D);
-            else logD = f32x4.add(logD, log4(D));
-            const num = f32x4.add(f32x4.mul(v128.load(ypr + o), v128.load(M + o)), f32x4.mul(v128.load(T + o), e));
-            sig = f32x4.add(sig, f32x4.div(f32x4.mul(q, num), D));
-          }
-          logD = f32x4.add(logD, join2 ? log4(f32x4.mul(pa, pb)) : f32x4.add(log4(pa), log4(pb)));
-          sig = f32x4.add(sig, sig2);
-        } else {
-          let pa = one, pb = one, pc = one, pd = one;
-          for (; i + 4 <= kv; i += 4) {
-            const o = (<usize> i) << 4;
-            pa = f32x4.mul(pa, f32x4.add(v128.load(pr + o), f32x4.mul(v128.load(qr + o), v128.load(E + o))));
-            pb = f32x4.mul(pb, f32x4.add(v128.load(pr + o, 16), f32x4.mul(v128.load(qr + o, 16), v128.load(E + o, 16))));
-            pc = f32x4.mul(pc, f32x4.add(v128.load(pr + o, 32), f32x4.mul(v128.load(qr + o, 32), v128.load(E + o, 32))));
-            pd = f32x4.mul(pd, f32x4.add(v128.load(pr + o, 48), f32x4.mul(v128.load(qr + o, 48), v128.load(E + o, 48))));
-            if (++c == cap4) {
-              logD = f32x4.add(logD, join4 ? log4(f32x4.mul(f32x4.mul(pa, pb), f32x4.mul(pc, pd))) : log4each(pa, pb, pc, pd));
-              pa = one;
-              pb = one;
-              pc = one;
-              pd = one;
-              c = 0;
-            }
-          }
-          // The vectors left over (at most three).
-          for (let r = 0; i < kv; i++, r++) {
-            const o = (<usize> i) << 4;
-            const D = f32x4.add(v128.load(pr + o), f32x4.mul(v128.load(qr + o), v128.load(E + o)));
-            if (!join4) logD = f32x4.add(logD, log4(D));
-            else if (r == 0) pa = f32x4.mul(pa, D);
-            else if (r == 1) pb = f32x4.mul(pb, D);
-            else pc = f32x4.mul(pc, D);
-          }
-          logD = f32x4.add(logD, join4 ? log4(f32x4.mul(f32x4.mul(pa, pb), f32x4.mul(pc, pd))) : log4each(pa, pb, pc, pd));
         }
-        const sumLogD = sumLanes(logD);
-        writeLl(ll, ot, b, j, J, isOff, m, sumLogD);
-        const at = (<usize> (b * J + j)) << 2;
-        if (withEntropy) {
-          const H = sumLogD - sumLanes(sig);
-          store<f32>(ent + at, isOff ? -H : H);
+        // The odd vector left over, if any (its own factor after a move of pa's exponent).
+        if (i < kv) {
+          const o = (<usize> i) << 4;
+          const cv = v128.load(C + o), e = v128.load(E + o);
+          const D = f32x4.add(v128.load(A + o), f32x4.mul(cv, e));
+          ex = i32x4.add(ex, exponentOf(pa));
+          pa = f32x4.mul(mantissaOf(pa), D);
+          const num = f32x4.add(f32x4.mul(v128.load(Y + o), v128.load(M + o)), f32x4.mul(v128.load(T + o), e));
+          sig = f32x4.add(sig, f32x4.div(f32x4.mul(cv, num), D));
         }
+        const sumLogD = sumLanes(logOfSplit(f32x4.mul(mantissaOf(pa), mantissaOf(pb)), i32x4.add(ex, i32x4.add(exponentOf(pa), exponentOf(pb)))));
+        writeLl(ll, ot, colsum, b, j, J, isOff, m, sumLogD);
+        const H = sumLogD - sumLanes(f32x4.add(sig, sig2));
+        store<f32>(ent + ((<usize> (b * J + j)) << 2), isOff ? -H : H);
       }
     }
   }
+}
+
+// The unbiased exponents of four positive normal floats, as integers.
+@inline
+function exponentOf(v: v128): v128 {
+  return i32x4.sub(i32x4.shr_u(v, 23), i32x4.splat(127));
+}
+
+// Four positive normal floats with their exponents set to 0 (in [1, 2)): v = 2^exponentOf(v) mantissaOf(v).
+@inline
+function mantissaOf(v: v128): v128 {
+  return v128.or(v128.and(v, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
+}
+
+// log(a 2^ex) per lane, for a positive normal and ex the exponent moved out of it.
+@inline
+function logOfSplit(a: v128, ex: v128): v128 {
+  const ef = f32x4.convert_i32x4_s(ex);
+  return f32x4.add(f32x4.add(f32x4.mul(ef, f32x4.splat(0.693145751953125)), f32x4.mul(ef, f32x4.splat(1.428606765330187e-6))), log4(a));
+}
+
+// sum_k log D for n (1 to 4) parents of example b, listed at `list`, written as their ll: four
+// running products of D = A + C E over the kv vectors of the children ((A, C) = (p, q) for an off
+// parent, (q, p) for an on one; pr, qr: the example's rows), whose exponents are moved out after
+// every `cap` factors (the loop over a chunk has no test). A group of fewer than four repeats its
+// last parent. `shared` (a constant at each call): the parents are all off or all on, so that the
+// loads of A and C serve all four.
+@inline
+function llGroup(
+  shared: bool,
+  pr: usize,
+  qr: usize,
+  parent: usize,
+  off: f32,
+  list: usize,
+  n: i32,
+  eTab: usize,
+  step: usize,
+  kv: i32,
+  cap: i32,
+  ll: usize,
+  ot: usize,
+  colsum: usize,
+  b: i32,
+  J: i32,
+  m: f32,
+): void {
+  const one = f32x4.splat(1);
+  const ja = load<i32>(list), jb = n > 1 ? load<i32>(list, 4) : ja;
+  const jc = n > 2 ? load<i32>(list, 8) : jb, jd = n > 3 ? load<i32>(list, 12) : jc;
+  const at = parent + ((<usize> (b * J)) << 2);
+  const off0 = load<f32>(at + ((<usize> ja) << 2)) == off, off1 = load<f32>(at + ((<usize> jb) << 2)) == off;
+  const off2 = load<f32>(at + ((<usize> jc) << 2)) == off, off3 = load<f32>(at + ((<usize> jd) << 2)) == off;
+  const A0 = off0 ? pr : qr, C0 = off0 ? qr : pr, A1 = off1 ? pr : qr, C1 = off1 ? qr : pr;
+  const A2 = off2 ? pr : qr, C2 = off2 ? qr : pr, A3 = off3 ? pr : qr, C3 = off3 ? qr : pr;
+  const E0 = eTab + (<usize> ja) * step, E1 = eTab + (<usize> jb) * step;
+  const E2 = eTab + (<usize> jc) * step, E3 = eTab + (<usize> jd) * step;
+  let p0 = one, p1 = one, p2 = one, p3 = one;
+  let x0 = i32x4.splat(0), x1 = i32x4.splat(0), x2 = i32x4.splat(0), x3 = i32x4.splat(0);
+  for (let i0 = 0; i0 < kv; i0 += cap) {
+    const i1 = kv - i0 > cap ? i0 + cap : kv;
+    for (let i = i0; i < i1; i++) {
+      const o = (<usize> i) << 4;
+      const a0 = v128.load(A0 + o), c0 = v128.load(C0 + o);
+      const a1 = shared ? a0 : v128.load(A1 + o), c1 = shared ? c0 : v128.load(C1 + o);
+      const a2 = shared ? a0 : v128.load(A2 + o), c2 = shared ? c0 : v128.load(C2 + o);
+      const a3 = shared ? a0 : v128.load(A3 + o), c3 = shared ? c0 : v128.load(C3 + o);
+      p0 = f32x4.mul(p0, f32x4.add(a0, f32x4.mul(c0, v128.load(E0 + o))));
+      p1 = f32x4.mul(p1, f32x4.add(a1, f32x4.mul(c1, v128.load(E1 + o))));
+      p2 = f32x4.mul(p2, f32x4.add(a2, f32x4.mul(c2, v128.load(E2 + o))));
+      p3 = f32x4.mul(p3, f32x4.add(a3, f32x4.mul(c3, v128.load(E3 + o))));
+    }
+    if (i1 < kv) {
+      x0 = i32x4.add(x0, exponentOf(p0));
+      x1 = i32x4.add(x1, exponentOf(p1));
+      x2 = i32x4.add(x2, exponentOf(p2));
+      x3 = i32x4.add(x3, exponentOf(p3));
+      p0 = mantissaOf(p0);
+      p1 = mantissaOf(p1);
+      p2 = mantissaOf(p2);
+      p3 = mantissaOf(p3);
+    }
+  }
+  writeLl(ll, ot, colsum, b, ja, J, off0, m, sumLanes(logOfSplit(p0, x0)));
+  if (n > 1) writeLl(ll, ot, colsum, b, jb, J, off1, m, sumLanes(logOfSplit(p1, x1)));
+  if (n > 2) writeLl(ll, ot, colsum, b, jc, J, off2, m, sumLanes(logOfSplit(p2, x2)));
+  if (n > 3) writeLl(ll, ot, colsum, b, jd, J, off3, m, sumLanes(logOfSplit(p3, x3)));
 }
 
 // A Bernoulli layer of the generative model in one pass: logits = x W^T + bias,
@@ -1168,7 +1237,7 @@ export function bernoulliForward(
       // sigmoid from exp(-|y|): 1 / (1 + e) for y >= 0, e / (1 + e) below.
       const e = exp4(f32x4.neg(f32x4.abs(y)));
       const hi = f32x4.div(one, f32x4.add(one, e));
-      const fr = f32x4.min(f32x4.max(v128.bitselect(hi, f32x4.mul(e, hi), f32x4.ge(y, f32x4.splat(0))), vlo), vhi);
+      const fr = f32x4.pmin(f32x4.pmax(v128.bitselect(hi, f32x4.mul(e, hi), f32x4.ge(y, f32x4.splat(0))), vlo), vhi);
       v128.store(fireRate + at, fr);
       if (u) v128.store(sample + at, v128.and(f32x4.lt(v128.load(u + at), fr), one));
     }
@@ -1184,4 +1253,281 @@ export function bernoulliForward(
       if (u) store<f32>(sample + at, load<f32>(u + at) < fr ? 1 : 0);
     }
   }
+}
+
+// log(t ? fr : 1 - fr) for 0/1 targets t: the Bernoulli log-probability of t, as
+// log(fr t + (1 - fr)(1 - t)) gives it (each product is exact for t in {0, 1}).
+@inline
+function bernoulliLog4(fr: v128, t: v128): v128 {
+  return log4(v128.bitselect(fr, f32x4.sub(f32x4.splat(1), fr), f32x4.gt(t, f32x4.splat(0.5))));
+}
+
+// The same for one float (the lanes' arithmetic, so that a unit's value does not depend on its position).
+@inline
+function bernoulliLog1(fr: f32, t: f32): f32 {
+  return f32x4.extract_lane(bernoulliLog4(f32x4.splat(fr), f32x4.splat(t)), 0);
+}
+
+// Entropy terms fr log fr + (1 - fr) log(1 - fr) (the negative entropy) of four fire rates.
+@inline
+function negEntropy4(fr: v128): v128 {
+  const nf = f32x4.sub(f32x4.splat(1), fr);
+  return f32x4.add(f32x4.mul(fr, log4(fr)), f32x4.mul(nf, log4(nf)));
+}
+
+// Per-example sums over K units of clipped Bernoulli fire rates fr ([B, K], or
+// one row [K] broadcast when frStride is 0):
+//   mode 0: sum_k log P(target[b, k] | fr)   (target [B, K], 0/1)
+//   mode 1: sum_k H(fr)                      (the analytic entropy; target unused)
+// out: B floats. Sums in four lanes over k, then the lanes in pairs, then the tail.
+export function bernoulliRowSums(B: i32, K: i32, fr: usize, frStride: i32, target: usize, mode: i32, out: usize): void {
+  const K4 = K & ~3;
+  for (let b = 0; b < B; b++) {
+    const f = fr + ((<usize> (b * frStride)) << 2), t = target + ((<usize> (b * K)) << 2);
+    let acc = f32x4.splat(0);
+    for (let k = 0; k < K4; k += 4) {
+      const o = (<usize> k) << 2;
+      acc = f32x4.add(acc, mode == 0 ? bernoulliLog4(v128.load(f + o), v128.load(t + o)) : negEntropy4(v128.load(f + o)));
+    }
+    let s = sumLanes(acc);
+    for (let k = K4; k < K; k++) {
+      const o = (<usize> k) << 2;
+      s += mode == 0
+        ? bernoulliLog1(load<f32>(f + o), load<f32>(t + o))
+        : f32x4.extract_lane(negEntropy4(f32x4.splat(load<f32>(f + o))), 0);
+    }
+    store<f32>(out + ((<usize> b) << 2), mode == 0 ? s : -s);
+  }
+}
+
+// A layer's batch-mean gradient from per-example logit signals g and inputs x:
+//   dW[k, j] = (sum_b g[b, k] x[b, j]) / B,   db[k] = (sum_b g[b, k]) / B
+// with g = signal, or signal - target when target != 0 (the decoder's fr - x).
+// Sums over b in increasing order; zero inputs skipped (their terms are +-0,
+// which changes no sum that starts at +0), so binary inputs cost their ones
+// only. The sums are formed in dWT ([J, K] scratch), each row in registers
+// over the examples where its input is nonzero, and transposed into dW.
+// signal, target: [B, K]; x: [B, J]; dW: [K, J]; db: [K]. Scratch: dWT (J K
+// floats), g (B K floats, used when target != 0), lists (B ints), vals (B
+// floats), stats (4 f64, when
+// withStats): sum_b |g_b|^2 |x_b|^2, sum dW^2, sum_b |g_b|^2, sum db^2, from
+// which the per-example gradients' variance follows without forming them.
+export function outerGrads(
+  B: i32,
+  K: i32,
+  J: i32,
+  signal: usize,
+  target: usize,
+  x: usize,
+  dW: usize,
+  db: usize,
+  dWT: usize,
+  gScratch: usize,
+  lists: usize,
+  vals: usize,
+  withStats: i32,
+  stats: usize,
+): void {
+  const K4 = K & ~3;
+  const n = (<usize> (B * K)) << 2;
+  let g = signal;
+  if (target) {
+    g = gScratch;
+    for (let o: usize = 0; o + 16 <= n; o += 16) v128.store(g + o, f32x4.sub(v128.load(signal + o), v128.load(target + o)));
+    for (let o = n & ~15; o < n; o += 4) store<f32>(g + o, load<f32>(signal + o) - load<f32>(target + o));
+  }
+  memory.fill(db, 0, (<usize> K) << 2);
+  const rowBytes = (<usize> K) << 2;
+  for (let b = 0; b < B; b++) {
+    const gr = g + (<usize> b) * rowBytes;
+    for (let k = 0; k < K4; k += 4) {
+      const o = (<usize> k) << 2;
+      v128.store(db + o, f32x4.add(v128.load(db + o), v128.load(gr + o)));
+    }
+    for (let k = K4; k < K; k++) store<f32>(db + ((<usize> k) << 2), load<f32>(db + ((<usize> k) << 2)) + load<f32>(gr + ((<usize> k) << 2)));
+  }
+  // Per input j, the examples where x[b, j] != 0 (as byte offsets of g's rows) and their values;
+  // then row j of dWT summed over them in registers, 16 units at a time.
+  const K16 = K & ~15;
+  for (let j = 0; j < J; j++) {
+    let n = 0, ones = 0;
+    for (let b = 0; b < B; b++) {
+      const xv = load<f32>(x + ((<usize> (b * J + j)) << 2));
+      store<i32>(lists + ((<usize> n) << 2), b * K * 4);
+      store<f32>(vals + ((<usize> n) << 2), xv);
+      n += <i32> (xv != 0);
+      ones += <i32> (xv == 1);
+    }
+    const d = dWT + (<usize> j) * rowBytes;
+    // Binary inputs (every listed value 1): the rows of g added as they are (1 g = g exactly).
+    const binary = ones == n;
+    for (let k = 0; k < K16; k += 16) {
+      const gk = g + ((<usize> k) << 2);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      if (binary) {
+        for (let e = 0; e < n; e++) {
+          const r = gk + (<usize> load<i32>(lists + ((<usize> e) << 2)));
+          a0 = f32x4.add(a0, v128.load(r));
+          a1 = f32x4.add(a1, v128.load(r, 16));
+          a2 = f32x4.add(a2, v128.load(r, 32));
+          a3 = f32x4.add(a3, v128.load(r, 48));
+        }
+      } else {
+        for (let e = 0; e < n; e++) {
+          const r = gk + (<usize> load<i32>(lists + ((<usize> e) << 2)));
+          const v = f32x4.splat(load<f32>(vals + ((<usize> e) << 2)));
+          a0 = f32x4.add(a0, f32x4.mul(v, v128.load(r)));
+          a1 = f32x4.add(a1, f32x4.mul(v, v128.load(r, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(v, v128.load(r, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(v, v128.load(r, 48)));
+        }
+      }
+      const o = (<usize> k) << 2;
+      v128.store(d + o, a0);
+      v128.store(d + o, a1, 16);
+      v128.store(d + o, a2, 32);
+      v128.store(d + o, a3, 48);
+    }
+    for (let k = K16; k < K4; k += 4) {
+      const gk = g + ((<usize> k) << 2);
+      let a0 = f32x4.splat(0);
+      for (let e = 0; e < n; e++) {
+        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(vals + ((<usize> e) << 2))), v128.load(gk + (<usize> load<i32>(lists + ((<usize> e) << 2))))));
+      }
+      v128.store(d + ((<usize> k) << 2), a0);
+    }
+    for (let k = K4; k < K; k++) {
+      const gk = g + ((<usize> k) << 2);
+      let a: f32 = 0;
+      for (let e = 0; e < n; e++) a += load<f32>(vals + ((<usize> e) << 2)) * load<f32>(gk + (<usize> load<i32>(lists + ((<usize> e) << 2))));
+      store<f32>(d + ((<usize> k) << 2), a);
+    }
+  }
+  transpose(dWT, J, K, dW, J);
+  const nw = (<usize> (J * K)) << 2;
+  const vB = f32x4.splat(<f32> B);
+  for (let o: usize = 0; o + 16 <= nw; o += 16) v128.store(dW + o, f32x4.div(v128.load(dW + o), vB));
+  for (let o = nw & ~15; o < nw; o += 4) store<f32>(dW + o, load<f32>(dW + o) / <f32> B);
+  for (let k = 0; k < K; k++) store<f32>(db + ((<usize> k) << 2), load<f32>(db + ((<usize> k) << 2)) / <f32> B);
+  if (!withStats) return;
+  let gx: f64 = 0, gg: f64 = 0;
+  for (let b = 0; b < B; b++) {
+    const g2 = sumSquares(g + (<usize> b) * rowBytes, K), x2 = sumSquares(x + ((<usize> (b * J)) << 2), J);
+    gx += g2 * x2;
+    gg += g2;
+  }
+  store<f64>(stats, gx);
+  store<f64>(stats, sumSquares(dW, K * J), 8);
+  store<f64>(stats, gg, 16);
+  store<f64>(stats, sumSquares(db, K), 24);
+}
+
+// sum of squares of n floats at p: float32 in four lanes over chunks of 1024, each chunk's sum added in float64.
+function sumSquares(p: usize, n: i32): f64 {
+  let total: f64 = 0;
+  for (let i0 = 0; i0 < n; i0 += 1024) {
+    const i1 = i0 + 1024 < n ? i0 + 1024 : n;
+    let acc = f32x4.splat(0);
+    let i = i0;
+    for (; i + 4 <= i1; i += 4) {
+      const v = v128.load(p + ((<usize> i) << 2));
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+    }
+    let s = <f64> sumLanes(acc);
+    for (; i < i1; i++) {
+      const v = load<f32>(p + ((<usize> i) << 2));
+      s += <f64> (v * v);
+    }
+    total += s;
+  }
+  return total;
+}
+
+// HNCA's logit signal for one encoder layer of the binary VAE (the module doc
+// of lib/estimators/vae/hnca.ts; all_child off), elementwise over [B, K]:
+//   rho1 = 1 / (fr + (1 - fr) e^d),  rho0 = 1 / (fr e^-d + (1 - fr))   (d = childLl; 1 and 1 without a child)
+//   est  = ((-decLl + (rho1 log pbar - rho0 log(1 - pbar)))
+//          + (rho1 - rho0) ((logPSum_b - log P(z | pbar)) + adv_b)) - childEnt
+//   out  = fr (1 - fr) (log fr - log(1 - fr)) - fr (1 - fr) est
+// with logPSum_b = sum_k log P(z[b, k] | pbar[b, k]). fr (clipped fire rate), z
+// (sample), decLl, childLl, childEnt: [B, K] (childLl, childEnt may be 0: none);
+// pbar: [B, K], or one row [K] when pbarStride is 0; adv: [B]; out: [B, K].
+export function hncaSignal(
+  B: i32,
+  K: i32,
+  fr: usize,
+  z: usize,
+  decLl: usize,
+  childLl: usize,
+  childEnt: usize,
+  pbar: usize,
+  pbarStride: i32,
+  adv: usize,
+  out: usize,
+): void {
+  const K4 = K & ~3;
+  const one = f32x4.splat(1);
+  for (let b = 0; b < B; b++) {
+    const row = (<usize> (b * K)) << 2, prow = pbar + ((<usize> (b * pbarStride)) << 2);
+    let acc = f32x4.splat(0);
+    for (let k = 0; k < K4; k += 4) {
+      const o = (<usize> k) << 2;
+      acc = f32x4.add(acc, bernoulliLog4(v128.load(prow + o), v128.load(z + row + o)));
+    }
+    let s = sumLanes(acc);
+    for (let k = K4; k < K; k++) s += bernoulliLog1(load<f32>(prow + ((<usize> k) << 2)), load<f32>(z + row + ((<usize> k) << 2)));
+    const base = f32x4.splat(s), a = f32x4.splat(load<f32>(adv + ((<usize> b) << 2)));
+    for (let k = 0; k < K; k += 4) {
+      const o = (<usize> k) << 2;
+      if (k + 4 <= K) {
+        v128.store(out + row + o, hncaSignal4(
+          v128.load(fr + row + o),
+          v128.load(z + row + o),
+          v128.load(decLl + row + o),
+          childLl ? v128.load(childLl + row + o) : f32x4.splat(0),
+          childEnt ? v128.load(childEnt + row + o) : f32x4.splat(0),
+          v128.load(prow + o),
+          base,
+          a,
+          childLl != 0,
+          one,
+        ));
+      } else {
+        // The tail, one unit at a time through the same lanes.
+        for (let kk = k; kk < K; kk++) {
+          const e = row + ((<usize> kk) << 2);
+          const r = hncaSignal4(
+            f32x4.splat(load<f32>(fr + e)),
+            f32x4.splat(load<f32>(z + e)),
+            f32x4.splat(load<f32>(decLl + e)),
+            f32x4.splat(childLl ? load<f32>(childLl + e) : 0),
+            f32x4.splat(childEnt ? load<f32>(childEnt + e) : 0),
+            f32x4.splat(load<f32>(prow + ((<usize> kk) << 2))),
+            base,
+            a,
+            childLl != 0,
+            one,
+          );
+          store<f32>(out + e, f32x4.extract_lane(r, 0));
+        }
+      }
+    }
+  }
+}
+
+@inline
+function hncaSignal4(fr: v128, z: v128, decLl: v128, d: v128, ent: v128, pbar: v128, logPSum: v128, adv: v128, hasChild: bool, one: v128): v128 {
+  const nf = f32x4.sub(one, fr);
+  let rho1 = one, rho0 = one;
+  if (hasChild) {
+    rho1 = f32x4.div(one, f32x4.add(fr, f32x4.mul(nf, exp4(d))));
+    rho0 = f32x4.div(one, f32x4.add(f32x4.mul(fr, exp4(f32x4.neg(d))), nf));
+  }
+  const lp1 = log4(pbar), lp0 = log4(f32x4.sub(one, pbar));
+  const logP = v128.bitselect(lp1, lp0, f32x4.gt(z, f32x4.splat(0.5)));
+  let est = f32x4.add(f32x4.neg(decLl), f32x4.sub(f32x4.mul(rho1, lp1), f32x4.mul(rho0, lp0)));
+  est = f32x4.add(est, f32x4.mul(f32x4.sub(rho1, rho0), f32x4.add(f32x4.sub(logPSum, logP), adv)));
+  est = f32x4.sub(est, ent);
+  const w = f32x4.mul(fr, nf);
+  return f32x4.sub(f32x4.mul(w, f32x4.sub(log4(fr), log4(nf))), f32x4.mul(w, est));
 }

@@ -333,6 +333,186 @@ Deno.test("bernoulliForward() gives the logits, clipped fire rates and sample of
   tf.dispose([xt, W, bt, ut, r.logits, r.fireRate, r.sample!, r2.logits, r2.fireRate]);
 });
 
+/** Fire rates in [1e-5, 1 - 1e-5], some at the bounds. */
+const fireRates = (rng: Rng, n: number) =>
+  Float32Array.from(
+    { length: n },
+    (_, i) => (i % 9 === 0 ? 1e-5 : i % 9 === 1 ? 1 - 1e-5 : 0.02 + 0.96 * rng.uniform()),
+  );
+
+Deno.test("bernoulliLogProbRows() and bernoulliEntropyRows() match per-example float64 sums", () => {
+  // K = 13: three vectors and a tail of one.
+  const [B, K] = [3, 13];
+  const rng = Rng.fromSeed(13);
+  const fr = fireRates(rng, B * K), row = fireRates(rng, K);
+  const t = Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
+  const frT = tf.tensor2d(fr, [B, K]), rowT = tf.tensor1d(row), tT = tf.tensor2d(t, [B, K]);
+  const lp = (f: number, x: number) => Math.log(x ? f : 1 - f);
+  const ent = (f: number) => -(f * Math.log(f) + (1 - f) * Math.log(1 - f));
+  const refLp = new Float64Array(B), refRow = new Float64Array(B), refH = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < K; k++) {
+      refLp[b] += lp(Math.fround(fr[b * K + k]), t[b * K + k]);
+      refRow[b] += lp(Math.fround(row[k]), t[b * K + k]);
+      refH[b] += ent(fr[b * K + k]);
+    }
+  }
+  for (
+    const [name, got, ref] of [
+      ["log-probabilities", ops.bernoulliLogProbRows(frT, tT), refLp],
+      ["log-probabilities, one row of fire rates for every example", ops.bernoulliLogProbRows(rowT, tT), refRow],
+      ["entropies", ops.bernoulliEntropyRows(frT), refH],
+    ] as const
+  ) {
+    assertEquals(got.length, B);
+    const err = maxRelError(got, ref);
+    assert(err < 2e-6, `${name}: largest relative error ${err}`);
+  }
+  assertThrows(() => ops.bernoulliLogProbRows(tf.ones([K + 1]), tT), /fireRate must have shape \[13\]/);
+  tf.dispose([frT, rowT, tT]);
+});
+
+for (const withTarget of [false, true]) {
+  Deno.test(`outerGrads() matches g^T x / B, the batch mean and the variance sums in float64 (${withTarget ? "g = signal - target" : "g = signal"})`, () => {
+    // K = 23: a block of 16, a vector and a tail of three; x with zeros (skipped), 0/1 and other values.
+    const [B, K, J] = [5, 23, 7];
+    const rng = Rng.fromSeed(withTarget ? 15 : 14);
+    const signal = normals(rng, B * K),
+      target = Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
+    const x = Float32Array.from({ length: B * J }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : rng.normal()));
+    // One example without any nonzero input.
+    x.fill(0, 2 * J, 3 * J);
+    const g = Float64Array.from(signal, (v, i) => (withTarget ? Math.fround(v - target[i]) : v));
+    const dW = new Float64Array(K * J), db = new Float64Array(K);
+    let gx = 0, gg = 0;
+    for (let b = 0; b < B; b++) {
+      let g2 = 0, x2 = 0;
+      for (let k = 0; k < K; k++) {
+        db[k] += g[b * K + k] / B;
+        g2 += g[b * K + k] ** 2;
+        for (let j = 0; j < J; j++) dW[k * J + j] += (g[b * K + k] * x[b * J + j]) / B;
+      }
+      for (let j = 0; j < J; j++) x2 += x[b * J + j] ** 2;
+      gx += g2 * x2;
+      gg += g2;
+    }
+    const s = tf.tensor2d(signal, [B, K]), tt = tf.tensor2d(target, [B, K]), xt = tf.tensor2d(x, [B, J]);
+    const r = ops.outerGrads(s, withTarget ? tt : null, xt, true);
+    assertEquals(r.dW.shape, [K, J]);
+    const eW = maxRelError(r.dW.dataSync(), dW), eB = maxRelError(r.db.dataSync(), db);
+    assert(eW < 1e-6 && eB < 1e-6, `dW ${eW}, db ${eB}`);
+    const st = r.stats!;
+    const sq = (a: Float64Array) => a.reduce((t, v) => t + v * v, 0);
+    for (
+      const [name, got, ref] of [["gx", st.gx, gx], ["gg", st.gg, gg], ["dWSq", st.dWSq, sq(dW)], [
+        "dbSq",
+        st.dbSq,
+        sq(db),
+      ]] as const
+    ) {
+      assert(Math.abs(got - ref) <= 1e-5 * ref, `${name} ${got} vs ${ref}`);
+    }
+    const plain = ops.outerGrads(s, withTarget ? tt : null, xt, false);
+    assertEquals(plain.stats, null);
+    assertEquals(Array.from(plain.dW.dataSync()), Array.from(r.dW.dataSync()));
+    assertThrows(() => ops.outerGrads(s, null, tf.zeros([B + 1, J]) as tf.Tensor2D, true), /x must be \[5, J\]/);
+    tf.dispose([s, tt, xt, r.dW, r.db, plain.dW, plain.db]);
+  });
+}
+
+Deno.test("hncaSignal() matches HNCA's logit signal in float64, with and without a child layer", () => {
+  // K = 10: two vectors and a tail of two. Child log-likelihood differences up to +-120 send a
+  // rho to 0 (e^d beyond float32's range in the tfjs ops, clamped at e^80 in the kernel).
+  const [B, K] = [4, 10];
+  const rng = Rng.fromSeed(16);
+  const fr = fireRates(rng, B * K), pbar = fireRates(rng, B * K), pRow = fireRates(rng, K);
+  const z = Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
+  const decLl = normals(rng, B * K, 3), childEnt = normals(rng, B * K, 2);
+  const childLl = Float32Array.from({ length: B * K }, (_, i) => (i === 5 ? 120 : i === 6 ? -120 : 4 * rng.normal()));
+  const adv = normals(rng, B, 5);
+  const expected = (withChild: boolean, rowPbar: boolean) => {
+    const out = new Float64Array(B * K);
+    for (let b = 0; b < B; b++) {
+      const pb = (k: number) => (rowPbar ? pRow[k] : pbar[b * K + k]);
+      let logPSum = 0;
+      for (let k = 0; k < K; k++) logPSum += Math.log(z[b * K + k] ? pb(k) : 1 - pb(k));
+      for (let k = 0; k < K; k++) {
+        const i = b * K + k, f = fr[i], d = childLl[i];
+        const rho1 = withChild ? 1 / (f + (1 - f) * Math.exp(d)) : 1,
+          rho0 = withChild ? 1 / (f * Math.exp(-d) + (1 - f)) : 1;
+        const logP = Math.log(z[i] ? pb(k) : 1 - pb(k));
+        let est = -decLl[i] + rho1 * Math.log(pb(k)) - rho0 * Math.log(1 - pb(k));
+        est += (rho1 - rho0) * (logPSum - logP + adv[b]);
+        if (withChild) est -= childEnt[i];
+        out[i] = f * (1 - f) * (Math.log(f) - Math.log(1 - f)) - f * (1 - f) * est;
+      }
+    }
+    return out;
+  };
+  const t = (a: Float32Array) => tf.tensor2d(a, [B, K]);
+  const base = { fr: t(fr), z: t(z), decLl: t(decLl) };
+  for (const withChild of [false, true]) {
+    for (const rowPbar of [false, true]) {
+      const got = ops.hncaSignal({
+        ...base,
+        childLl: withChild ? t(childLl) : null,
+        childEnt: withChild ? t(childEnt) : null,
+        pbar: rowPbar ? tf.tensor1d(pRow) : t(pbar),
+        adv,
+      });
+      // Relative to max(1, |value|): the terms reach the hundreds (log-probability sums times rho).
+      const err = maxRelError(got.dataSync(), expected(withChild, rowPbar));
+      assert(err < 2e-5, `child ${withChild}, one row of pbar ${rowPbar}: largest relative error ${err}`);
+      got.dispose();
+    }
+  }
+  assertThrows(
+    () => ops.hncaSignal({ ...base, childLl: null, childEnt: null, pbar: t(pbar), adv: new Float32Array(B + 1) }),
+    /adv must have 4 values/,
+  );
+  tf.dispose(Object.values(base));
+});
+
+Deno.test("flipTerms() with centered (-1/+1) parents matches float64", () => {
+  // K = 21 (padded to 24, an odd number of vectors), J = 37 (a block of 32 and one of five), and
+  // weights large enough that the products' exponents are moved out every few factors.
+  const [B, K, J] = [3, 21, 37];
+  const rng = Rng.fromSeed(17);
+  const theta = normals(rng, K * J, 2), logits = normals(rng, B * K, 2);
+  const sample = Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
+  const parent = Float32Array.from({ length: B * J }, () => (rng.uniform() < 0.5 ? 1 : -1));
+  const logSig = (v: number) => (v > 0 ? -Math.log1p(Math.exp(-v)) : v - Math.log1p(Math.exp(v)));
+  const H = (v: number) => -(Math.exp(logSig(v)) * logSig(v) + Math.exp(logSig(-v)) * logSig(-v));
+  const ll = new Float64Array(B * J), ent = new Float64Array(B * J);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < J; j++) {
+      const on = parent[b * J + j] === 1;
+      let sl = 0, sh = 0;
+      for (let k = 0; k < K; k++) {
+        const y = logits[b * K + k], s = 2 * sample[b * K + k] - 1;
+        const flipped = y + 2 * theta[k * J + j] * (on ? -1 : 1);
+        sl += logSig(s * flipped) - logSig(s * y);
+        sh += H(flipped) - H(y);
+      }
+      ll[b * J + j] = on ? sl : -sl;
+      ent[b * J + j] = on ? sh : -sh;
+    }
+  }
+  const tt = tf.tensor2d(theta, [K, J]), lt = tf.tensor2d(logits, [B, K]), st = tf.tensor2d(sample, [B, K]);
+  const pt = tf.tensor2d(parent, [B, J]);
+  for (const withEntropy of [false, true]) {
+    const r = ops.flipTerms(tt, lt, st, pt, true, withEntropy);
+    const eLl = maxRelError(r.ll.dataSync(), ll);
+    assert(eLl < 2e-5, `ll (entropy ${withEntropy}): largest relative error ${eLl}`);
+    if (withEntropy) {
+      const eH = maxRelError(r.entropy!.dataSync(), ent);
+      assert(eH < 2e-5, `entropy: largest relative error ${eH}`);
+    } else assertEquals(r.entropy, null);
+    tf.dispose([r.ll, ...(r.entropy ? [r.entropy] : [])]);
+  }
+  tf.dispose([tt, lt, st, pt]);
+});
+
 Deno.test("tfjs_ops.wasm imports its memory and has no data segment (it must not write where tfjs did not ask)", async () => {
   const bytes = await Deno.readFile(new URL("../../../lib/kernels/tfjs_ops.wasm", import.meta.url));
   const module = new WebAssembly.Module(bytes);

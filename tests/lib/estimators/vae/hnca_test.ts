@@ -101,3 +101,36 @@ Deno.test("rhoPair() gives q(children | j = v) / q(children) for v = 1, 0", asyn
   const [r1, r0] = [(await rho1.data())[0], (await rho0.data())[0]];
   assert(Math.abs(r1 - 1 / marginal) < 1e-6 && Math.abs(r0 - 4 / marginal) < 1e-6, `rho1 ${r1}, rho0 ${r0}`);
 });
+
+Deno.test("vaeHnca()'s wasm kernels give the tfjs ops' signal on a VAE wider than one vector", async () => {
+  // Layers of 13, 9 and 6 units: the kernels' vector loops and their tails. The tfjs path is the op-by-op
+  // code the kernels replace (flip terms materialized, the signal from tfjs ops). The tfjs path's flip terms are
+  // within 5e-4 of float64 (flip_terms_test.ts), the two agree to about 1e-4 here, and a wrong or missing term
+  // would be off by its own size, of order 1.
+  const { disposeVaeTrace, drawVaeUniforms, encodeVae, initBinaryVae, vaeTerms } = await import(
+    "../../../../lib/models/binary_vae.ts"
+  );
+  const { Rng } = await import("../../../../lib/rng/mod.ts");
+  const rng = Rng.fromSeed(21);
+  const vae = initBinaryVae(rng.stream("init"), { pixels: 30, latent: [13, 9, 6] });
+  const B = 7;
+  const xt = tf.tensor2d(Array.from({ length: B * 30 }, () => (rng.uniform() < 0.4 ? 1 : 0)), [B, 30]);
+  const trace = encodeVae(vae, xt, drawVaeUniforms(vae, B, rng.stream("u")));
+  const terms = await vaeTerms(trace);
+  for (const fullReward of [false, true]) {
+    for (let layer = 0; layer < 3; layer++) {
+      const input = { layer, vae, trace, terms, baseline: -2, flags: { allChild: false, fullReward }, rng, upper: vae };
+      const wasm = await vaeHnca({ ...input, path: "wasm" });
+      const tfjs = await vaeHnca({ ...input, path: "tfjs" });
+      const a = await wasm.signal.data(), b = await tfjs.signal.data();
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) {
+        worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1e-3, Math.abs(b[i])));
+      }
+      assert(worst < 1e-3, `layer ${layer}, full_reward ${fullReward}: largest relative difference ${worst}`);
+      assert(wasm.rewardMean === tfjs.rewardMean, `reward means ${wasm.rewardMean} vs ${tfjs.rewardMean}`);
+      tf.dispose([wasm.signal, tfjs.signal]);
+    }
+  }
+  disposeVaeTrace(trace);
+});
