@@ -399,8 +399,8 @@ export function tfjsOps(): TfjsOps | null {
       const entropy = withEntropy ? output<tf.Tensor2D>([B, J]) : null;
       const Kp = Math.ceil(K / 4) * 4;
       withScratch(
-        [(withEntropy ? 3 : 1) * J * Kp * 4, (withEntropy ? 4 : 2) * B * Kp * 4, B * J * 4, K * 4, J * 4, 64 * 4],
-        (tables, rows, ot, act, colsum, lists) =>
+        [(withEntropy ? 3 : 2) * J * Kp * 4, (withEntropy ? 4 : 2) * B * Kp * 4, B * J * 4, K * 4, J * 4],
+        (tables, rows, ot, act, colsum) =>
           ex.flipTerms(
             B,
             K,
@@ -418,7 +418,6 @@ export function tfjsOps(): TfjsOps | null {
             ot,
             act,
             colsum,
-            lists,
           ),
       );
       return { ll, entropy };

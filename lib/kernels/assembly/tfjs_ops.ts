@@ -7,11 +7,20 @@ function sumLanes(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-// ll[b, j] from sum_k log D: the change of the children's log-likelihood from flipping j is
-// S = m ot[b, j] - sum log D for an off parent and m (colsum[j] - ot[b, j]) - sum log D' for an
-// on one (flipTerms); the output is off minus on, -S where j is off and S where it is on.
+// ll[b, j] from sum_k log D, where D = p + q e^(+-t) (the factor of the parent's own flip): the change
+// of the children's log-likelihood from flipping j is S = +-m ot[b, j] - sum log D (+ from off,
+// - from on); the output is off minus on, -S where j is off and S where it is on.
 @inline
-function writeLl(ll: usize, ot: usize, colsum: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32): void {
+function writeLlOt(ll: usize, ot: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32): void {
+  const at = (<usize> (b * J + j)) << 2;
+  const S = (isOff ? m : -m) * load<f32>(ot + at) - sumLogD;
+  store<f32>(ll + at, isOff ? -S : S);
+}
+
+// The same where an on parent's factors are D' = q + p e^t (= e^t (p + q e^-t), the entropy loop): its
+// change is S = m (colsum[j] - ot[b, j]) - sum log D'.
+@inline
+function writeLlColsum(ll: usize, ot: usize, colsum: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32): void {
   const at = (<usize> (b * J + j)) << 2;
   const o = load<f32>(ot + at);
   const S = (isOff ? m * o : m * (load<f32>(colsum + ((<usize> j) << 2)) - o)) - sumLogD;
@@ -887,26 +896,30 @@ export function convInputGradRelu(
 // - flipping an off parent on changes the logit by +t; with D = p + q E,
 //     log P(o | y + t) - log P(o | y) = o t - log D
 //     H(y + t) - H(y)                 = log D - q (y p M + t E) / D
-// - flipping an on parent off changes it by -t; since H and the likelihood are
-//   symmetric under y -> -y (p and q swap), with D' = q + p E (= e^t (p + q e^-t)),
-//     log P(o | y - t) - log P(o | y) = (1 - o) t - log D'
+// - flipping an on parent off changes it by -t: the same with E^-1 for E,
+//     log P(o | y - t) - log P(o | y) = -o t - log(p + q E^-1)
+//   and, since H is symmetric under y -> -y (p and q swap), with
+//   D' = q + p E (= e^t (p + q E^-1)),
 //     H(y - t) - H(y)                 = log D' - p (-y q M + t E) / D'
-// D and D' are sums of positive terms (no cancellation), and the entropy
+//   whose log D' also gives the likelihood term: -o t - log(p + q E^-1) =
+//   (1 - o) t - log D'.
+// Every D is a sum of positive terms (no cancellation), and the entropy
 // differences are in the form without cancellation between their parts.
-// So one table of E (and, for the entropy, of t and M) serves both signs:
-// tables transposed to [J, Kp] (Kp: K rounded up to 4; padding has theta = 0,
+// Tables transposed to [J, Kp] (Kp: K rounded up to 4; padding has theta = 0,
 // so E = 1, M = t = 0 and every padding factor is exactly 1 and term 0), the
-// children in the vector lanes. log D is summed as the logarithm of running
-// products, whose exponents are moved into an integer sum every `cap` factors
-// (a factor lies within exp(+-max |t|), so 60 / max |t| of them keep a product
-// that starts in [1, 2) within float32's range): one logarithm per lane at the end.
-// sum_k o_k theta_kj (ot) comes from a pass over each example's active children,
-// sum_k (1 - o_k) theta_kj as the column sum of theta less ot.
+// children in the vector lanes: without the entropy E and E^-1 (each parent's
+// row chosen by its value, four parents sharing the loads of p and q); with it
+// E, t and M for both values (an on parent's rows of p and q swapped, and its
+// sum_k (1 - o_k) theta_kj as the column sum of theta less ot). log D is summed
+// as the logarithm of running products, whose exponents are moved into an
+// integer sum every `cap` factors (a factor lies within exp(+-max |t|), so
+// 60 / max |t| of them keep a product that starts in [1, 2) within float32's
+// range): one logarithm per lane at the end. ot = sum_k o_k theta_kj comes from
+// a pass over each example's active children.
 // theta: [K, J]; logits, sample: [B, K]; parent: [B, J]; ll, ent: [B, J].
-// Scratch (16-byte aligned): tables 3 J Kp floats (E, t, M; t and M only with
-// the entropy), rows 4 B Kp floats (p, q, y p, -y q; the last two only with the
-// entropy), ot B J floats, act K ints,
-// colsum J floats, lists 64 ints.
+// Scratch (16-byte aligned): tables 3 J Kp floats (E, t, M with the entropy;
+// E, E^-1 without), rows 4 B Kp floats (p, q, y p, -y q; the last two only with
+// the entropy), ot B J floats, act K ints, colsum J floats.
 export function flipTerms(
   B: i32,
   K: i32,
@@ -924,13 +937,13 @@ export function flipTerms(
   ot: usize,
   act: usize,
   colsum: usize,
-  lists: usize,
 ): void {
   const m: f32 = centered ? 2 : 1;
   const off: f32 = centered ? -1 : 0;
   const Kp = (K + 3) & ~3;
   const tsize = (<usize> (J * Kp)) << 2;
-  const eTab = tables, tTab = tables + tsize, mTab = tables + 2 * tsize;
+  // With the entropy: E, t and M; without: E and E^-1 (eNeg, where t would be).
+  const eTab = tables, tTab = tables + tsize, mTab = tables + 2 * tsize, eNeg = tTab;
   // t = m theta, transposed to [J, Kp]; padding columns are 0. Then E (and M) from one reduction each.
   const src = withEntropy ? tTab : eTab;
   transposeScaled(theta, K, J, src, Kp, m);
@@ -945,8 +958,10 @@ export function flipTerms(
     const kf = reduceExp(t);
     const r = expm1Reduced(t, kf), two = pow2(kf);
     // exp4(t) and expm1(t) (2^k r + (2^k - 1), no cancellation when k = 0), sharing the reduction.
-    v128.store(eTab + o, f32x4.mul(two, f32x4.add(r, one)));
+    const e = f32x4.mul(two, f32x4.add(r, one));
+    v128.store(eTab + o, e);
     if (withEntropy) v128.store(mTab + o, f32x4.add(f32x4.mul(two, r), f32x4.sub(two, one)));
+    else v128.store(eNeg + o, f32x4.div(one, e));
   }
   const maxAbs = Mathf.max(
     Mathf.max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)),
@@ -955,10 +970,10 @@ export function flipTerms(
   // Factors between moves of a product's exponent: each lies within exp(+-maxAbs).
   let cap = maxAbs > 0 ? <i32> Mathf.min(Mathf.floor(<f32> 60 / maxAbs), <f32> (1 << 30)) : 1 << 30;
   if (cap < 1) cap = 1;
-  // Column sums of theta: sum over every child k of theta[k, j].
+  // Column sums of theta (the entropy loop's on parents): sum over every child k of theta[k, j].
   memory.fill(colsum, 0, (<usize> J) << 2);
   const J4c = J & ~3;
-  for (let k = 0; k < K; k++) {
+  for (let k = 0; withEntropy && k < K; k++) {
     const tr = theta + ((<usize> (k * J)) << 2);
     for (let j = 0; j < J4c; j += 4) {
       const o = (<usize> j) << 2;
@@ -1027,43 +1042,17 @@ export function flipTerms(
   }
   const kv = Kp >> 2;
   const step = (<usize> Kp) << 2;
-  const offList = lists, onList = lists + 128;
-  // Blocks of 32 parents outermost: their table rows stay in cache while every example uses them.
-  for (let j0 = 0; j0 < J; j0 += 32) {
-    const j1 = j0 + 32 < J ? j0 + 32 : J;
+  // Blocks of 16 parents outermost: their table rows stay in cache while every example uses them.
+  for (let j0 = 0; j0 < J; j0 += 16) {
+    const j1 = j0 + 16 < J ? j0 + 16 : J;
     for (let b = 0; b < B; b++) {
       const brow = (<usize> (b * Kp)) << 2;
       const pr = pRows + brow, qr = qRows + brow;
       if (!withEntropy) {
-        // The block's off parents and on parents, each in groups of four that share the loads of
-        // their rows (D = p + q E off, q + p E on); those left over (at most three of each) in
-        // groups of up to four with rows of their own.
-        let nOff = 0, nOn = 0;
-        for (let j = j0; j < j1; j++) {
-          if (load<f32>(parent + ((<usize> (b * J + j)) << 2)) == off) {
-            store<i32>(offList + ((<usize> nOff) << 2), j);
-            nOff++;
-          } else {
-            store<i32>(onList + ((<usize> nOn) << 2), j);
-            nOn++;
-          }
-        }
-        const offQuads = nOff & ~3, onQuads = nOn & ~3;
-        for (let i = 0; i < offQuads; i += 4) {
-          llGroup(true, pr, qr, parent, off, offList + ((<usize> i) << 2), 4, eTab, step, kv, cap, ll, ot, colsum, b, J, m);
-        }
-        for (let i = 0; i < onQuads; i += 4) {
-          llGroup(true, pr, qr, parent, off, onList + ((<usize> i) << 2), 4, eTab, step, kv, cap, ll, ot, colsum, b, J, m);
-        }
-        // The leftovers, listed together after the off ones.
-        let n = nOff - offQuads;
-        for (let i = 0; i < n; i++) store<i32>(offList + ((<usize> i) << 2), load<i32>(offList + ((<usize> (offQuads + i)) << 2)));
-        for (let i = onQuads; i < nOn; i++) {
-          store<i32>(offList + ((<usize> n) << 2), load<i32>(onList + ((<usize> i) << 2)));
-          n++;
-        }
-        for (let i = 0; i < n; i += 4) {
-          llGroup(false, pr, qr, parent, off, offList + ((<usize> i) << 2), n - i < 4 ? n - i : 4, eTab, step, kv, cap, ll, ot, colsum, b, J, m);
+        // Four parents at a time share the loads of p and q; each has its own table row, E for an off
+        // parent (D = p + q E) and E^-1 for an on one (D = p + q e^-t). The last group may be shorter.
+        for (let j = j0; j < j1; j += 4) {
+          llQuad(pr, qr, parent, off, eTab, eNeg, step, kv, cap, ll, ot, b, J, m, j, j1 - j < 4 ? j1 - j : 4);
         }
         continue;
       }
@@ -1108,7 +1097,7 @@ export function flipTerms(
           sig = f32x4.add(sig, f32x4.div(f32x4.mul(cv, num), D));
         }
         const sumLogD = sumLanes(logOfSplit(f32x4.mul(mantissaOf(pa), mantissaOf(pb)), i32x4.add(ex, i32x4.add(exponentOf(pa), exponentOf(pb)))));
-        writeLl(ll, ot, colsum, b, j, J, isOff, m, sumLogD);
+        writeLlColsum(ll, ot, colsum, b, j, J, isOff, m, sumLogD);
         const H = sumLogD - sumLanes(f32x4.add(sig, sig2));
         store<f32>(ent + ((<usize> (b * J + j)) << 2), isOff ? -H : H);
       }
@@ -1135,56 +1124,47 @@ function logOfSplit(a: v128, ex: v128): v128 {
   return f32x4.add(f32x4.add(f32x4.mul(ef, f32x4.splat(0.693145751953125)), f32x4.mul(ef, f32x4.splat(1.428606765330187e-6))), log4(a));
 }
 
-// sum_k log D for n (1 to 4) parents of example b, listed at `list`, written as their ll: four
-// running products of D = A + C E over the kv vectors of the children ((A, C) = (p, q) for an off
-// parent, (q, p) for an on one; pr, qr: the example's rows), whose exponents are moved out after
-// every `cap` factors (the loop over a chunk has no test). A group of fewer than four repeats its
-// last parent. `shared` (a constant at each call): the parents are all off or all on, so that the
-// loads of A and C serve all four.
+// sum_k log D for the n (1 to 4) parents j, j + 1, ... of example b (pr, qr: its rows of p and q),
+// written as their ll: four running products of D = p + q E_j (E_j: E's row for an off parent, E^-1's
+// for an on one), whose exponents are moved out after every `cap` factors (the loop over a chunk has
+// no test). A group of fewer than four repeats its last parent.
 @inline
-function llGroup(
-  shared: bool,
+function llQuad(
   pr: usize,
   qr: usize,
   parent: usize,
   off: f32,
-  list: usize,
-  n: i32,
-  eTab: usize,
+  ePos: usize,
+  eNeg: usize,
   step: usize,
   kv: i32,
   cap: i32,
   ll: usize,
   ot: usize,
-  colsum: usize,
   b: i32,
   J: i32,
   m: f32,
+  j: i32,
+  n: i32,
 ): void {
   const one = f32x4.splat(1);
-  const ja = load<i32>(list), jb = n > 1 ? load<i32>(list, 4) : ja;
-  const jc = n > 2 ? load<i32>(list, 8) : jb, jd = n > 3 ? load<i32>(list, 12) : jc;
+  const ja = j, jb = n > 1 ? j + 1 : ja, jc = n > 2 ? j + 2 : jb, jd = n > 3 ? j + 3 : jc;
   const at = parent + ((<usize> (b * J)) << 2);
   const off0 = load<f32>(at + ((<usize> ja) << 2)) == off, off1 = load<f32>(at + ((<usize> jb) << 2)) == off;
   const off2 = load<f32>(at + ((<usize> jc) << 2)) == off, off3 = load<f32>(at + ((<usize> jd) << 2)) == off;
-  const A0 = off0 ? pr : qr, C0 = off0 ? qr : pr, A1 = off1 ? pr : qr, C1 = off1 ? qr : pr;
-  const A2 = off2 ? pr : qr, C2 = off2 ? qr : pr, A3 = off3 ? pr : qr, C3 = off3 ? qr : pr;
-  const E0 = eTab + (<usize> ja) * step, E1 = eTab + (<usize> jb) * step;
-  const E2 = eTab + (<usize> jc) * step, E3 = eTab + (<usize> jd) * step;
+  const E0 = (off0 ? ePos : eNeg) + (<usize> ja) * step, E1 = (off1 ? ePos : eNeg) + (<usize> jb) * step;
+  const E2 = (off2 ? ePos : eNeg) + (<usize> jc) * step, E3 = (off3 ? ePos : eNeg) + (<usize> jd) * step;
   let p0 = one, p1 = one, p2 = one, p3 = one;
   let x0 = i32x4.splat(0), x1 = i32x4.splat(0), x2 = i32x4.splat(0), x3 = i32x4.splat(0);
   for (let i0 = 0; i0 < kv; i0 += cap) {
     const i1 = kv - i0 > cap ? i0 + cap : kv;
     for (let i = i0; i < i1; i++) {
       const o = (<usize> i) << 4;
-      const a0 = v128.load(A0 + o), c0 = v128.load(C0 + o);
-      const a1 = shared ? a0 : v128.load(A1 + o), c1 = shared ? c0 : v128.load(C1 + o);
-      const a2 = shared ? a0 : v128.load(A2 + o), c2 = shared ? c0 : v128.load(C2 + o);
-      const a3 = shared ? a0 : v128.load(A3 + o), c3 = shared ? c0 : v128.load(C3 + o);
-      p0 = f32x4.mul(p0, f32x4.add(a0, f32x4.mul(c0, v128.load(E0 + o))));
-      p1 = f32x4.mul(p1, f32x4.add(a1, f32x4.mul(c1, v128.load(E1 + o))));
-      p2 = f32x4.mul(p2, f32x4.add(a2, f32x4.mul(c2, v128.load(E2 + o))));
-      p3 = f32x4.mul(p3, f32x4.add(a3, f32x4.mul(c3, v128.load(E3 + o))));
+      const P = v128.load(pr + o), Q = v128.load(qr + o);
+      p0 = f32x4.mul(p0, f32x4.add(P, f32x4.mul(Q, v128.load(E0 + o))));
+      p1 = f32x4.mul(p1, f32x4.add(P, f32x4.mul(Q, v128.load(E1 + o))));
+      p2 = f32x4.mul(p2, f32x4.add(P, f32x4.mul(Q, v128.load(E2 + o))));
+      p3 = f32x4.mul(p3, f32x4.add(P, f32x4.mul(Q, v128.load(E3 + o))));
     }
     if (i1 < kv) {
       x0 = i32x4.add(x0, exponentOf(p0));
@@ -1197,10 +1177,10 @@ function llGroup(
       p3 = mantissaOf(p3);
     }
   }
-  writeLl(ll, ot, colsum, b, ja, J, off0, m, sumLanes(logOfSplit(p0, x0)));
-  if (n > 1) writeLl(ll, ot, colsum, b, jb, J, off1, m, sumLanes(logOfSplit(p1, x1)));
-  if (n > 2) writeLl(ll, ot, colsum, b, jc, J, off2, m, sumLanes(logOfSplit(p2, x2)));
-  if (n > 3) writeLl(ll, ot, colsum, b, jd, J, off3, m, sumLanes(logOfSplit(p3, x3)));
+  writeLlOt(ll, ot, b, ja, J, off0, m, sumLanes(logOfSplit(p0, x0)));
+  if (n > 1) writeLlOt(ll, ot, b, jb, J, off1, m, sumLanes(logOfSplit(p1, x1)));
+  if (n > 2) writeLlOt(ll, ot, b, jc, J, off2, m, sumLanes(logOfSplit(p2, x2)));
+  if (n > 3) writeLlOt(ll, ot, b, jd, J, off3, m, sumLanes(logOfSplit(p3, x3)));
 }
 
 // A Bernoulli layer of the generative model in one pass: logits = x W^T + bias,
