@@ -5,6 +5,7 @@ import { tfjsOps } from "../../../lib/kernels/tfjs_ops.ts";
 import { adam } from "../../../lib/optim/adam.ts";
 import { applyUpdates, disposeParams, disposeState, type OptState } from "../../../lib/optim/transform.ts";
 import { Rng } from "../../../lib/rng/mod.ts";
+import { flipTermsFloat64 } from "../../helpers/flip_reference.ts";
 
 await initBackend("wasm");
 const ops = tfjsOps()!;
@@ -474,30 +475,14 @@ Deno.test("hncaSignal() matches HNCA's logit signal in float64, with and without
 });
 
 Deno.test("flipTerms() with centered (-1/+1) parents matches float64", () => {
-  // K = 21 (padded to 24, an odd number of vectors), J = 37 (a block of 32 and one of five), and
+  // K = 21 (padded to 24, an odd number of vectors), J = 37 (blocks of 16, 16 and 5, the last with a group of one), and
   // weights large enough that the products' exponents are moved out every few factors.
   const [B, K, J] = [3, 21, 37];
   const rng = Rng.fromSeed(17);
   const theta = normals(rng, K * J, 2), logits = normals(rng, B * K, 2);
   const sample = Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
   const parent = Float32Array.from({ length: B * J }, () => (rng.uniform() < 0.5 ? 1 : -1));
-  const logSig = (v: number) => (v > 0 ? -Math.log1p(Math.exp(-v)) : v - Math.log1p(Math.exp(v)));
-  const H = (v: number) => -(Math.exp(logSig(v)) * logSig(v) + Math.exp(logSig(-v)) * logSig(-v));
-  const ll = new Float64Array(B * J), ent = new Float64Array(B * J);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < J; j++) {
-      const on = parent[b * J + j] === 1;
-      let sl = 0, sh = 0;
-      for (let k = 0; k < K; k++) {
-        const y = logits[b * K + k], s = 2 * sample[b * K + k] - 1;
-        const flipped = y + 2 * theta[k * J + j] * (on ? -1 : 1);
-        sl += logSig(s * flipped) - logSig(s * y);
-        sh += H(flipped) - H(y);
-      }
-      ll[b * J + j] = on ? sl : -sl;
-      ent[b * J + j] = on ? sh : -sh;
-    }
-  }
+  const { ll, ent } = flipTermsFloat64({ B, K, J, theta, logits, sample, parent, centered: true });
   const tt = tf.tensor2d(theta, [K, J]), lt = tf.tensor2d(logits, [B, K]), st = tf.tensor2d(sample, [B, K]);
   const pt = tf.tensor2d(parent, [B, J]);
   for (const withEntropy of [false, true]) {

@@ -3,15 +3,9 @@ import { assert, assertThrows } from "../../../helpers/assert.ts";
 import { initBackend } from "../../../../lib/engine/run/backend.ts";
 import { childActualTerms, childFlipTerms, onOffValues } from "../../../../lib/estimators/vae/flip_terms.ts";
 import { Rng } from "../../../../lib/rng/mod.ts";
+import { flipTermsFloat64, logitEntropy } from "../../../helpers/flip_reference.ts";
 
 await initBackend("wasm");
-
-const logSigmoid = (x: number) => (x > 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x)));
-/** Entropy of Bernoulli(sigmoid(x)) in float64. */
-const entropy = (x: number) => {
-  const lp = logSigmoid(x), lq = logSigmoid(-x);
-  return -(Math.exp(lp) * lp + Math.exp(lq) * lq);
-};
 
 /** A random 0/1 child layer and its flip terms in float64. */
 async function randomCase(rng: Rng, B: number, K: number, J: number, scale: number) {
@@ -24,21 +18,7 @@ async function randomCase(rng: Rng, B: number, K: number, J: number, scale: numb
   const s = Array.from({ length: B * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
   const sample = tf.tensor2d(s, [B, K]);
   const z = await logits.data(), w = await W.data();
-  const ll = new Float64Array(B * J), ent = new Float64Array(B * J);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < J; j++) {
-      const on = parent[b * J + j] === 1;
-      let sl = 0, sh = 0;
-      for (let k = 0; k < K; k++) {
-        const zk = z[b * K + k], sign = 2 * s[b * K + k] - 1;
-        const flipped = zk + w[k * J + j] * (on ? -1 : 1);
-        sl += logSigmoid(sign * flipped) - logSigmoid(sign * zk);
-        sh += entropy(flipped) - entropy(zk);
-      }
-      ll[b * J + j] = on ? sl : -sl;
-      ent[b * J + j] = on ? sh : -sh;
-    }
-  }
+  const { ll, ent } = flipTermsFloat64({ B, K, J, theta: w, logits: z, sample: s, parent });
   return { W, child: { input, logits, sample }, ll, ent };
 }
 
@@ -92,8 +72,8 @@ Deno.test("childActualTerms() and onOffValues() recover the values with the pare
   let hOn = 0, hOff = 0;
   for (let k = 0; k < 5; k++) {
     const base = z[b * 5 + k] - parent[b * 4 + j] * w[k * 4 + j];
-    hOn += entropy(base + w[k * 4 + j]);
-    hOff += entropy(base);
+    hOn += logitEntropy(base + w[k * 4 + j]);
+    hOff += logitEntropy(base);
   }
   const onV = (await on.data())[b * 4 + j], offV = (await off.data())[b * 4 + j];
   assert(Math.abs(onV - hOn) < 1e-4 && Math.abs(offV - hOff) < 1e-4, `on ${onV} vs ${hOn}, off ${offV} vs ${hOff}`);
