@@ -251,9 +251,11 @@ interface StepResult {
 /**
  * With the quirk: the parameters the original's resampling reads while layer k
  * is processed, i.e. the prior and layers above k after this step's update.
+ * With Adam, adamApply's fused pass (the bits of opt.update + applyUpdates).
  */
 function previewUpper(
   opt: GradientTransformation,
+  adamLr: number | null,
   state: OptState,
   params: tf.Tensor[],
   grads: (tf.Tensor | null)[],
@@ -261,17 +263,26 @@ function previewUpper(
 ): { vae: BinaryVae; fresh: tf.Tensor[] } {
   const names = vaeParamNames(L);
   const ready = grads.map((g, i) => (g ? i : -1)).filter((i) => i >= 0);
+  const readyGrads = Object.fromEntries(ready.map((i) => [names[i], grads[i]!]));
   // The optimizer previewed on the parameters whose gradients are ready; its state is thrown away.
-  const sub = opt.update(
-    Object.fromEntries(ready.map((i) => [names[i], grads[i]!])),
-    state,
-    zipParams(names, params),
-  );
-  const fresh = ready.map((i) => tf.tidy(() => tf.add(params[i], sub.updates[names[i]])));
+  let fresh: tf.Tensor[];
+  if (adamLr !== null) {
+    const sub = adamApply(
+      { lr: adamLr },
+      readyGrads,
+      state,
+      Object.fromEntries(ready.map((i) => [names[i], params[i]])),
+    );
+    fresh = ready.map((i) => sub.params[names[i]]);
+    disposeState(sub.state);
+  } else {
+    const sub = opt.update(readyGrads, state, zipParams(names, params));
+    fresh = ready.map((i) => tf.tidy(() => tf.add(params[i], sub.updates[names[i]])));
+    disposeParams(sub.updates);
+    disposeState(sub.state);
+  }
   const mixed = params.slice();
   ready.forEach((i, n) => (mixed[i] = fresh[n]));
-  disposeParams(sub.updates);
-  disposeState(sub.state);
   return { vae: vaeWithParams(L, mixed), fresh };
 }
 
@@ -311,7 +322,7 @@ async function trainStep(
       const done = grads.map((g, i) =>
         g && (i === 4 * L || (i < 2 * L && i >> 1 > k) || (i >= 2 * L && i < 4 * L && (i - 2 * L) >> 1 > k)) ? g : null
       );
-      const p = previewUpper(opt, state, params, done, L);
+      const p = previewUpper(opt, c.optimizer === "adam" ? c.lr : null, state, params, done, L);
       upper = p.vae;
       previews.push(...p.fresh);
     }

