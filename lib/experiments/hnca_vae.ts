@@ -43,7 +43,7 @@ import { mnistBatch } from "../data/mnist_batch.ts";
 import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
 import { chooseCounterfactualPath } from "../estimators/counterfactual.ts";
 import { timingRow, timingTable } from "./bandit_tables.ts";
-import { type LayerGrads, outerProductGrads } from "../estimators/grads.ts";
+import { outerProductGrads } from "../estimators/grads.ts";
 import type { CounterfactualPath } from "../estimators/types.ts";
 import { VAE_ESTIMATOR_NAMES, VAE_ESTIMATORS } from "../estimators/vae/mod.ts";
 import {
@@ -226,18 +226,29 @@ function decoderGrads(trace: VaeTrace): tf.Tensor[] {
 }
 
 /**
- * outerProductGrads() for an encoder layer; on wasm one kernel pass (zero inputs skipped) with the
- * variance from float64 sums.
+ * An encoder layer's mean gradients and their per-example variances (as numbers, float32 values): on wasm
+ * one kernel pass (zero inputs skipped) whose float64 sums give the variances directly; elsewhere
+ * outerProductGrads() and one read of its two scalars.
  * @param signal [B, K]; input [B, J]
  */
-function encoderGrads(signal: tf.Tensor2D, input: tf.Tensor2D): LayerGrads {
+async function encoderGrads(
+  signal: tf.Tensor2D,
+  input: tf.Tensor2D,
+): Promise<{ dW: tf.Tensor2D; db: tf.Tensor1D; varW: number; varB: number }> {
   const ops = tfjsOps();
-  if (!ops) return outerProductGrads(signal, input);
-  const [B, K] = signal.shape;
-  const J = input.shape[1];
-  const { dW, db, stats } = ops.outerGrads(signal, null, input, true);
-  const s = stats!;
-  return { dW, db, varW: tf.scalar((s.gx / B - s.dWSq) / (K * J)), varB: tf.scalar((s.gg / B - s.dbSq) / K) };
+  if (ops) {
+    const [B, K] = signal.shape;
+    const J = input.shape[1];
+    const { dW, db, stats } = ops.outerGrads(signal, null, input, true);
+    const s = stats!;
+    // Rounded to float32, as the tensors they were read from before gave them.
+    return { dW, db, varW: Math.fround((s.gx / B - s.dWSq) / (K * J)), varB: Math.fround((s.gg / B - s.dbSq) / K) };
+  }
+  const g = outerProductGrads(signal, input);
+  const both = tf.stack([g.varW, g.varB]);
+  const v = await both.data();
+  tf.dispose([both, g.varW, g.varB]);
+  return { dW: g.dW, db: g.db, varW: v[0], varB: v[1] };
 }
 
 interface StepResult {
@@ -337,15 +348,12 @@ async function trainStep(
       upper,
       path,
     });
-    const g = encoderGrads(signal, trace.encoder[k].input);
+    const g = await encoderGrads(signal, trace.encoder[k].input);
     signal.dispose();
     grads[2 * k] = g.dW;
     grads[2 * k + 1] = g.db;
-    const both = tf.stack([g.varW, g.varB]);
-    const v = await both.data();
-    tf.dispose([both, g.varW, g.varB]);
-    variances[2 * k] = v[0];
-    variances[2 * k + 1] = v[1];
+    variances[2 * k] = g.varW;
+    variances[2 * k + 1] = g.varB;
     rewardMeans[k] = rewardMean;
   }
   tf.dispose(previews);
