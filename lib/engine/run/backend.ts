@@ -8,10 +8,16 @@
  * and the packed matmul program, which avoids split-K's float atomics whose
  * results vary from run to run.
  *
+ * Ask for adapters on a process's main thread only: on Deno 2.9.6 with Mesa's
+ * llvmpipe, a process in which another thread (a Worker, or a test module's
+ * thread under `deno test --parallel`) has requested one can abort at exit
+ * ("double free or corruption"). `reproduce` and its job workers are processes
+ * of their own; tests ask in a subprocess (tests/helpers/webgpu.ts).
+ *
  * @example
  * ```ts
  * import { chooseBackend, initBackend } from "./backend.ts";
- * const name = await chooseBackend("auto"); // "wasm" on a machine without a GPU
+ * const name = await chooseBackend("wasm"); // "auto": webgpu on a real GPU adapter, else wasm
  * const info = await initBackend(name);
  * info.name; // "wasm"
  * ```

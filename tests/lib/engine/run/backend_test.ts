@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "../../../helpers/assert.ts";
 import { join } from "node:path";
-import { chooseBackend, gpuAdapter, isSoftwareAdapter } from "../../../../lib/engine/run/backend.ts";
+import { chooseBackend, isSoftwareAdapter } from "../../../../lib/engine/run/backend.ts";
 import { fixtureArgs, runTask } from "../../../helpers/cli.ts";
+import { webgpuProbe } from "../../../helpers/webgpu.ts";
 
 Deno.test("isSoftwareAdapter() recognises fallback flags and CPU rasterizers", () => {
   const a = (info: Record<string, unknown>, flag?: boolean) => ({
@@ -17,16 +18,16 @@ Deno.test("isSoftwareAdapter() recognises fallback flags and CPU rasterizers", (
 });
 
 Deno.test("chooseBackend('auto') picks webgpu only on a real GPU adapter", async () => {
-  const adapter = await gpuAdapter();
-  const expected = adapter && !isSoftwareAdapter(adapter) ? "webgpu" : "wasm";
-  assertEquals(await chooseBackend("auto"), expected);
+  // Asked in a subprocess: a test thread must not hold a WebGPU adapter (tests/helpers/webgpu.ts).
+  const probe = await webgpuProbe();
+  assertEquals(probe.auto, probe.adapter && !probe.software ? "webgpu" : "wasm");
   assertEquals(await chooseBackend("wasm"), "wasm");
   assertEquals(await chooseBackend("cpu"), "cpu");
 });
 
 Deno.test({
   name: "the webgpu backend (llvmpipe here) runs the fixture and agrees with wasm within 1e-5",
-  ignore: (await gpuAdapter()) === null,
+  ignore: !(await webgpuProbe()).adapter,
   fn: async () => {
     const wasm = await Deno.makeTempDir(), webgpu = await Deno.makeTempDir();
     const only = ["--only", "label=a", "--only", "seed=0"];
