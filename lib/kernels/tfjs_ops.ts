@@ -29,12 +29,14 @@
  * - `flipTerms`: HNCA's flipped-parent log-likelihood and entropy terms of a
  *   Bernoulli child layer, the children in the vector lanes (see the source);
  * - `bernoulliForward`: a Bernoulli layer's logits, clipped fire rates and
- *   sample in one pass;
+ *   sample in one pass (binary inputs with a quarter or more on: by subset
+ *   sums of the weights over chunks of four inputs);
  * - `bernoulliLogProbRows`, `bernoulliEntropyRows`: per-example sums of a
  *   Bernoulli layer's log-probabilities or entropies (the VAE's ELBO terms);
  * - `outerGrads`: a layer's batch-mean gradient from per-example logit signals
- *   and its inputs (zero inputs skipped), with the sums its per-example
- *   variance needs;
+ *   and its inputs (zero inputs skipped; binary inputs with a quarter or more
+ *   on by subset sums over chunks of four examples), with the sums its
+ *   per-example variance needs;
  * - `hncaSignal`: HNCA's logit signal for a VAE encoder layer from its flip
  *   terms, elementwise in one pass.
  *
@@ -186,7 +188,8 @@ export interface TfjsOps {
    * HNCA's logit signal for a VAE encoder layer (all_child off; see lib/estimators/vae/hnca.ts).
    * @param t fr, z: the layer's clipped fire rates and sample, [B, K]; decLl: the paired decoder's flip
    * term, [B, K]; childLl, childEnt: the child encoder's flip terms, [B, K], or null for the top layer;
-   * pbar: the fire rates of the layer modelling z, [B, K] or [K]; adv: R - baseline per example, B values
+   * pbar: the fire rates of the layer modelling z, [B, K] or [K]; logPSum: sum_k log P(z | pbar) per example
+   * (the ELBO's term of that layer), B values; adv: R - baseline per example, B values
    * @returns [B, K]
    */
   hncaSignal(t: {
@@ -196,7 +199,8 @@ export interface TfjsOps {
     childLl: tf.Tensor2D | null;
     childEnt: tf.Tensor2D | null;
     pbar: tf.Tensor;
-    adv: Float32Array;
+    logPSum: ArrayLike<number>;
+    adv: ArrayLike<number>;
   }): tf.Tensor2D;
 }
 
@@ -399,8 +403,8 @@ export function tfjsOps(): TfjsOps | null {
       const entropy = withEntropy ? output<tf.Tensor2D>([B, J]) : null;
       const Kp = Math.ceil(K / 4) * 4;
       withScratch(
-        [(withEntropy ? 3 : 2) * J * Kp * 4, (withEntropy ? 4 : 2) * B * Kp * 4, B * J * 4, K * 4, J * 4],
-        (tables, rows, ot, act, colsum) =>
+        [(withEntropy ? 6 : 2) * J * Kp * 4, (withEntropy ? 3 : 2) * B * Kp * 4, B * J * 4, K * 4],
+        (tables, rows, ot, act) =>
           ex.flipTerms(
             B,
             K,
@@ -417,7 +421,6 @@ export function tfjsOps(): TfjsOps | null {
             rows,
             ot,
             act,
-            colsum,
           ),
       );
       return { ll, entropy };
@@ -432,8 +435,8 @@ export function tfjsOps(): TfjsOps | null {
       const logits = output<tf.Tensor2D>([B, K]), fireRate = output<tf.Tensor2D>([B, K]);
       const sample = u ? output<tf.Tensor2D>([B, K]) : null;
       withScratch(
-        [J * K * 4, ...listScratch(B, J)],
-        (wt, idx, val, pos) =>
+        [J * K * 4, ...listScratch(B, J), Math.ceil(J / 4) * 1024],
+        (wt, idx, val, pos, tbl) =>
           ex.bernoulliForward(
             B,
             J,
@@ -450,6 +453,7 @@ export function tfjsOps(): TfjsOps | null {
             idx,
             val,
             pos,
+            tbl,
           ),
       );
       return { logits, fireRate, sample };
@@ -475,7 +479,9 @@ export function tfjsOps(): TfjsOps | null {
       }
       const J = x.shape[1];
       const dW = output<tf.Tensor2D>([K, J]), db = output<tf.Tensor1D>([K]);
-      return withScratch([J * K * 4, target ? B * K * 4 : 0, B * 4, B * 4, 32], (dWT, g, lists, vals, st) => {
+      const C = Math.ceil(B / 4);
+      const sizes = [J * K * 4, target ? B * K * 4 : 0, B * 4, B * 4, 32, J * C * 4, C * 1024];
+      return withScratch(sizes, (dWT, g, lists, vals, st, codes, tbl) => {
         ex.outerGrads(
           B,
           K,
@@ -491,22 +497,27 @@ export function tfjsOps(): TfjsOps | null {
           vals,
           withStats ? 1 : 0,
           st,
+          codes,
+          tbl,
         );
         if (!withStats) return { dW, db, stats: null };
         const v = new Float64Array(memory.buffer, st, 4);
         return { dW, db, stats: { gx: v[0], dWSq: v[1], gg: v[2], dbSq: v[3] } };
       });
     },
-    hncaSignal({ fr, z, decLl, childLl, childEnt, pbar, adv }) {
+    hncaSignal({ fr, z, decLl, childLl, childEnt, pbar, logPSum, adv }) {
       floatTensor("hncaSignal(): fr", fr);
       const [B, K] = fr.shape;
       for (const [n, t] of Object.entries({ z, decLl, childLl, childEnt })) {
         if (t) floatTensor(`hncaSignal(): ${n}`, t, [B, K]);
       }
       floatTensor("hncaSignal(): pbar", pbar, pbar.rank === 1 ? [K] : [B, K]);
-      if (adv.length !== B) throw new Error(`hncaSignal(): adv must have ${B} values, got ${adv.length}`);
+      for (const [n, v] of Object.entries({ logPSum, adv })) {
+        if (v.length !== B) throw new Error(`hncaSignal(): ${n} must have ${B} values, got ${v.length}`);
+      }
       const out = output<tf.Tensor2D>([B, K]);
-      withScratch([B * 4], (a) => {
+      withScratch([B * 4, B * 4], (l, a) => {
+        new Float32Array(memory.buffer, l, B).set(logPSum);
         new Float32Array(memory.buffer, a, B).set(adv);
         ex.hncaSignal(
           B,
@@ -518,6 +529,7 @@ export function tfjsOps(): TfjsOps | null {
           childEnt ? at(childEnt) : 0,
           at(pbar),
           pbar.rank === 1 ? 0 : K,
+          l,
           a,
           at(out),
         );

@@ -90,6 +90,8 @@ export const vaeHnca: VaeEstimator = async ({ layer: k, vae, trace, terms, basel
       childLl: child ? child.ll : null,
       childEnt: child ? child.entropy : null,
       pbar: top ? trace.priorFireRate : trace.decoder[k + 1].fireRate,
+      // sum_k log P(z | pbar): the ELBO's term of the layer modelling z.
+      logPSum: top ? terms.logPrior : terms.logP[k + 1],
       adv: Float32Array.from(R, (r) => r - baseline),
     });
     tf.dispose([decTerms.ll, ...(child ? [child.ll, child.entropy!] : [])]);

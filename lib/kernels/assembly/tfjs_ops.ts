@@ -1,5 +1,5 @@
 // AssemblyScript source of lib/kernels/tfjs_ops.wasm (build: deno task build-kernels).
-import { exp4, expm1Reduced, log4, pow2, reduceExp } from "./simd_math";
+import { log4 } from "./simd_math";
 
 // The four lanes summed, in pairs.
 @inline
@@ -14,16 +14,6 @@ function sumLanes(v: v128): f32 {
 function writeLlOt(ll: usize, ot: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32): void {
   const at = (<usize> (b * J + j)) << 2;
   const S = (isOff ? m : -m) * load<f32>(ot + at) - sumLogD;
-  store<f32>(ll + at, isOff ? -S : S);
-}
-
-// The same where an on parent's factors are D' = q + p e^t (= e^t (p + q e^-t), the entropy loop): its
-// change is S = m (colsum[j] - ot[b, j]) - sum log D'.
-@inline
-function writeLlColsum(ll: usize, ot: usize, colsum: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32): void {
-  const at = (<usize> (b * J + j)) << 2;
-  const o = load<f32>(ot + at);
-  const S = (isOff ? m * o : m * (load<f32>(colsum + ((<usize> j) << 2)) - o)) - sumLogD;
   store<f32>(ll + at, isOff ? -S : S);
 }
 
@@ -898,28 +888,26 @@ export function convInputGradRelu(
 //     H(y + t) - H(y)                 = log D - q (y p M + t E) / D
 // - flipping an on parent off changes it by -t: the same with E^-1 for E,
 //     log P(o | y - t) - log P(o | y) = -o t - log(p + q E^-1)
-//   and, since H is symmetric under y -> -y (p and q swap), with
-//   D' = q + p E (= e^t (p + q E^-1)),
-//     H(y - t) - H(y)                 = log D' - p (-y q M + t E) / D'
-//   whose log D' also gives the likelihood term: -o t - log(p + q E^-1) =
-//   (1 - o) t - log D'.
+//     H(y - t) - H(y)                 = log D - q (y p M + (-t) E^-1) / D,
+//   with D = p + q E^-1 and M = expm1(-t) = -expm1(t) E^-1.
 // Every D is a sum of positive terms (no cancellation), and the entropy
 // differences are in the form without cancellation between their parts.
 // Tables transposed to [J, Kp] (Kp: K rounded up to 4; padding has theta = 0,
-// so E = 1, M = t = 0 and every padding factor is exactly 1 and term 0), the
-// children in the vector lanes: without the entropy E and E^-1 (each parent's
-// row chosen by its value, four parents sharing the loads of p and q); with it
-// E, t and M for both values (an on parent's rows of p and q swapped, and its
-// sum_k (1 - o_k) theta_kj as the column sum of theta less ot). log D is summed
-// as the logarithm of running products, whose exponents are moved into an
-// integer sum every `cap` factors (a factor lies within exp(+-max |t|), so
-// 60 / max |t| of them keep a product that starts in [1, 2) within float32's
-// range): one logarithm per lane at the end. ot = sum_k o_k theta_kj comes from
-// a pass over each example's active children.
+// so E = 1, M = t E = 0 and every padding factor is exactly 1 and term 0), the
+// children in the vector lanes, one set for +t and one for -t: E and E^-1
+// (and, with the entropy, M and t E for each sign); each parent reads the set
+// of its own value, and eight parents (four with the entropy) share the loads
+// of p and q (and y p).
+// log D is summed as the logarithm of running products, whose exponents are
+// moved into an integer sum every `cap` factors (a factor lies within
+// exp(+-max |t|), so 60 / max |t| of them keep a product that starts in
+// [1, 2) within float32's range): one logarithm per lane at the end.
+// ot = sum_k o_k theta_kj comes from a pass over each example's active
+// children.
 // theta: [K, J]; logits, sample: [B, K]; parent: [B, J]; ll, ent: [B, J].
-// Scratch (16-byte aligned): tables 3 J Kp floats (E, t, M with the entropy;
-// E, E^-1 without), rows 4 B Kp floats (p, q, y p, -y q; the last two only with
-// the entropy), ot B J floats, act K ints, colsum J floats.
+// Scratch (16-byte aligned): tables 6 J Kp floats with the entropy (E, E^-1,
+// M+, M-, (t E)+, (t E)-), 2 J Kp without; rows 3 B Kp floats (p, q, y p; the
+// last only with the entropy), ot B J floats, act K ints.
 export function flipTerms(
   B: i32,
   K: i32,
@@ -936,32 +924,41 @@ export function flipTerms(
   rows: usize,
   ot: usize,
   act: usize,
-  colsum: usize,
 ): void {
   const m: f32 = centered ? 2 : 1;
   const off: f32 = centered ? -1 : 0;
   const Kp = (K + 3) & ~3;
   const tsize = (<usize> (J * Kp)) << 2;
-  // With the entropy: E, t and M; without: E and E^-1 (eNeg, where t would be).
-  const eTab = tables, tTab = tables + tsize, mTab = tables + 2 * tsize, eNeg = tTab;
-  // t = m theta, transposed to [J, Kp]; padding columns are 0. Then E (and M) from one reduction each.
-  const src = withEntropy ? tTab : eTab;
-  transposeScaled(theta, K, J, src, Kp, m);
+  const ePos = tables, eNeg = tables + tsize;
+  const mPos = tables + 2 * tsize, mNeg = tables + 3 * tsize, tePos = tables + 4 * tsize, teNeg = tables + 5 * tsize;
+  // t = m theta, transposed to [J, Kp] into the E table's place; padding columns are 0. Then the tables from
+  // one reduction per element.
+  transposeScaled(theta, K, J, ePos, Kp, m);
   for (let j = 0; j < J; j++) {
-    for (let k = K; k < Kp; k++) store<f32>(src + ((<usize> (j * Kp + k)) << 2), 0);
+    for (let k = K; k < Kp; k++) store<f32>(ePos + ((<usize> (j * Kp + k)) << 2), 0);
   }
   let vmax = f32x4.splat(0);
   const one = f32x4.splat(1), zero = f32x4.splat(0);
   for (let o: usize = 0; o < tsize; o += 16) {
-    const t = v128.load(src + o);
+    const t = v128.load(ePos + o);
     vmax = f32x4.pmax(vmax, f32x4.abs(t));
-    const kf = reduceExp(t);
-    const r = expm1Reduced(t, kf), two = pow2(kf);
-    // exp4(t) and expm1(t) (2^k r + (2^k - 1), no cancellation when k = 0), sharing the reduction.
+    // exp(t) and expm1(t) (2^k r + (2^k - 1), no cancellation when k = 0) from one reduction, as simd_math's
+    // exp4 and expm1Reduced compute them (the same bits for numbers) in fewer instructions.
+    const c = clamp80(t);
+    const rounded = roundedLog2(c);
+    const kf = f32x4.sub(rounded, f32x4.splat(12582912));
+    const r = expm1Poly(reduceLn2(c, kf)), two = pow2Rounded(rounded);
     const e = f32x4.mul(two, f32x4.add(r, one));
-    v128.store(eTab + o, e);
-    if (withEntropy) v128.store(mTab + o, f32x4.add(f32x4.mul(two, r), f32x4.sub(two, one)));
-    else v128.store(eNeg + o, f32x4.div(one, e));
+    const eInv = f32x4.div(one, e);
+    v128.store(ePos + o, e);
+    v128.store(eNeg + o, eInv);
+    if (withEntropy) {
+      const mp = f32x4.add(f32x4.mul(two, r), f32x4.sub(two, one));
+      v128.store(mPos + o, mp);
+      v128.store(mNeg + o, f32x4.neg(f32x4.mul(mp, eInv)));
+      v128.store(tePos + o, f32x4.mul(t, e));
+      v128.store(teNeg + o, f32x4.mul(f32x4.neg(t), eInv));
+    }
   }
   const maxAbs = Mathf.max(
     Mathf.max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)),
@@ -970,19 +967,8 @@ export function flipTerms(
   // Factors between moves of a product's exponent: each lies within exp(+-maxAbs).
   let cap = maxAbs > 0 ? <i32> Mathf.min(Mathf.floor(<f32> 60 / maxAbs), <f32> (1 << 30)) : 1 << 30;
   if (cap < 1) cap = 1;
-  // Column sums of theta (the entropy loop's on parents): sum over every child k of theta[k, j].
-  memory.fill(colsum, 0, (<usize> J) << 2);
-  const J4c = J & ~3;
-  for (let k = 0; withEntropy && k < K; k++) {
-    const tr = theta + ((<usize> (k * J)) << 2);
-    for (let j = 0; j < J4c; j += 4) {
-      const o = (<usize> j) << 2;
-      v128.store(colsum + o, f32x4.add(v128.load(colsum + o), v128.load(tr + o)));
-    }
-    for (let j = J4c; j < J; j++) store<f32>(colsum + ((<usize> j) << 2), load<f32>(colsum + ((<usize> j) << 2)) + load<f32>(tr + ((<usize> j) << 2)));
-  }
   const rsize = (<usize> (B * Kp)) << 2;
-  const pRows = rows, qRows = rows + rsize, ypRows = rows + 2 * rsize, nyqRows = rows + 3 * rsize;
+  const pRows = rows, qRows = rows + rsize, ypRows = rows + 2 * rsize;
   for (let b = 0; b < B; b++) {
     for (let k = 0; k < Kp; k += 4) {
       const at = (<usize> (b * Kp + k)) << 2;
@@ -990,17 +976,14 @@ export function flipTerms(
       const real = i32x4.lt_s(i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3)), i32x4.splat(K));
       const y = v128.and(v128.load(logits + ((<usize> (b * K + k)) << 2)), real);
       // sigmoid of both signs from one exp of -|y|.
-      const e = exp4(f32x4.neg(f32x4.abs(y)));
+      const e = fastExp4(f32x4.neg(f32x4.abs(y)));
       const hi = f32x4.div(one, f32x4.add(one, e)), lo = f32x4.mul(e, hi);
       const pos = f32x4.ge(y, zero);
       const q = v128.and(v128.bitselect(hi, lo, pos), real);
       const p = v128.bitselect(v128.bitselect(lo, hi, pos), one, real);
       v128.store(pRows + at, p);
       v128.store(qRows + at, q);
-      if (withEntropy) {
-        v128.store(ypRows + at, f32x4.mul(y, p));
-        v128.store(nyqRows + at, f32x4.neg(f32x4.mul(y, q)));
-      }
+      if (withEntropy) v128.store(ypRows + at, f32x4.mul(y, p));
     }
   }
   // ot[b, j] = sum over the active children k of theta[k, j].
@@ -1042,67 +1025,77 @@ export function flipTerms(
   }
   const kv = Kp >> 2;
   const step = (<usize> Kp) << 2;
-  // Blocks of 16 parents outermost: their table rows stay in cache while every example uses them.
+  // Blocks of 16 parents outermost: their table rows stay in cache while every example uses them. Eight
+  // parents at a time (four with the entropy) share the loads of p and q (and y p); each reads its own rows
+  // of the tables of its value (+t for an off parent, -t for an on one). The last group of a block may be
+  // shorter.
   for (let j0 = 0; j0 < J; j0 += 16) {
     const j1 = j0 + 16 < J ? j0 + 16 : J;
     for (let b = 0; b < B; b++) {
       const brow = (<usize> (b * Kp)) << 2;
       const pr = pRows + brow, qr = qRows + brow;
-      if (!withEntropy) {
-        // Four parents at a time share the loads of p and q; each has its own table row, E for an off
-        // parent (D = p + q E) and E^-1 for an on one (D = p + q e^-t). The last group may be shorter.
+      if (withEntropy) {
         for (let j = j0; j < j1; j += 4) {
-          llQuad(pr, qr, parent, off, eTab, eNeg, step, kv, cap, ll, ot, b, J, m, j, j1 - j < 4 ? j1 - j : 4);
+          const n = j1 - j < 4 ? j1 - j : 4;
+          entQuad(pr, qr, ypRows + brow, parent, off, tables, tsize, step, kv, cap, ll, ent, ot, b, J, m, j, n);
         }
-        continue;
-      }
-      for (let j = j0; j < j1; j++) {
-        const isOff = load<f32>(parent + ((<usize> (b * J + j)) << 2)) == off;
-        const row = (<usize> j) * step;
-        const E = eTab + row, T = tTab + row, M = mTab + row;
-        // (A, C, Y) = (p, q, y p) off, (q, p, -y q) on: D = A + C E, the entropy term C (Y M + t E) / D.
-        const A = isOff ? pr : qr, C = isOff ? qr : pr;
-        const Y = (isOff ? ypRows : nyqRows) + brow;
-        // Two independent products and sums, so that the loop is not bound by one multiplication's latency.
-        let pa = one, pb = one, sig = zero, sig2 = zero;
-        let ex = i32x4.splat(0);
-        let i = 0, c = 0;
-        for (; i + 2 <= kv; i += 2) {
-          const o = (<usize> i) << 4;
-          const ca = v128.load(C + o), ea = v128.load(E + o);
-          const cb = v128.load(C + o, 16), eb = v128.load(E + o, 16);
-          const Da = f32x4.add(v128.load(A + o), f32x4.mul(ca, ea));
-          const Db = f32x4.add(v128.load(A + o, 16), f32x4.mul(cb, eb));
-          pa = f32x4.mul(pa, Da);
-          pb = f32x4.mul(pb, Db);
-          const na = f32x4.add(f32x4.mul(v128.load(Y + o), v128.load(M + o)), f32x4.mul(v128.load(T + o), ea));
-          const nb = f32x4.add(f32x4.mul(v128.load(Y + o, 16), v128.load(M + o, 16)), f32x4.mul(v128.load(T + o, 16), eb));
-          sig = f32x4.add(sig, f32x4.div(f32x4.mul(ca, na), Da));
-          sig2 = f32x4.add(sig2, f32x4.div(f32x4.mul(cb, nb), Db));
-          if (++c == cap) {
-            ex = i32x4.add(ex, i32x4.add(exponentOf(pa), exponentOf(pb)));
-            pa = mantissaOf(pa);
-            pb = mantissaOf(pb);
-            c = 0;
-          }
+      } else {
+        for (let j = j0; j < j1; j += 8) {
+          const n = j1 - j < 8 ? j1 - j : 8;
+          llOct(pr, qr, parent, off, ePos, eNeg, step, kv, cap, ll, ot, b, J, m, j, n);
         }
-        // The odd vector left over, if any (its own factor after a move of pa's exponent).
-        if (i < kv) {
-          const o = (<usize> i) << 4;
-          const cv = v128.load(C + o), e = v128.load(E + o);
-          const D = f32x4.add(v128.load(A + o), f32x4.mul(cv, e));
-          ex = i32x4.add(ex, exponentOf(pa));
-          pa = f32x4.mul(mantissaOf(pa), D);
-          const num = f32x4.add(f32x4.mul(v128.load(Y + o), v128.load(M + o)), f32x4.mul(v128.load(T + o), e));
-          sig = f32x4.add(sig, f32x4.div(f32x4.mul(cv, num), D));
-        }
-        const sumLogD = sumLanes(logOfSplit(f32x4.mul(mantissaOf(pa), mantissaOf(pb)), i32x4.add(ex, i32x4.add(exponentOf(pa), exponentOf(pb)))));
-        writeLlColsum(ll, ot, colsum, b, j, J, isOff, m, sumLogD);
-        const H = sumLogD - sumLanes(f32x4.add(sig, sig2));
-        store<f32>(ent + ((<usize> (b * J + j)) << 2), isOff ? -H : H);
       }
     }
   }
+}
+
+// Fast forms of simd_math's exp steps (the same values for numbers; that module is left as it is, since its
+// bytes key the bandit's runs): x clamped to [-80, 80] with pmin / pmax (min / max also handle NaN);
+// x log2(e) rounded to the nearest integer (ties to even, as f32x4.nearest) by adding 1.5 2^23, whose bits
+// then hold 2^k directly (no float-to-int conversion).
+@inline
+function clamp80(x: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(x, f32x4.splat(-80)), f32x4.splat(80));
+}
+
+// x log2(e) + 1.5 2^23 (for |x| <= 80): an integer k, the nearest to x log2(e), in its low bits.
+@inline
+function roundedLog2(c: v128): v128 {
+  return f32x4.add(f32x4.mul(c, f32x4.splat(1.44269504)), f32x4.splat(12582912));
+}
+
+// 2^k from roundedLog2's result.
+@inline
+function pow2Rounded(rounded: v128): v128 {
+  return i32x4.shl(i32x4.sub(rounded, i32x4.splat(0x4b400000 - 127)), 23);
+}
+
+// r = x - k ln2 in two parts.
+@inline
+function reduceLn2(c: v128, kf: v128): v128 {
+  return f32x4.sub(f32x4.sub(c, f32x4.mul(kf, f32x4.splat(0.693145751953125))), f32x4.mul(kf, f32x4.splat(1.428606765330187e-6)));
+}
+
+// expm1(r) by its Taylor series to degree 7 (simd_math's expm1Reduced after its reduction).
+@inline
+function expm1Poly(r: v128): v128 {
+  let p = f32x4.splat(<f32> 1 / 5040);
+  p = f32x4.add(f32x4.splat(<f32> 1 / 720), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1 / 120), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1 / 24), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1 / 6), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 0.5), f32x4.mul(r, p));
+  p = f32x4.add(f32x4.splat(<f32> 1), f32x4.mul(r, p));
+  return f32x4.mul(r, p);
+}
+
+// exp4 of simd_math, the same values for numbers.
+@inline
+function fastExp4(x: v128): v128 {
+  const c = clamp80(x);
+  const rounded = roundedLog2(c);
+  const kf = f32x4.sub(rounded, f32x4.splat(12582912));
+  return f32x4.mul(pow2Rounded(rounded), f32x4.add(expm1Poly(reduceLn2(c, kf)), f32x4.splat(1)));
 }
 
 // The unbiased exponents of four positive normal floats, as integers.
@@ -1124,38 +1117,40 @@ function logOfSplit(a: v128, ex: v128): v128 {
   return f32x4.add(f32x4.add(f32x4.mul(ef, f32x4.splat(0.693145751953125)), f32x4.mul(ef, f32x4.splat(1.428606765330187e-6))), log4(a));
 }
 
-// sum_k log D for the n (1 to 4) parents j, j + 1, ... of example b (pr, qr: its rows of p and q),
-// written as their ll: four running products of D = p + q E_j (E_j: E's row for an off parent, E^-1's
+// sum_k log D for the n (1 to 8) parents j, j + 1, ... of example b (pr, qr: its rows of p and q),
+// written as their ll: eight running products of D = p + q E_j (E_j: E's row for an off parent, E^-1's
 // for an on one), whose exponents are moved out after every `cap` factors (the loop over a chunk has
-// no test). A group of fewer than four repeats its last parent.
+// no test). A group of fewer than eight repeats its last parent.
 @inline
-function llQuad(
-  pr: usize,
-  qr: usize,
-  parent: usize,
-  off: f32,
-  ePos: usize,
-  eNeg: usize,
-  step: usize,
-  kv: i32,
-  cap: i32,
-  ll: usize,
-  ot: usize,
-  b: i32,
-  J: i32,
-  m: f32,
-  j: i32,
-  n: i32,
-): void {
+function llOct(pr: usize, qr: usize, parent: usize, off: f32, ePos: usize, eNeg: usize, step: usize, kv: i32, cap: i32, ll: usize, ot: usize, b: i32, J: i32, m: f32, j: i32, n: i32): void {
   const one = f32x4.splat(1);
-  const ja = j, jb = n > 1 ? j + 1 : ja, jc = n > 2 ? j + 2 : jb, jd = n > 3 ? j + 3 : jc;
   const at = parent + ((<usize> (b * J)) << 2);
-  const off0 = load<f32>(at + ((<usize> ja) << 2)) == off, off1 = load<f32>(at + ((<usize> jb) << 2)) == off;
-  const off2 = load<f32>(at + ((<usize> jc) << 2)) == off, off3 = load<f32>(at + ((<usize> jd) << 2)) == off;
-  const E0 = (off0 ? ePos : eNeg) + (<usize> ja) * step, E1 = (off1 ? ePos : eNeg) + (<usize> jb) * step;
-  const E2 = (off2 ? ePos : eNeg) + (<usize> jc) * step, E3 = (off3 ? ePos : eNeg) + (<usize> jd) * step;
-  let p0 = one, p1 = one, p2 = one, p3 = one;
-  let x0 = i32x4.splat(0), x1 = i32x4.splat(0), x2 = i32x4.splat(0), x3 = i32x4.splat(0);
+  const j0 = j;
+  const j1 = n > 1 ? j + 1 : j0;
+  const j2 = n > 2 ? j + 2 : j1;
+  const j3 = n > 3 ? j + 3 : j2;
+  const j4 = n > 4 ? j + 4 : j3;
+  const j5 = n > 5 ? j + 5 : j4;
+  const j6 = n > 6 ? j + 6 : j5;
+  const j7 = n > 7 ? j + 7 : j6;
+  const off0 = load<f32>(at + ((<usize> j0) << 2)) == off;
+  const E0 = (off0 ? ePos : eNeg) + (<usize> j0) * step;
+  const off1 = load<f32>(at + ((<usize> j1) << 2)) == off;
+  const E1 = (off1 ? ePos : eNeg) + (<usize> j1) * step;
+  const off2 = load<f32>(at + ((<usize> j2) << 2)) == off;
+  const E2 = (off2 ? ePos : eNeg) + (<usize> j2) * step;
+  const off3 = load<f32>(at + ((<usize> j3) << 2)) == off;
+  const E3 = (off3 ? ePos : eNeg) + (<usize> j3) * step;
+  const off4 = load<f32>(at + ((<usize> j4) << 2)) == off;
+  const E4 = (off4 ? ePos : eNeg) + (<usize> j4) * step;
+  const off5 = load<f32>(at + ((<usize> j5) << 2)) == off;
+  const E5 = (off5 ? ePos : eNeg) + (<usize> j5) * step;
+  const off6 = load<f32>(at + ((<usize> j6) << 2)) == off;
+  const E6 = (off6 ? ePos : eNeg) + (<usize> j6) * step;
+  const off7 = load<f32>(at + ((<usize> j7) << 2)) == off;
+  const E7 = (off7 ? ePos : eNeg) + (<usize> j7) * step;
+  let p0 = one, p1 = one, p2 = one, p3 = one, p4 = one, p5 = one, p6 = one, p7 = one;
+  let x0 = i32x4.splat(0), x1 = i32x4.splat(0), x2 = i32x4.splat(0), x3 = i32x4.splat(0), x4 = i32x4.splat(0), x5 = i32x4.splat(0), x6 = i32x4.splat(0), x7 = i32x4.splat(0);
   for (let i0 = 0; i0 < kv; i0 += cap) {
     const i1 = kv - i0 > cap ? i0 + cap : kv;
     for (let i = i0; i < i1; i++) {
@@ -1165,6 +1160,95 @@ function llQuad(
       p1 = f32x4.mul(p1, f32x4.add(P, f32x4.mul(Q, v128.load(E1 + o))));
       p2 = f32x4.mul(p2, f32x4.add(P, f32x4.mul(Q, v128.load(E2 + o))));
       p3 = f32x4.mul(p3, f32x4.add(P, f32x4.mul(Q, v128.load(E3 + o))));
+      p4 = f32x4.mul(p4, f32x4.add(P, f32x4.mul(Q, v128.load(E4 + o))));
+      p5 = f32x4.mul(p5, f32x4.add(P, f32x4.mul(Q, v128.load(E5 + o))));
+      p6 = f32x4.mul(p6, f32x4.add(P, f32x4.mul(Q, v128.load(E6 + o))));
+      p7 = f32x4.mul(p7, f32x4.add(P, f32x4.mul(Q, v128.load(E7 + o))));
+    }
+    if (i1 < kv) {
+      x0 = i32x4.add(x0, exponentOf(p0));
+      x1 = i32x4.add(x1, exponentOf(p1));
+      x2 = i32x4.add(x2, exponentOf(p2));
+      x3 = i32x4.add(x3, exponentOf(p3));
+      x4 = i32x4.add(x4, exponentOf(p4));
+      x5 = i32x4.add(x5, exponentOf(p5));
+      x6 = i32x4.add(x6, exponentOf(p6));
+      x7 = i32x4.add(x7, exponentOf(p7));
+      p0 = mantissaOf(p0);
+      p1 = mantissaOf(p1);
+      p2 = mantissaOf(p2);
+      p3 = mantissaOf(p3);
+      p4 = mantissaOf(p4);
+      p5 = mantissaOf(p5);
+      p6 = mantissaOf(p6);
+      p7 = mantissaOf(p7);
+    }
+  }
+  writeLlOt(ll, ot, b, j0, J, off0, m, sumLanes(logOfSplit(p0, x0)));
+  if (n > 1) writeLlOt(ll, ot, b, j1, J, off1, m, sumLanes(logOfSplit(p1, x1)));
+  if (n > 2) writeLlOt(ll, ot, b, j2, J, off2, m, sumLanes(logOfSplit(p2, x2)));
+  if (n > 3) writeLlOt(ll, ot, b, j3, J, off3, m, sumLanes(logOfSplit(p3, x3)));
+  if (n > 4) writeLlOt(ll, ot, b, j4, J, off4, m, sumLanes(logOfSplit(p4, x4)));
+  if (n > 5) writeLlOt(ll, ot, b, j5, J, off5, m, sumLanes(logOfSplit(p5, x5)));
+  if (n > 6) writeLlOt(ll, ot, b, j6, J, off6, m, sumLanes(logOfSplit(p6, x6)));
+  if (n > 7) writeLlOt(ll, ot, b, j7, J, off7, m, sumLanes(logOfSplit(p7, x7)));
+}
+
+// llOct's products for four parents, with the entropy: for the n (1 to 4) parents j, j + 1, ... of
+// example b (pr, qr, yr: its rows of p, q and y p), running products of D = p + q E and sums of
+// q (y p M + t E) / D, with E, M and t E from the tables of each parent's value (tables: E+, E-, M+, M-,
+// (t E)+, (t E)-, tsize bytes each); writes ll and ent. A group of fewer than four repeats its last parent.
+// (Four, not eight: eight products and eight sums do not fit the vector registers.)
+@inline
+function entQuad(
+  pr: usize,
+  qr: usize,
+  yr: usize,
+  parent: usize,
+  off: f32,
+  tables: usize,
+  tsize: usize,
+  step: usize,
+  kv: i32,
+  cap: i32,
+  ll: usize,
+  ent: usize,
+  ot: usize,
+  b: i32,
+  J: i32,
+  m: f32,
+  j: i32,
+  n: i32,
+): void {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  const ja = j, jb = n > 1 ? j + 1 : ja, jc = n > 2 ? j + 2 : jb, jd = n > 3 ? j + 3 : jc;
+  const at = parent + ((<usize> (b * J)) << 2);
+  const off0 = load<f32>(at + ((<usize> ja) << 2)) == off, off1 = load<f32>(at + ((<usize> jb) << 2)) == off;
+  const off2 = load<f32>(at + ((<usize> jc) << 2)) == off, off3 = load<f32>(at + ((<usize> jd) << 2)) == off;
+  // Each parent's E row; its M and t E rows lie 2 and 4 tables further on.
+  const E0 = tables + (off0 ? 0 : tsize) + (<usize> ja) * step, E1 = tables + (off1 ? 0 : tsize) + (<usize> jb) * step;
+  const E2 = tables + (off2 ? 0 : tsize) + (<usize> jc) * step, E3 = tables + (off3 ? 0 : tsize) + (<usize> jd) * step;
+  const mo = 2 * tsize, to = 4 * tsize;
+  let p0 = one, p1 = one, p2 = one, p3 = one;
+  let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+  let x0 = i32x4.splat(0), x1 = i32x4.splat(0), x2 = i32x4.splat(0), x3 = i32x4.splat(0);
+  for (let i0 = 0; i0 < kv; i0 += cap) {
+    const i1 = kv - i0 > cap ? i0 + cap : kv;
+    for (let i = i0; i < i1; i++) {
+      const o = (<usize> i) << 4;
+      const P = v128.load(pr + o), Q = v128.load(qr + o), Y = v128.load(yr + o);
+      const e0 = v128.load(E0 + o), D0 = f32x4.add(P, f32x4.mul(Q, e0));
+      p0 = f32x4.mul(p0, D0);
+      s0 = f32x4.add(s0, f32x4.div(f32x4.mul(Q, f32x4.add(f32x4.mul(Y, v128.load(E0 + mo + o)), v128.load(E0 + to + o))), D0));
+      const e1 = v128.load(E1 + o), D1 = f32x4.add(P, f32x4.mul(Q, e1));
+      p1 = f32x4.mul(p1, D1);
+      s1 = f32x4.add(s1, f32x4.div(f32x4.mul(Q, f32x4.add(f32x4.mul(Y, v128.load(E1 + mo + o)), v128.load(E1 + to + o))), D1));
+      const e2 = v128.load(E2 + o), D2 = f32x4.add(P, f32x4.mul(Q, e2));
+      p2 = f32x4.mul(p2, D2);
+      s2 = f32x4.add(s2, f32x4.div(f32x4.mul(Q, f32x4.add(f32x4.mul(Y, v128.load(E2 + mo + o)), v128.load(E2 + to + o))), D2));
+      const e3 = v128.load(E3 + o), D3 = f32x4.add(P, f32x4.mul(Q, e3));
+      p3 = f32x4.mul(p3, D3);
+      s3 = f32x4.add(s3, f32x4.div(f32x4.mul(Q, f32x4.add(f32x4.mul(Y, v128.load(E3 + mo + o)), v128.load(E3 + to + o))), D3));
     }
     if (i1 < kv) {
       x0 = i32x4.add(x0, exponentOf(p0));
@@ -1177,17 +1261,165 @@ function llQuad(
       p3 = mantissaOf(p3);
     }
   }
-  writeLlOt(ll, ot, b, ja, J, off0, m, sumLanes(logOfSplit(p0, x0)));
-  if (n > 1) writeLlOt(ll, ot, b, jb, J, off1, m, sumLanes(logOfSplit(p1, x1)));
-  if (n > 2) writeLlOt(ll, ot, b, jc, J, off2, m, sumLanes(logOfSplit(p2, x2)));
-  if (n > 3) writeLlOt(ll, ot, b, jd, J, off3, m, sumLanes(logOfSplit(p3, x3)));
+  entOut(ll, ent, ot, b, ja, J, off0, m, sumLanes(logOfSplit(p0, x0)), sumLanes(s0));
+  if (n > 1) entOut(ll, ent, ot, b, jb, J, off1, m, sumLanes(logOfSplit(p1, x1)), sumLanes(s1));
+  if (n > 2) entOut(ll, ent, ot, b, jc, J, off2, m, sumLanes(logOfSplit(p2, x2)), sumLanes(s2));
+  if (n > 3) entOut(ll, ent, ot, b, jd, J, off3, m, sumLanes(logOfSplit(p3, x3)), sumLanes(s3));
+}
+
+// ll[b, j] as writeLlOt, and ent[b, j] from the flip's entropy change H = sum log D - sum of the quotients
+// (off minus on: -H where j is off, H where it is on).
+@inline
+function entOut(ll: usize, ent: usize, ot: usize, b: i32, j: i32, J: i32, isOff: bool, m: f32, sumLogD: f32, sig: f32): void {
+  writeLlOt(ll, ot, b, j, J, isOff, m, sumLogD);
+  const H = sumLogD - sig;
+  store<f32>(ent + ((<usize> (b * J + j)) << 2), isOff ? -H : H);
+}
+
+// True when every one of the n floats at p is 0 or 1 and at least a quarter are 1
+// (where subsetSumForward adds fewer vectors than the zero-skipping loop).
+function denseBinary(p: usize, n: i32): bool {
+  const n4 = n & ~3;
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  let ones = i32x4.splat(0), other = i32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) {
+    const v = v128.load(p + ((<usize> i) << 2));
+    const isOne = f32x4.eq(v, one);
+    ones = i32x4.sub(ones, isOne);
+    other = v128.or(other, v128.andnot(f32x4.ne(v, zero), isOne));
+  }
+  let c = (i32x4.extract_lane(ones, 0) + i32x4.extract_lane(ones, 1)) + (i32x4.extract_lane(ones, 2) + i32x4.extract_lane(ones, 3));
+  if (v128.any_true(other)) return false;
+  for (let i = n4; i < n; i++) {
+    const v = load<f32>(p + ((<usize> i) << 2));
+    if (v != 0 && v != 1) return false;
+    c += <i32> (v == 1);
+  }
+  return <f64> c * 4 >= <f64> n;
+}
+
+// out = x W for binary x (every value 0 or 1) by subset sums: the inputs in
+// chunks of four, and for each chunk the 16 sums of its rows of W that a
+// pattern of four bits selects, built once per block of outputs; each example
+// then adds one table row per chunk (its pattern's) instead of a row per
+// input that is on: at half the inputs on, about 60% of the additions. Each
+// output is the sum over chunks c (in order) of the chunk's subset sum, which
+// adds the pattern's rows in the order of their bits, lowest first.
+// x: B rows of F inputs, input f of row b at float index b xb + f xf (xb = F,
+// xf = 1 for x stored as [B, F]; xb = 1, xf = B for [F, B]), W: [F, K] (K a
+// multiple of 4), out: [B, K]. Scratch: codes B ceil(F / 4) ints, tbl
+// ceil(F / 4) kB.
+function subsetSumForward(
+  B: i32,
+  F: i32,
+  K: i32,
+  x: usize,
+  xb: i32,
+  xf: i32,
+  W: usize,
+  out: usize,
+  codes: usize,
+  tbl: usize,
+): void {
+  const C = (F + 3) >> 2;
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      let code = 0;
+      for (let i = 0; i < 4; i++) {
+        const f = c * 4 + i;
+        if (f < F && load<f32>(x + ((<usize> (b * xb + f * xf)) << 2)) != 0) code |= 1 << i;
+      }
+      store<i32>(codes + ((<usize> (b * C + c)) << 2), code);
+    }
+  }
+  const rowBytes = (<usize> K) << 2;
+  const zero = f32x4.splat(0);
+  for (let k = 0; k < K; k += 16) {
+    // A block of nv vectors (4, or 1 to 3 at the end).
+    const nv = K - k >= 16 ? 4 : (K - k) >> 2;
+    const ko = (<usize> k) << 2;
+    for (let c = 0; c < C; c++) {
+      const t = tbl + ((<usize> c) << 10);
+      for (let v = 0; v < nv; v++) v128.store(t + ((<usize> v) << 4), zero);
+      // Doubling: the patterns below bit i, each with input 4c + i's row added.
+      for (let i = 0; i < 4; i++) {
+        const f = c * 4 + i, half = 1 << i;
+        const wr = W + (<usize> f) * rowBytes + ko;
+        if (nv == 4) {
+          const w0 = f < F ? v128.load(wr) : zero, w1 = f < F ? v128.load(wr, 16) : zero;
+          const w2 = f < F ? v128.load(wr, 32) : zero, w3 = f < F ? v128.load(wr, 48) : zero;
+          for (let s = 0; s < half; s++) {
+            const src = t + ((<usize> s) << 6), dst = src + ((<usize> half) << 6);
+            v128.store(dst, f32x4.add(v128.load(src), w0));
+            v128.store(dst, f32x4.add(v128.load(src, 16), w1), 16);
+            v128.store(dst, f32x4.add(v128.load(src, 32), w2), 32);
+            v128.store(dst, f32x4.add(v128.load(src, 48), w3), 48);
+          }
+        } else {
+          for (let v = 0; v < nv; v++) {
+            const vo = (<usize> v) << 4;
+            const w = f < F ? v128.load(wr + vo) : zero;
+            for (let s = 0; s < half; s++) {
+              const src = t + ((<usize> s) << 6) + vo;
+              v128.store(src + ((<usize> half) << 6), f32x4.add(v128.load(src), w));
+            }
+          }
+        }
+      }
+    }
+    let b = 0;
+    if (nv == 4) {
+      // Two examples at a time: eight independent sums, more table loads in flight.
+      for (; b + 2 <= B; b += 2) {
+        const cu = codes + ((<usize> (b * C)) << 2), cv = cu + ((<usize> C) << 2);
+        const ou = out + (<usize> b) * rowBytes + ko, ov = ou + rowBytes;
+        let a0 = zero, a1 = zero, a2 = zero, a3 = zero, d0 = zero, d1 = zero, d2 = zero, d3 = zero;
+        for (let c = 0; c < C; c++) {
+          const t = tbl + ((<usize> c) << 10);
+          const tu = t + ((<usize> load<i32>(cu + ((<usize> c) << 2))) << 6);
+          const tv = t + ((<usize> load<i32>(cv + ((<usize> c) << 2))) << 6);
+          a0 = f32x4.add(a0, v128.load(tu));
+          a1 = f32x4.add(a1, v128.load(tu, 16));
+          a2 = f32x4.add(a2, v128.load(tu, 32));
+          a3 = f32x4.add(a3, v128.load(tu, 48));
+          d0 = f32x4.add(d0, v128.load(tv));
+          d1 = f32x4.add(d1, v128.load(tv, 16));
+          d2 = f32x4.add(d2, v128.load(tv, 32));
+          d3 = f32x4.add(d3, v128.load(tv, 48));
+        }
+        v128.store(ou, a0);
+        v128.store(ou, a1, 16);
+        v128.store(ou, a2, 32);
+        v128.store(ou, a3, 48);
+        v128.store(ov, d0);
+        v128.store(ov, d1, 16);
+        v128.store(ov, d2, 32);
+        v128.store(ov, d3, 48);
+      }
+    }
+    // The last example of an odd batch, and the narrow last block.
+    for (; b < B; b++) {
+      const cr = codes + ((<usize> (b * C)) << 2);
+      const o = out + (<usize> b) * rowBytes + ko;
+      for (let v = 0; v < nv; v++) {
+        const vo = (<usize> v) << 4;
+        let a = zero;
+        for (let c = 0; c < C; c++) {
+          a = f32x4.add(a, v128.load(tbl + ((<usize> c) << 10) + ((<usize> load<i32>(cr + ((<usize> c) << 2))) << 6) + vo));
+        }
+        v128.store(o + vo, a);
+      }
+    }
+  }
 }
 
 // A Bernoulli layer of the generative model in one pass: logits = x W^T + bias,
 // fire rates sigmoid(logits) clipped to [lo, 1 - lo], and, when u is given
 // (u != 0), the sample 1 where u < fire rate. x: [B, J] (mostly zero: binary
 // units), W: [K, J], bias: [K], u: [B, K]; logits, fireRate, sample: [B, K].
-// Scratch as denseForwardT.
+// x W^T by subsetSumForward where x is binary with a quarter or more of it on
+// and K a multiple of 4, else denseForwardT's zero-skipping loop. Scratch as
+// denseForwardT, and tbl ceil(J / 4) kB.
 export function bernoulliForward(
   B: i32,
   J: i32,
@@ -1204,8 +1436,11 @@ export function bernoulliForward(
   idx: usize,
   val: usize,
   pos: usize,
+  tbl: usize,
 ): void {
-  denseForwardT(B, J, K, x, W, logits, wt, idx, val, pos);
+  transpose(W, K, J, wt, K);
+  if ((K & 3) == 0 && denseBinary(x, B * J)) subsetSumForward(B, J, K, x, J, 1, wt, logits, idx, tbl);
+  else denseForward(B, J, K, x, wt, logits, idx, val, pos);
   const vlo = f32x4.splat(lo), vhi = f32x4.splat(<f32> 1 - lo), one = f32x4.splat(1);
   const K4 = K & ~3;
   for (let b = 0; b < B; b++) {
@@ -1215,7 +1450,7 @@ export function bernoulliForward(
       const y = f32x4.add(v128.load(logits + at), v128.load(bias + ((<usize> k) << 2)));
       v128.store(logits + at, y);
       // sigmoid from exp(-|y|): 1 / (1 + e) for y >= 0, e / (1 + e) below.
-      const e = exp4(f32x4.neg(f32x4.abs(y)));
+      const e = fastExp4(f32x4.neg(f32x4.abs(y)));
       const hi = f32x4.div(one, f32x4.add(one, e));
       const fr = f32x4.pmin(f32x4.pmax(v128.bitselect(hi, f32x4.mul(e, hi), f32x4.ge(y, f32x4.splat(0))), vlo), vhi);
       v128.store(fireRate + at, fr);
@@ -1225,8 +1460,8 @@ export function bernoulliForward(
       const at = row + ((<usize> k) << 2);
       const y = load<f32>(logits + at) + load<f32>(bias + ((<usize> k) << 2));
       store<f32>(logits + at, y);
-      // The same exp as the vector lanes (exp4), so that a unit's value does not depend on its position.
-      const e = f32x4.extract_lane(exp4(f32x4.splat(-Mathf.abs(y))), 0);
+      // The same exp as the vector lanes (fastExp4), so that a unit's value does not depend on its position.
+      const e = f32x4.extract_lane(fastExp4(f32x4.splat(-Mathf.abs(y))), 0);
       const hi: f32 = <f32> 1 / (<f32> 1 + e);
       const fr = Mathf.min(Mathf.max(y >= 0 ? hi : e * hi, lo), <f32> 1 - lo);
       store<f32>(fireRate + at, fr);
@@ -1283,13 +1518,14 @@ export function bernoulliRowSums(B: i32, K: i32, fr: usize, frStride: i32, targe
 // A layer's batch-mean gradient from per-example logit signals g and inputs x:
 //   dW[k, j] = (sum_b g[b, k] x[b, j]) / B,   db[k] = (sum_b g[b, k]) / B
 // with g = signal, or signal - target when target != 0 (the decoder's fr - x).
-// Sums over b in increasing order; zero inputs skipped (their terms are +-0,
-// which changes no sum that starts at +0), so binary inputs cost their ones
-// only. The sums are formed in dWT ([J, K] scratch), each row in registers
-// over the examples where its input is nonzero, and transposed into dW.
+// The sums are formed in dWT ([J, K] scratch) and transposed into dW: for
+// binary x with a quarter or more of it on, by subsetSumForward over the
+// examples (in chunks of four); else over b in increasing order, zero inputs
+// skipped (their terms are +-0, which changes no sum that starts at +0), each
+// row in registers over the examples where its input is nonzero.
 // signal, target: [B, K]; x: [B, J]; dW: [K, J]; db: [K]. Scratch: dWT (J K
 // floats), g (B K floats, used when target != 0), lists (B ints), vals (B
-// floats), stats (4 f64, when
+// floats), codes (J ceil(B / 4) ints), tbl (ceil(B / 4) kB), stats (4 f64, when
 // withStats): sum_b |g_b|^2 |x_b|^2, sum dW^2, sum_b |g_b|^2, sum db^2, from
 // which the per-example gradients' variance follows without forming them.
 export function outerGrads(
@@ -1307,6 +1543,8 @@ export function outerGrads(
   vals: usize,
   withStats: i32,
   stats: usize,
+  codes: usize,
+  tbl: usize,
 ): void {
   const K4 = K & ~3;
   const n = (<usize> (B * K)) << 2;
@@ -1326,10 +1564,13 @@ export function outerGrads(
     }
     for (let k = K4; k < K; k++) store<f32>(db + ((<usize> k) << 2), load<f32>(db + ((<usize> k) << 2)) + load<f32>(gr + ((<usize> k) << 2)));
   }
-  // Per input j, the examples where x[b, j] != 0 (as byte offsets of g's rows) and their values;
-  // then row j of dWT summed over them in registers, 16 units at a time.
+  // dWT = x^T g: for binary x with a quarter or more on (K a multiple of 4) by subset sums of g's rows
+  // over chunks of four examples; else per input j, the examples where x[b, j] != 0 (as byte offsets of
+  // g's rows) and their values, then row j of dWT summed over them in registers, 16 units at a time.
   const K16 = K & ~15;
-  for (let j = 0; j < J; j++) {
+  const subsets = (K & 3) == 0 && denseBinary(x, B * J);
+  if (subsets) subsetSumForward(J, B, K, x, 1, J, g, dWT, codes, tbl);
+  for (let j = 0; !subsets && j < J; j++) {
     let n = 0, ones = 0;
     for (let b = 0; b < B; b++) {
       const xv = load<f32>(x + ((<usize> (b * J + j)) << 2));
@@ -1425,13 +1666,15 @@ function sumSquares(p: usize, n: i32): f64 {
 
 // HNCA's logit signal for one encoder layer of the binary VAE (the module doc
 // of lib/estimators/vae/hnca.ts; all_child off), elementwise over [B, K]:
-//   rho1 = 1 / (fr + (1 - fr) e^d),  rho0 = 1 / (fr e^-d + (1 - fr))   (d = childLl; 1 and 1 without a child)
+//   rho1 = 1 / (fr + (1 - fr) e^d),  rho0 = e^d rho1 (= 1 / (fr e^-d + (1 - fr)))
+//                                     (d = childLl; 1 and 1 without a child)
 //   est  = ((-decLl + (rho1 log pbar - rho0 log(1 - pbar)))
 //          + (rho1 - rho0) ((logPSum_b - log P(z | pbar)) + adv_b)) - childEnt
-//   out  = fr (1 - fr) (log fr - log(1 - fr)) - fr (1 - fr) est
-// with logPSum_b = sum_k log P(z[b, k] | pbar[b, k]). fr (clipped fire rate), z
-// (sample), decLl, childLl, childEnt: [B, K] (childLl, childEnt may be 0: none);
-// pbar: [B, K], or one row [K] when pbarStride is 0; adv: [B]; out: [B, K].
+//   out  = fr (1 - fr) log(fr / (1 - fr)) - fr (1 - fr) est
+// with logPSum_b = sum_k log P(z[b, k] | pbar[b, k]), the caller's (the ELBO's
+// term of the layer modelling z). fr (clipped fire rate), z (sample), decLl,
+// childLl, childEnt: [B, K] (childLl, childEnt may be 0: none); pbar: [B, K],
+// or one row [K] when pbarStride is 0; logPSum, adv: [B]; out: [B, K].
 export function hncaSignal(
   B: i32,
   K: i32,
@@ -1442,21 +1685,14 @@ export function hncaSignal(
   childEnt: usize,
   pbar: usize,
   pbarStride: i32,
+  logPSum: usize,
   adv: usize,
   out: usize,
 ): void {
-  const K4 = K & ~3;
   const one = f32x4.splat(1);
   for (let b = 0; b < B; b++) {
     const row = (<usize> (b * K)) << 2, prow = pbar + ((<usize> (b * pbarStride)) << 2);
-    let acc = f32x4.splat(0);
-    for (let k = 0; k < K4; k += 4) {
-      const o = (<usize> k) << 2;
-      acc = f32x4.add(acc, bernoulliLog4(v128.load(prow + o), v128.load(z + row + o)));
-    }
-    let s = sumLanes(acc);
-    for (let k = K4; k < K; k++) s += bernoulliLog1(load<f32>(prow + ((<usize> k) << 2)), load<f32>(z + row + ((<usize> k) << 2)));
-    const base = f32x4.splat(s), a = f32x4.splat(load<f32>(adv + ((<usize> b) << 2)));
+    const base = f32x4.splat(load<f32>(logPSum + ((<usize> b) << 2))), a = f32x4.splat(load<f32>(adv + ((<usize> b) << 2)));
     for (let k = 0; k < K; k += 4) {
       const o = (<usize> k) << 2;
       if (k + 4 <= K) {
@@ -1500,8 +1736,10 @@ function hncaSignal4(fr: v128, z: v128, decLl: v128, d: v128, ent: v128, pbar: v
   const nf = f32x4.sub(one, fr);
   let rho1 = one, rho0 = one;
   if (hasChild) {
-    rho1 = f32x4.div(one, f32x4.add(fr, f32x4.mul(nf, exp4(d))));
-    rho0 = f32x4.div(one, f32x4.add(f32x4.mul(fr, exp4(f32x4.neg(d))), nf));
+    // One exp (clamped at e^+-80): rho0 = e^d rho1.
+    const ed = fastExp4(d);
+    rho1 = f32x4.div(one, f32x4.add(fr, f32x4.mul(nf, ed)));
+    rho0 = f32x4.mul(ed, rho1);
   }
   const lp1 = log4(pbar), lp0 = log4(f32x4.sub(one, pbar));
   const logP = v128.bitselect(lp1, lp0, f32x4.gt(z, f32x4.splat(0.5)));
@@ -1509,5 +1747,5 @@ function hncaSignal4(fr: v128, z: v128, decLl: v128, d: v128, ent: v128, pbar: v
   est = f32x4.add(est, f32x4.mul(f32x4.sub(rho1, rho0), f32x4.add(f32x4.sub(logPSum, logP), adv)));
   est = f32x4.sub(est, ent);
   const w = f32x4.mul(fr, nf);
-  return f32x4.sub(f32x4.mul(w, f32x4.sub(log4(fr), log4(nf))), f32x4.mul(w, est));
+  return f32x4.sub(f32x4.mul(w, log4(f32x4.div(fr, nf))), f32x4.mul(w, est));
 }

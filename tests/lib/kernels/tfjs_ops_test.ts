@@ -334,6 +334,82 @@ Deno.test("bernoulliForward() gives the logits, clipped fire rates and sample of
   tf.dispose([xt, W, bt, ut, r.logits, r.fireRate, r.sample!, r2.logits, r2.fireRate]);
 });
 
+/** x W^T summed as subsetSumForward does, in float32: per chunk of four inputs, its pattern's subset sum. */
+function subsetSumLogits(x: Float32Array, w: Float32Array, B: number, J: number, K: number): Float32Array {
+  const f = Math.fround, C = Math.ceil(J / 4);
+  const out = new Float32Array(B * K);
+  for (let k = 0; k < K; k++) {
+    // tables[c][s]: the sum of chunk c's weights that pattern s selects, added in the order of the bits, lowest first.
+    const tables = Array.from({ length: C }, (_, c) => {
+      const t = new Float64Array(16);
+      for (let s = 1; s < 16; s++) {
+        let a = 0;
+        for (let i = 0; i < 4; i++) if (s & (1 << i)) a = f(a + (4 * c + i < J ? w[k * J + 4 * c + i] : 0));
+        t[s] = a;
+      }
+      return t;
+    });
+    for (let b = 0; b < B; b++) {
+      let a = 0;
+      for (let c = 0; c < C; c++) {
+        let code = 0;
+        for (let i = 0; i < 4 && 4 * c + i < J; i++) if (x[b * J + 4 * c + i]) code |= 1 << i;
+        a = f(a + tables[c][code]);
+      }
+      out[b * K + k] = a;
+    }
+  }
+  return out;
+}
+
+for (const [K, density] of [[44, 0.5], [8, 0.3]] as const) {
+  Deno.test(`bernoulliForward() on binary inputs with a quarter or more on adds subset sums: float64 and their float32 order (K ${K}, ${density} on)`, () => {
+    // J = 37: nine chunks of four and one of one. K = 44: blocks of 4, 4 and 3 vectors; K = 8: one block of 2.
+    const [B, J] = [5, 37];
+    const rng = Rng.fromSeed(40 + K);
+    const x = Float32Array.from({ length: B * J }, () => (rng.uniform() < density ? 1 : 0));
+    const w = normals(rng, K * J), bias = normals(rng, K);
+    const xt = tf.tensor2d(x, [B, J]), W = tf.tensor2d(w, [K, J]), bt = tf.tensor1d(bias);
+    const r = ops.bernoulliForward(xt, W, bt, null, 1e-5);
+    const logits = r.logits.dataSync();
+    const ref = new Float64Array(B * K);
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < K; k++) {
+        let y = bias[k];
+        for (let j = 0; j < J; j++) y += x[b * J + j] * w[k * J + j];
+        ref[b * K + k] = y;
+      }
+    }
+    const err = maxRelError(logits, ref);
+    assert(err < 1e-5, `largest relative error ${err}`);
+    const sums = subsetSumLogits(x, w, B, J, K);
+    const expected = sums.map((v, i) => Math.fround(v + bias[i % K]));
+    assertEquals(Array.from(logits), Array.from(expected));
+    tf.dispose([xt, W, bt, r.logits, r.fireRate]);
+  });
+}
+
+Deno.test("bernoulliForward() keeps the zero-skipping loop's bits for sparse binary, non-binary or K not a multiple of 4", () => {
+  const [B, J] = [5, 37];
+  const rng = Rng.fromSeed(45);
+  for (
+    const [K, make] of [
+      [44, () => (rng.uniform() < 0.15 ? 1 : 0)],
+      [44, () => (rng.uniform() < 0.5 ? 0.5 : 0)],
+      [23, () => (rng.uniform() < 0.5 ? 1 : 0)],
+    ] as const
+  ) {
+    const x = Float32Array.from({ length: B * J }, make);
+    const w = normals(rng, K * J), bias = normals(rng, K);
+    const xt = tf.tensor2d(x, [B, J]), W = tf.tensor2d(w, [K, J]), bt = tf.tensor1d(bias);
+    const r = ops.bernoulliForward(xt, W, bt, null, 1e-5);
+    const plain = ops.denseForwardT(xt, W);
+    const expected = plain.dataSync().map((v, i) => Math.fround(v + bias[i % K]));
+    assertEquals(Array.from(r.logits.dataSync()), Array.from(expected));
+    tf.dispose([xt, W, bt, r.logits, r.fireRate, plain]);
+  }
+});
+
 /** Fire rates in [1e-5, 1 - 1e-5], some at the bounds. */
 const fireRates = (rng: Rng, n: number) =>
   Float32Array.from(
@@ -421,6 +497,35 @@ for (const withTarget of [false, true]) {
   });
 }
 
+Deno.test("outerGrads() on binary inputs with a quarter or more on adds subset sums over chunks of four examples: float64 and their float32 order", () => {
+  // B = 7: chunks of four and three examples; K = 44: blocks of 4, 4 and 3 vectors; J = 9: pairs of inputs and one.
+  const [B, K, J] = [7, 44, 9];
+  const rng = Rng.fromSeed(46);
+  const signal = normals(rng, B * K),
+    target = Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
+  const x = Float32Array.from({ length: B * J }, () => (rng.uniform() < 0.5 ? 1 : 0));
+  const g = Float32Array.from(signal, (v, i) => Math.fround(v - target[i]));
+  const s = tf.tensor2d(signal, [B, K]), tt = tf.tensor2d(target, [B, K]), xt = tf.tensor2d(x, [B, J]);
+  const r = ops.outerGrads(s, tt, xt, true);
+  const got = r.dW.dataSync();
+  const ref = new Float64Array(K * J);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < K; k++) for (let j = 0; j < J; j++) ref[k * J + j] += (g[b * K + k] * x[b * J + j]) / B;
+  }
+  const err = maxRelError(got, ref);
+  assert(err < 1e-6, `largest relative error ${err}`);
+  // The same sums as subsetSumLogits of x^T ([J, B]) and g^T ([K, B]): rows j, inputs b.
+  const xT = Float32Array.from({ length: J * B }, (_, i) => x[(i % B) * J + Math.floor(i / B)]);
+  const gT = Float32Array.from({ length: K * B }, (_, i) => g[(i % B) * K + Math.floor(i / B)]);
+  const dWT = subsetSumLogits(xT, gT, J, B, K);
+  const expected = Float32Array.from(
+    { length: K * J },
+    (_, i) => Math.fround(dWT[(i % J) * K + Math.floor(i / J)] / B),
+  );
+  assertEquals(Array.from(got), Array.from(expected));
+  tf.dispose([s, tt, xt, r.dW, r.db]);
+});
+
 Deno.test("hncaSignal() matches HNCA's logit signal in float64, with and without a child layer", () => {
   // K = 10: two vectors and a tail of two. Child log-likelihood differences up to +-120 send a
   // rho to 0 (e^d beyond float32's range in the tfjs ops, clamped at e^80 in the kernel).
@@ -431,12 +536,20 @@ Deno.test("hncaSignal() matches HNCA's logit signal in float64, with and without
   const decLl = normals(rng, B * K, 3), childEnt = normals(rng, B * K, 2);
   const childLl = Float32Array.from({ length: B * K }, (_, i) => (i === 5 ? 120 : i === 6 ? -120 : 4 * rng.normal()));
   const adv = normals(rng, B, 5);
+  const logPSums = (rowPbar: boolean) =>
+    Float64Array.from({ length: B }, (_, b) => {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        const p = rowPbar ? pRow[k] : pbar[b * K + k];
+        s += Math.log(z[b * K + k] ? p : 1 - p);
+      }
+      return s;
+    });
   const expected = (withChild: boolean, rowPbar: boolean) => {
     const out = new Float64Array(B * K);
     for (let b = 0; b < B; b++) {
       const pb = (k: number) => (rowPbar ? pRow[k] : pbar[b * K + k]);
-      let logPSum = 0;
-      for (let k = 0; k < K; k++) logPSum += Math.log(z[b * K + k] ? pb(k) : 1 - pb(k));
+      const logPSum = logPSums(rowPbar)[b];
       for (let k = 0; k < K; k++) {
         const i = b * K + k, f = fr[i], d = childLl[i];
         const rho1 = withChild ? 1 / (f + (1 - f) * Math.exp(d)) : 1,
@@ -459,6 +572,7 @@ Deno.test("hncaSignal() matches HNCA's logit signal in float64, with and without
         childLl: withChild ? t(childLl) : null,
         childEnt: withChild ? t(childEnt) : null,
         pbar: rowPbar ? tf.tensor1d(pRow) : t(pbar),
+        logPSum: logPSums(rowPbar),
         adv,
       });
       // Relative to max(1, |value|): the terms reach the hundreds (log-probability sums times rho).
@@ -468,8 +582,20 @@ Deno.test("hncaSignal() matches HNCA's logit signal in float64, with and without
     }
   }
   assertThrows(
-    () => ops.hncaSignal({ ...base, childLl: null, childEnt: null, pbar: t(pbar), adv: new Float32Array(B + 1) }),
+    () =>
+      ops.hncaSignal({
+        ...base,
+        childLl: null,
+        childEnt: null,
+        pbar: t(pbar),
+        logPSum: logPSums(false),
+        adv: new Float32Array(B + 1),
+      }),
     /adv must have 4 values/,
+  );
+  assertThrows(
+    () => ops.hncaSignal({ ...base, childLl: null, childEnt: null, pbar: t(pbar), logPSum: new Float32Array(3), adv }),
+    /logPSum must have 4 values/,
   );
   tf.dispose(Object.values(base));
 });
