@@ -11,10 +11,21 @@ export function reduceExp(x: v128): v128 {
 
 export function expm1Reduced(x: v128, kf: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(-80)), f32x4.splat(80));
-  const r = f32x4.sub(
+  return expm1Poly(reduceLn2(x, kf));
+}
+
+// r = x - k ln2 in two parts, for kf = k as a float.
+@inline
+export function reduceLn2(x: v128, kf: v128): v128 {
+  return f32x4.sub(
     f32x4.sub(x, f32x4.mul(kf, f32x4.splat(0.693145751953125))),
     f32x4.mul(kf, f32x4.splat(1.428606765330187e-6)),
   );
+}
+
+// expm1(r) for |r| <= ln2 / 2 by its Taylor series to degree 7.
+@inline
+export function expm1Poly(r: v128): v128 {
   let p = f32x4.splat(<f32> 1 / 5040);
   p = f32x4.add(f32x4.splat(<f32> 1 / 720), f32x4.mul(r, p));
   p = f32x4.add(f32x4.splat(<f32> 1 / 120), f32x4.mul(r, p));

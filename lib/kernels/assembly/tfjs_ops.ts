@@ -1,5 +1,5 @@
 // AssemblyScript source of lib/kernels/tfjs_ops.wasm (build: deno task build-kernels).
-import { log4 } from "./simd_math";
+import { expm1Poly, log4, reduceLn2 } from "./simd_math";
 
 // The four lanes summed, in pairs.
 @inline
@@ -1049,8 +1049,8 @@ export function flipTerms(
   }
 }
 
-// Fast forms of simd_math's exp steps (the same values for numbers; that module is left as it is, since its
-// bytes key the bandit's runs): x clamped to [-80, 80] with pmin / pmax (min / max also handle NaN);
+// Fast forms of simd_math's exp steps (the same values for numbers; its exp4 is left as it is, since
+// counterfactual.wasm's bytes key the bandit's runs): x clamped to [-80, 80] with pmin / pmax (min / max also handle NaN);
 // x log2(e) rounded to the nearest integer (ties to even, as f32x4.nearest) by adding 1.5 2^23, whose bits
 // then hold 2^k directly (no float-to-int conversion).
 @inline
@@ -1068,25 +1068,6 @@ function roundedLog2(c: v128): v128 {
 @inline
 function pow2Rounded(rounded: v128): v128 {
   return i32x4.shl(i32x4.sub(rounded, i32x4.splat(0x4b400000 - 127)), 23);
-}
-
-// r = x - k ln2 in two parts.
-@inline
-function reduceLn2(c: v128, kf: v128): v128 {
-  return f32x4.sub(f32x4.sub(c, f32x4.mul(kf, f32x4.splat(0.693145751953125))), f32x4.mul(kf, f32x4.splat(1.428606765330187e-6)));
-}
-
-// expm1(r) by its Taylor series to degree 7 (simd_math's expm1Reduced after its reduction).
-@inline
-function expm1Poly(r: v128): v128 {
-  let p = f32x4.splat(<f32> 1 / 5040);
-  p = f32x4.add(f32x4.splat(<f32> 1 / 720), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1 / 120), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1 / 24), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1 / 6), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 0.5), f32x4.mul(r, p));
-  p = f32x4.add(f32x4.splat(<f32> 1), f32x4.mul(r, p));
-  return f32x4.mul(r, p);
 }
 
 // exp4 of simd_math, the same values for numbers.
