@@ -24,41 +24,40 @@ export const FIXTURE = {
   pipeline: join(repoRoot(), "tests/fixtures/pipelines/regression.yaml"),
 };
 
+/** The deno command line that runs a script of the repository (path relative to its root). */
+export function scriptCommand(path: string, args: string[]): string[] {
+  return ["run", "--allow-all", "--quiet", "--config", join(repoRoot(), "deno.json"), join(repoRoot(), path), ...args];
+}
+
 /** The deno command line of a task file under tasks/. */
 export function taskCommand(task: string, args: string[]): string[] {
-  return [
-    "run",
-    "--allow-all",
-    "--quiet",
-    "--config",
-    join(repoRoot(), "deno.json"),
-    join(repoRoot(), "tasks", `${task}.ts`),
-    ...args,
-  ];
+  return scriptCommand(`tasks/${task}.ts`, args);
 }
 
-/** Runs `tasks/<task>.ts` with args and waits for it. */
-export async function runTask(task: string, args: string[], env: Record<string, string> = {}): Promise<TaskResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: taskCommand(task, args),
-    cwd: repoRoot(),
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-/** Starts a task without waiting. */
-export function spawnTask(task: string, args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+function spawnCommand(args: string[], env: Record<string, string>): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: taskCommand(task, args),
+    args,
     cwd: repoRoot(),
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/** Runs a script of the repository (path relative to its root) with args and waits for it. */
+export function runScript(path: string, args: string[], env: Record<string, string> = {}): Promise<TaskResult> {
+  return collect(spawnCommand(scriptCommand(path, args), env));
+}
+
+/** Runs `tasks/<task>.ts` with args and waits for it. */
+export function runTask(task: string, args: string[], env: Record<string, string> = {}): Promise<TaskResult> {
+  return runScript(`tasks/${task}.ts`, args, env);
+}
+
+/** Starts a task without waiting. */
+export function spawnTask(task: string, args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return spawnCommand(taskCommand(task, args), env);
 }
 
 /** Reads a finished child's output. */

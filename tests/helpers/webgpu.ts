@@ -19,9 +19,7 @@
  * ```
  * @module
  */
-import { join } from "node:path";
-import { repoRoot } from "../../lib/util/repo.ts";
-import type { TaskResult } from "./cli.ts";
+import { runScript } from "./cli.ts";
 
 /** What a subprocess saw of WebGPU. */
 export interface WebgpuProbe {
@@ -33,29 +31,12 @@ export interface WebgpuProbe {
   auto: string;
 }
 
-/** Runs `tests/fixtures/scripts/<name>.ts` with `deno run -A` and waits for it. */
-export async function runScript(name: string, args: string[] = []): Promise<TaskResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--quiet",
-      "--config",
-      join(repoRoot(), "deno.json"),
-      join(repoRoot(), "tests/fixtures/scripts", `${name}.ts`),
-      ...args,
-    ],
-    cwd: repoRoot(),
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-/** Runs a script that prints one JSON object as its last line; throws with its output when it fails. */
+/**
+ * Runs `tests/fixtures/scripts/<name>.ts` in a subprocess; it prints one JSON object as its last line.
+ * Throws with its output when it fails.
+ */
 export async function runJsonScript<T>(name: string, args: string[] = []): Promise<T> {
-  const r = await runScript(name, args);
+  const r = await runScript(`tests/fixtures/scripts/${name}.ts`, args);
   if (r.code !== 0) throw new Error(`${name}.ts exited with ${r.code}:\n${r.stdout}\n${r.stderr}`);
   const lines = r.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]) as T;
