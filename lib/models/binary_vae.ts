@@ -26,6 +26,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng/mod.ts";
+import type { UniformSource } from "../rng/fast_stream.ts";
 import { type Dense, FIRE_RATE_MIN, type HiddenTrace } from "./bernoulli_net.ts";
 import { glorotUniform } from "./init.ts";
 import { type TfjsOps, tfjsOps } from "../kernels/tfjs_ops.ts";
@@ -104,7 +105,7 @@ export function vaeSizes(vae: BinaryVae): number[] {
 }
 
 /** Uniform draws for one encoder pass of `batch` examples. */
-export function drawVaeUniforms(vae: BinaryVae, batch: number, rng: Rng): Float32Array[] {
+export function drawVaeUniforms(vae: BinaryVae, batch: number, rng: UniformSource): Float32Array[] {
   return vae.encoder.map((l) => rng.fillUniform24(new Float32Array(batch * l.W.shape[0])));
 }
 

@@ -35,7 +35,7 @@ import {
   sampledBernoulliLayer,
   type VaeTrace,
 } from "../../models/binary_vae.ts";
-import type { Rng } from "../../rng/mod.ts";
+import type { UniformSource } from "../../rng/fast_stream.ts";
 import { type TfjsOps, tfjsOps } from "../../kernels/tfjs_ops.ts";
 
 /**
@@ -48,7 +48,7 @@ export async function resampledReward(
   trace: VaeTrace,
   k: number,
   zAlt: tf.Tensor2D,
-  rng: Rng,
+  rng: UniformSource,
 ): Promise<Float64Array> {
   const L = vae.encoder.length;
   if (zAlt.shape.join() !== trace.encoder[k].sample.shape.join()) {

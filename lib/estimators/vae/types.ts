@@ -20,7 +20,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BinaryVae, VaeTerms, VaeTrace } from "../../models/binary_vae.ts";
-import type { Rng } from "../../rng/mod.ts";
+import type { UniformSource } from "../../rng/fast_stream.ts";
 import type { CounterfactualPath } from "../types.ts";
 
 /** HNCA's ablation flags (the original's config keys). */
@@ -44,7 +44,7 @@ export interface VaeEstimatorInput {
   baseline: number;
   flags: HncaVaeFlags;
   /** Draws for estimators that sample again (disARM, REINFORCE-LOO). */
-  rng: Rng;
+  rng: UniformSource;
   /**
    * Parameters for resampling the layers above this one: the forward pass's,
    * or, with the original's quirk, those already updated this step.
