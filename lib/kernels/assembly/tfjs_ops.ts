@@ -380,7 +380,9 @@ function countNonzero(p: usize, n: i32): i32 {
 function denseForwardPairs(B: i32, F: i32, K: i32, x: usize, W: usize, out: usize): void {
   const K16 = K & ~15, K4 = K & ~3;
   const rowBytes = (<usize> K) << 2;
-  const CH = 256;
+  // Chunks of about 48 KB of W: each pair of examples reads the chunk from L1 or near it (256 rows of a
+  // 200-wide W, 200 KB, came from L2 for every pair: 13% slower at 9216 x 200).
+  const CH = rowBytes >= 6144 ? 8 : <i32> (49152 / rowBytes);
   for (let f0 = 0; f0 < F; f0 += CH) {
     const f1 = f0 + CH < F ? f0 + CH : F;
     for (let b = 0; b < B; b += 2) {
@@ -460,65 +462,65 @@ export function denseForwardT(
 // blocks transposed in registers, along the longer side, so that reads and writes both run
 // through memory four rows at a time.
 function transpose(src: usize, R: i32, C: i32, dst: usize, ld: i32): void {
+  transposeWith(src, R, C, dst, ld, PLAIN, 1);
+}
+
+// transpose(), each entry multiplied by scale: dst[c, r] = scale src[r, c].
+function transposeScaled(src: usize, R: i32, C: i32, dst: usize, ld: i32, scale: f32): void {
+  transposeWith(src, R, C, dst, ld, SCALED, scale);
+}
+
+// transpose(), each entry divided by d: dst[c, r] = src[r, c] / d (a division, as a separate pass would
+// divide, not a multiplication by 1 / d).
+function transposeDivided(src: usize, R: i32, C: i32, dst: usize, ld: i32, d: f32): void {
+  transposeWith(src, R, C, dst, ld, DIVIDED, d);
+}
+
+const PLAIN = 0, SCALED = 1, DIVIDED = 2;
+
+// What an entry becomes on its way: x, s x or x / s (mode PLAIN, SCALED, DIVIDED).
+@inline
+function moved4(mode: i32, s: v128, x: v128): v128 {
+  return mode == SCALED ? f32x4.mul(s, x) : mode == DIVIDED ? f32x4.div(x, s) : x;
+}
+
+@inline
+function moved1(mode: i32, s: f32, x: f32): f32 {
+  return mode == SCALED ? s * x : mode == DIVIDED ? x / s : x;
+}
+
+function transposeWith(src: usize, R: i32, C: i32, dst: usize, ld: i32, mode: i32, s: f32): void {
   const R4 = R & ~3, C4 = C & ~3;
+  const sv = f32x4.splat(s);
   if (C >= R) {
     for (let r = 0; r < R4; r += 4) {
-      for (let c = 0; c < C4; c += 4) transpose4(src, C, dst, ld, r, c, false, f32x4.splat(1));
+      for (let c = 0; c < C4; c += 4) transpose4(src, C, dst, ld, r, c, mode, sv);
     }
   } else {
     for (let c = 0; c < C4; c += 4) {
-      for (let r = 0; r < R4; r += 4) transpose4(src, C, dst, ld, r, c, false, f32x4.splat(1));
+      for (let r = 0; r < R4; r += 4) transpose4(src, C, dst, ld, r, c, mode, sv);
     }
   }
   // The rows past R4 and the columns past C4, one float at a time.
   for (let r = 0; r < R; r++) {
     for (let c = r < R4 ? C4 : 0; c < C; c++) {
-      store<f32>(dst + ((<usize> (c * ld + r)) << 2), load<f32>(src + ((<usize> (r * C + c)) << 2)));
+      store<f32>(dst + ((<usize> (c * ld + r)) << 2), moved1(mode, s, load<f32>(src + ((<usize> (r * C + c)) << 2))));
     }
   }
 }
 
-// One 4 x 4 block of transpose(): src rows r..r+3, columns c..c+3, each entry multiplied by scale when scaled.
+// One 4 x 4 block of transposeWith(): src rows r..r+3, columns c..c+3, each entry moved as mode says.
 @inline
-function transpose4(src: usize, C: i32, dst: usize, ld: i32, r: i32, c: i32, scaled: bool, scale: v128): void {
-  const s = src + ((<usize> (r * C + c)) << 2), step = (<usize> C) << 2;
-  const a = v128.load(s), b = v128.load(s + step), e = v128.load(s + 2 * step), f = v128.load(s + 3 * step);
+function transpose4(src: usize, C: i32, dst: usize, ld: i32, r: i32, c: i32, mode: i32, s: v128): void {
+  const p = src + ((<usize> (r * C + c)) << 2), step = (<usize> C) << 2;
+  const a = v128.load(p), b = v128.load(p + step), e = v128.load(p + 2 * step), f = v128.load(p + 3 * step);
   const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
   const t2 = i32x4.shuffle(e, f, 0, 4, 1, 5), t3 = i32x4.shuffle(e, f, 2, 6, 3, 7);
-  let u0 = i32x4.shuffle(t0, t2, 0, 1, 4, 5), u1 = i32x4.shuffle(t0, t2, 2, 3, 6, 7);
-  let u2 = i32x4.shuffle(t1, t3, 0, 1, 4, 5), u3 = i32x4.shuffle(t1, t3, 2, 3, 6, 7);
-  if (scaled) {
-    u0 = f32x4.mul(scale, u0);
-    u1 = f32x4.mul(scale, u1);
-    u2 = f32x4.mul(scale, u2);
-    u3 = f32x4.mul(scale, u3);
-  }
   const d = dst + ((<usize> (c * ld + r)) << 2), dstep = (<usize> ld) << 2;
-  v128.store(d, u0);
-  v128.store(d + dstep, u1);
-  v128.store(d + 2 * dstep, u2);
-  v128.store(d + 3 * dstep, u3);
-}
-
-// dst[c, r] = scale src[r, c] for src [R, C]; dst's rows are ld floats apart (ld >= R). As
-// transpose(), each entry multiplied by scale.
-function transposeScaled(src: usize, R: i32, C: i32, dst: usize, ld: i32, scale: f32): void {
-  const R4 = R & ~3, C4 = C & ~3;
-  const sv = f32x4.splat(scale);
-  if (C >= R) {
-    for (let r = 0; r < R4; r += 4) {
-      for (let c = 0; c < C4; c += 4) transpose4(src, C, dst, ld, r, c, true, sv);
-    }
-  } else {
-    for (let c = 0; c < C4; c += 4) {
-      for (let r = 0; r < R4; r += 4) transpose4(src, C, dst, ld, r, c, true, sv);
-    }
-  }
-  for (let r = 0; r < R; r++) {
-    for (let c = r < R4 ? C4 : 0; c < C; c++) {
-      store<f32>(dst + ((<usize> (c * ld + r)) << 2), scale * load<f32>(src + ((<usize> (r * C + c)) << 2)));
-    }
-  }
+  v128.store(d, moved4(mode, s, i32x4.shuffle(t0, t2, 0, 1, 4, 5)));
+  v128.store(d + dstep, moved4(mode, s, i32x4.shuffle(t0, t2, 2, 3, 6, 7)));
+  v128.store(d + 2 * dstep, moved4(mode, s, i32x4.shuffle(t1, t3, 0, 1, 4, 5)));
+  v128.store(d + 3 * dstep, moved4(mode, s, i32x4.shuffle(t1, t3, 2, 3, 6, 7)));
 }
 
 // Per row b of x [B, F]: the columns f with x[b, f] != 0, in increasing order,
@@ -771,6 +773,16 @@ function dotTail(s: v128, g: usize, w: usize, K4: i32, K: i32): f32 {
   return t;
 }
 
+// Sixteen sums stored where the ReLU's pre-activation z is positive, +0 elsewhere.
+@inline
+function reluStore16(op: usize, zp: usize, a0: v128, a1: v128, a2: v128, a3: v128): void {
+  const zero = f32x4.splat(0);
+  v128.store(op, v128.and(a0, f32x4.gt(v128.load(zp), zero)));
+  v128.store(op, v128.and(a1, f32x4.gt(v128.load(zp, 16), zero)), 16);
+  v128.store(op, v128.and(a2, f32x4.gt(v128.load(zp, 32), zero)), 32);
+  v128.store(op, v128.and(a3, f32x4.gt(v128.load(zp, 48), zero)), 48);
+}
+
 // The gradient of a 3x3 VALID convolution with respect to its input, through
 // the ReLU that produced that input:
 //   out[b, y, x, c] = sum_{dy, dx, o} delta[b, y - dy, x - dx, o] w[dy, dx, c, o]  where z[b, y, x, c] > 0, else 0
@@ -815,14 +827,19 @@ export function convInputGradRelu(
     store<i32>(cnt + ((<usize> q) << 2), n);
   }
   const tapBytes = <usize> (O * C * 4);
-  const C16 = C & ~15, C4 = C & ~3;
+  const C16 = C & ~15;
   const zero = f32x4.splat(0);
-  for (let b = 0; b < B; b++) {
+  // Two examples at a time share the taps' bounds: eight sums in flight (the four of one example wait on the
+  // adds' latency). Each example's sum keeps its order (taps, then its listed channels).
+  for (let b = 0; b < B; b += 2) {
+    const two = b + 1 < B;
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
         const at = (<usize> (((b * H + y) * W + x) * C)) << 2;
+        const at1 = at + ((<usize> (H * W * C)) << 2);
         for (let c = 0; c < C16; c += 16) {
           let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+          let d0 = zero, d1 = zero, d2 = zero, d3 = zero;
           const co = (<usize> c) << 2;
           for (let dy = 0; dy < 3; dy++) {
             const yy = y - dy;
@@ -830,12 +847,28 @@ export function convInputGradRelu(
             for (let dx = 0; dx < 3; dx++) {
               const xx = x - dx;
               if (xx < 0 || xx >= Wo) continue;
-              const q = (b * Ho + yy) * Wo + xx;
+              const q = (b * Ho + yy) * Wo + xx, q1 = q + P;
               const n = load<i32>(cnt + ((<usize> q) << 2));
-              const base = (<usize> (q * O)) << 2;
+              const n1 = two ? load<i32>(cnt + ((<usize> q1) << 2)) : 0;
+              const base = (<usize> (q * O)) << 2, base1 = (<usize> (q1 * O)) << 2;
               const tap = wt + (<usize> (dy * 3 + dx)) * tapBytes + co;
-              for (let e = 0; e < n; e++) {
-                const ep = base + ((<usize> e) << 2);
+              const both = n < n1 ? n : n1;
+              let e = 0;
+              for (; e < both; e++) {
+                const ep = base + ((<usize> e) << 2), ep1 = base1 + ((<usize> e) << 2);
+                const v = f32x4.splat(load<f32>(evals + ep)), u = f32x4.splat(load<f32>(evals + ep1));
+                const r = tap + (<usize> load<i32>(eoff + ep)), r1 = tap + (<usize> load<i32>(eoff + ep1));
+                a0 = f32x4.add(a0, f32x4.mul(v, v128.load(r)));
+                a1 = f32x4.add(a1, f32x4.mul(v, v128.load(r, 16)));
+                a2 = f32x4.add(a2, f32x4.mul(v, v128.load(r, 32)));
+                a3 = f32x4.add(a3, f32x4.mul(v, v128.load(r, 48)));
+                d0 = f32x4.add(d0, f32x4.mul(u, v128.load(r1)));
+                d1 = f32x4.add(d1, f32x4.mul(u, v128.load(r1, 16)));
+                d2 = f32x4.add(d2, f32x4.mul(u, v128.load(r1, 32)));
+                d3 = f32x4.add(d3, f32x4.mul(u, v128.load(r1, 48)));
+              }
+              for (let f = e; f < n; f++) {
+                const ep = base + ((<usize> f) << 2);
                 const v = f32x4.splat(load<f32>(evals + ep));
                 const r = tap + (<usize> load<i32>(eoff + ep));
                 a0 = f32x4.add(a0, f32x4.mul(v, v128.load(r)));
@@ -843,14 +876,27 @@ export function convInputGradRelu(
                 a2 = f32x4.add(a2, f32x4.mul(v, v128.load(r, 32)));
                 a3 = f32x4.add(a3, f32x4.mul(v, v128.load(r, 48)));
               }
+              for (let f = e; f < n1; f++) {
+                const ep1 = base1 + ((<usize> f) << 2);
+                const u = f32x4.splat(load<f32>(evals + ep1));
+                const r1 = tap + (<usize> load<i32>(eoff + ep1));
+                d0 = f32x4.add(d0, f32x4.mul(u, v128.load(r1)));
+                d1 = f32x4.add(d1, f32x4.mul(u, v128.load(r1, 16)));
+                d2 = f32x4.add(d2, f32x4.mul(u, v128.load(r1, 32)));
+                d3 = f32x4.add(d3, f32x4.mul(u, v128.load(r1, 48)));
+              }
             }
           }
-          const zp = z + at + co, op = out + at + co;
-          v128.store(op, v128.and(a0, f32x4.gt(v128.load(zp), zero)));
-          v128.store(op, v128.and(a1, f32x4.gt(v128.load(zp, 16), zero)), 16);
-          v128.store(op, v128.and(a2, f32x4.gt(v128.load(zp, 32), zero)), 32);
-          v128.store(op, v128.and(a3, f32x4.gt(v128.load(zp, 48), zero)), 48);
+          reluStore16(out + at + co, z + at + co, a0, a1, a2, a3);
+          if (two) reluStore16(out + at1 + co, z + at1 + co, d0, d1, d2, d3);
         }
+      }
+    }
+  }
+  for (let b = 0; b < B; b++) {
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const at = (<usize> (((b * H + y) * W + x) * C)) << 2;
         for (let c = C16; c < C; c++) {
           let a: f32 = 0;
           for (let dy = 0; dy < 3; dy++) {
@@ -1605,11 +1651,8 @@ export function outerGrads(
       store<f32>(d + ((<usize> k) << 2), a);
     }
   }
-  transpose(dWT, J, K, dW, J);
-  const nw = (<usize> (J * K)) << 2;
-  const vB = f32x4.splat(<f32> B);
-  for (let o: usize = 0; o + 16 <= nw; o += 16) v128.store(dW + o, f32x4.div(v128.load(dW + o), vB));
-  for (let o = nw & ~15; o < nw; o += 4) store<f32>(dW + o, load<f32>(dW + o) / <f32> B);
+  // dW = dWT^T / B, divided on the way.
+  transposeDivided(dWT, J, K, dW, J, <f32> B);
   for (let k = 0; k < K; k++) store<f32>(db + ((<usize> k) << 2), load<f32>(db + ((<usize> k) << 2)) / <f32> B);
   if (!withStats) return;
   let gx: f64 = 0, gg: f64 = 0;

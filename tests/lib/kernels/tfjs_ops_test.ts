@@ -176,25 +176,29 @@ for (const binary of [false, true]) {
   });
 }
 
-Deno.test("denseForward() on mostly nonzero inputs gives the bits of its zero-skipping loop, row by row", () => {
-  // B = 6 even and 90% nonzero: the pairwise loop (zeros included); one row at a time (B = 1): the
-  // zero-skipping loop. Every sum must be the same float32 sum in the same order.
-  const [B, F, K] = [6, 300, 21];
-  const rng = Rng.fromSeed(9);
-  const xData = Float32Array.from({ length: B * F }, () => (rng.uniform() < 0.9 ? Math.abs(rng.normal()) : 0));
-  const x = tf.tensor2d(xData, [B, F]), W = tf.tensor2d(normals(rng, F * K, 0.1), [F, K]);
-  const all = ops.denseForward(x, W).dataSync();
-  for (let b = 0; b < B; b++) {
-    const row = tf.tensor2d(xData.slice(b * F, (b + 1) * F), [1, F]);
-    const one = ops.denseForward(row, W);
-    assertEquals(Array.from(one.dataSync()), Array.from(all.slice(b * K, (b + 1) * K)), `row ${b}`);
-    tf.dispose([row, one]);
-  }
-  let ref = 0;
-  for (let f = 0; f < F; f++) ref += xData[f] * W.dataSync()[f * K];
-  assert(Math.abs(all[0] - ref) < 1e-5 * Math.max(1, Math.abs(ref)), `out[0, 0] ${all[0]} vs ${ref}`);
-  tf.dispose([x, W]);
-});
+// K = 21: the pairwise loop's blocks of 16 and 4 and its scalar tail; K = 200: its chunks of about 48 KB of W
+// (61 rows: F = 300 crosses four chunk boundaries).
+for (const K of [21, 200]) {
+  Deno.test(`denseForward() on mostly nonzero inputs gives the bits of its zero-skipping loop, row by row (K ${K})`, () => {
+    // B = 6 even and 90% nonzero: the pairwise loop (zeros included); one row at a time (B = 1): the
+    // zero-skipping loop. Every sum must be the same float32 sum in the same order.
+    const [B, F] = [6, 300];
+    const rng = Rng.fromSeed(9);
+    const xData = Float32Array.from({ length: B * F }, () => (rng.uniform() < 0.9 ? Math.abs(rng.normal()) : 0));
+    const x = tf.tensor2d(xData, [B, F]), W = tf.tensor2d(normals(rng, F * K, 0.1), [F, K]);
+    const all = ops.denseForward(x, W).dataSync();
+    for (let b = 0; b < B; b++) {
+      const row = tf.tensor2d(xData.slice(b * F, (b + 1) * F), [1, F]);
+      const one = ops.denseForward(row, W);
+      assertEquals(Array.from(one.dataSync()), Array.from(all.slice(b * K, (b + 1) * K)), `row ${b}`);
+      tf.dispose([row, one]);
+    }
+    let ref = 0;
+    for (let f = 0; f < F; f++) ref += xData[f] * W.dataSync()[f * K];
+    assert(Math.abs(all[0] - ref) < 1e-5 * Math.max(1, Math.abs(ref)), `out[0, 0] ${all[0]} vs ${ref}`);
+    tf.dispose([x, W]);
+  });
+}
 
 for (const K of [200, 21, 3]) {
   Deno.test(`denseReluGrads() matches x^T g / B, its per-example variance and the input gradient through the ReLU in float64 (K ${K})`, () => {
@@ -245,7 +249,8 @@ for (const K of [200, 21, 3]) {
 for (const [C, O] of [[16, 3], [5, 16]]) {
   Deno.test(`convInputGradRelu() matches the padded convolution with the flipped filter, masked, in float64 (C ${C}, O ${O})`, () => {
     const rng = Rng.fromSeed(7 * C + O);
-    const [B, H, W] = [2, 7, 6];
+    // B = 3: a pair of examples and a last one on its own.
+    const [B, H, W] = [3, 7, 6];
     const [Ho, Wo] = [H - 2, W - 2];
     // delta with zeros, as behind a ReLU; z of both signs.
     const dData = normals(rng, B * Ho * Wo * O).map((v) => (v > 0.2 ? v : 0));
