@@ -46,6 +46,35 @@ export function adamUpdate(
   eps: f32,
   negLr: f32,
 ): void {
+  // A bias correction that has reached 1 in float32 (c1 after about 160 steps at b1 = 0.9, c2 after about
+  // 17,000 at b2 = 0.999) divides by 1, which returns its operand unchanged: that division is skipped.
+  if (c1 == 1 && c2 == 1) adamLoop(n, p, g, m, v, pOut, mOut, vOut, b1, oneMinusB1, b2, oneMinusB2, c1, c2, eps, negLr, true, true);
+  else if (c1 == 1) adamLoop(n, p, g, m, v, pOut, mOut, vOut, b1, oneMinusB1, b2, oneMinusB2, c1, c2, eps, negLr, true, false);
+  else adamLoop(n, p, g, m, v, pOut, mOut, vOut, b1, oneMinusB1, b2, oneMinusB2, c1, c2, eps, negLr, false, false);
+}
+
+// adamUpdate's pass; skip1 / skip2: c1 / c2 is 1 (constants where it is called, so each call is its own loop).
+@inline
+function adamLoop(
+  n: i32,
+  p: usize,
+  g: usize,
+  m: usize,
+  v: usize,
+  pOut: usize,
+  mOut: usize,
+  vOut: usize,
+  b1: f32,
+  oneMinusB1: f32,
+  b2: f32,
+  oneMinusB2: f32,
+  c1: f32,
+  c2: f32,
+  eps: f32,
+  negLr: f32,
+  skip1: bool,
+  skip2: bool,
+): void {
   const vb1 = f32x4.splat(b1), vob1 = f32x4.splat(oneMinusB1), vb2 = f32x4.splat(b2), vob2 = f32x4.splat(oneMinusB2);
   const vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2), veps = f32x4.splat(eps), vlr = f32x4.splat(negLr);
   const n4 = n & ~3;
@@ -54,7 +83,8 @@ export function adamUpdate(
     const gi = v128.load(g + o);
     const mi = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gi, vob1));
     const vi = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gi, gi), vob2));
-    const u = f32x4.div(f32x4.div(mi, vc1), f32x4.add(f32x4.sqrt(f32x4.div(vi, vc2)), veps));
+    const mh = skip1 ? mi : f32x4.div(mi, vc1), vh = skip2 ? vi : f32x4.div(vi, vc2);
+    const u = f32x4.div(mh, f32x4.add(f32x4.sqrt(vh), veps));
     v128.store(pOut + o, f32x4.add(v128.load(p + o), f32x4.mul(u, vlr)));
     v128.store(mOut + o, mi);
     v128.store(vOut + o, vi);
@@ -64,7 +94,7 @@ export function adamUpdate(
     const gi = load<f32>(g + o);
     const mi = load<f32>(m + o) * b1 + gi * oneMinusB1;
     const vi = load<f32>(v + o) * b2 + (gi * gi) * oneMinusB2;
-    const u = (mi / c1) / (Mathf.sqrt(vi / c2) + eps);
+    const u = (skip1 ? mi : mi / c1) / (Mathf.sqrt(skip2 ? vi : vi / c2) + eps);
     store<f32>(pOut + o, load<f32>(p + o) + u * negLr);
     store<f32>(mOut + o, mi);
     store<f32>(vOut + o, vi);

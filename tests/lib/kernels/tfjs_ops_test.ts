@@ -32,8 +32,14 @@ Deno.test("tfjsOps() is null on a backend other than wasm", async () => {
 
 Deno.test("adamUpdate() is bit-identical to adam().update followed by applyUpdates()", () => {
   const rng = Rng.fromSeed(1);
-  // 1003 values: the SIMD loop and the scalar tail; counts 1 (the largest bias correction) and 7.
-  for (const count of [1, 7]) {
+  // 1003 values: the SIMD loop and the scalar tail; counts 1 (the largest bias correction) and 7, 200 (c1 is 1 in
+  // float32, c2 not: the kernel skips the first division) and 20000 (both 1: it skips both).
+  assertEquals([Math.fround(1 - 0.9 ** 200), Math.fround(1 - 0.999 ** 200) < 1, Math.fround(1 - 0.999 ** 20000)], [
+    1,
+    true,
+    1,
+  ]);
+  for (const count of [1, 7, 200, 20000]) {
     const n = 1003;
     const p = tf.tensor1d(normals(rng, n)), g = tf.tensor1d(normals(rng, n, 0.01));
     const m = tf.tensor1d(normals(rng, n, 0.001)), v = tf.tensor1d(normals(rng, n, 1e-4).map(Math.abs));
