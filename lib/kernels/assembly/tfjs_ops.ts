@@ -519,6 +519,9 @@ function moved1(mode: i32, s: f32, x: f32): f32 {
   return mode == SCALED ? s * x : mode == DIVIDED ? x / s : x;
 }
 
+// Inlined into each of the three above with its mode a constant, so that each is its own loop (a mode known only
+// at run time compiles to selects that compute the product and the quotient for every entry).
+@inline
 function transposeWith(src: usize, R: i32, C: i32, dst: usize, ld: i32, mode: i32, s: f32): void {
   const R4 = R & ~3, C4 = C & ~3;
   const sv = f32x4.splat(s);
