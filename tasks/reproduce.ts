@@ -4,10 +4,11 @@
  * @module
  */
 import { parseReproduceArgs, REPRODUCE_USAGE, runMain } from "../lib/engine/commands/cli.ts";
+import { withInterrupts } from "../lib/engine/commands/interrupt.ts";
 import { emitCommands } from "../lib/engine/commands/run_commands.ts";
 import { pipelineNames, reproduce } from "../lib/engine/commands/reproduce.ts";
 
-/** Entry point shared with `ablations` (which fixes the pipeline). */
+/** Entry point shared with `ablations` (which fixes the pipeline) and `aggregate` (which never trains). */
 export async function reproduceMain(args: string[], fixedPipeline?: string): Promise<number> {
   const opts = parseReproduceArgs(fixedPipeline ? [fixedPipeline, ...args] : args);
   if (opts.help || !opts.pipeline) {
@@ -20,26 +21,13 @@ export async function reproduceMain(args: string[], fixedPipeline?: string): Pro
     return 2;
   }
   if (opts.emitCommands) return await emitCommands(opts);
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      console.error(
-        "\nInterrupt: stopping runs (they keep their last checkpoint). Press Ctrl-C again to quit at once.",
-      );
-      controller.abort();
-    } else Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
-  Deno.addSignalListener("SIGTERM", onSigint);
-  try {
-    const { exitCode } = await reproduce({ ...opts, signal: controller.signal });
-    return exitCode;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-    Deno.removeSignalListener("SIGTERM", onSigint);
-  }
+  const stopping = opts.executor === "slurm"
+    ? "cancelling the job array (runs keep their last checkpoint)"
+    : "stopping runs (they keep their last checkpoint)";
+  return await withInterrupts(
+    { onFirst: () => console.error(`\nInterrupt: ${stopping}. Press Ctrl-C again to quit at once.`) },
+    async (signal) => (await reproduce({ ...opts, signal })).exitCode,
+  );
 }
 
 if (import.meta.main) await runMain(() => reproduceMain(Deno.args));

@@ -60,6 +60,28 @@ export function spawnTask(task: string, args: string[], env: Record<string, stri
   return spawnCommand(taskCommand(task, args), env);
 }
 
+/**
+ * Starts `deno task <task> args` as a terminal starts a command: in a process
+ * group of its own, whose id is the child's pid, so that a signal can be sent
+ * to the whole group as Ctrl-C sends it (`signalGroup`).
+ */
+export function spawnTaskGroup(task: string, args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command("setsid", {
+    args: [Deno.execPath(), "task", task, ...args],
+    cwd: repoRoot(),
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Sends a signal to every process of a group, as a terminal's Ctrl-C does (SIGINT to the foreground group). */
+export async function signalGroup(pgid: number, signal: "INT" | "TERM" = "INT"): Promise<void> {
+  const o = await new Deno.Command("kill", { args: [`-${signal}`, "--", `-${pgid}`], stderr: "piped" }).output();
+  if (!o.success) throw new Error(`kill -${signal} -- -${pgid}: ${new TextDecoder().decode(o.stderr)}`);
+}
+
 /** Reads a finished child's output. */
 export async function collect(child: Deno.ChildProcess): Promise<TaskResult> {
   const out = await child.output();

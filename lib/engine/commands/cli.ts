@@ -24,6 +24,8 @@ export const REPRODUCE_USAGE = `Usage: deno task reproduce <pipeline> [options]
   --backend B           auto | wasm | webgpu | cpu (default auto: webgpu on a real GPU, else wasm)
   --jobs N              runs in parallel, one process each (default: number of CPU cores)
   --dry-run             print the stages and every run with its key and state; run nothing
+  --aggregate-only      train nothing: write hashes, summaries, claims and figures from the runs
+                        that finished and list the others (also: deno task aggregate)
   --explain             like --dry-run, plus each run's key parts and why a run is not cached
   --force               rerun runs that are complete
   --only KEY=VALUE      only runs whose axis (or seed) has this value; repeatable
@@ -54,6 +56,7 @@ const REPRODUCE_FLAGS = [
   "backend",
   "jobs",
   "dry-run",
+  "aggregate-only",
   "explain",
   "force",
   "only",
@@ -118,6 +121,7 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
         backend: { type: "string" },
         jobs: { type: "string" },
         "dry-run": { type: "boolean" },
+        "aggregate-only": { type: "boolean" },
         explain: { type: "boolean" },
         force: { type: "boolean" },
         only: { type: "string", multiple: true },
@@ -186,6 +190,10 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
     if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got '${value}'`);
     return n;
   };
+  if (v["aggregate-only"]) {
+    const training = ["force", "dry-run", "explain", "emit-commands", "executor"].filter((f) => v[f as keyof typeof v]);
+    if (training.length) throw new UserError(`--aggregate-only trains nothing: drop --${training[0]}`);
+  }
   const slurmFlags = ["detach", "partition", "account", "qos", "time", "mem", "max-parallel", "retries"]
     .filter((f) => v[f as keyof typeof v] !== undefined);
   if (executor !== "slurm" && slurmFlags.length) {
@@ -216,6 +224,7 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
     backend,
     jobs,
     dryRun: v["dry-run"] ?? false,
+    aggregateOnly: v["aggregate-only"] ?? false,
     explain: v.explain ?? false,
     force: v.force ?? false,
     only,

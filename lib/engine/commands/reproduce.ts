@@ -3,7 +3,11 @@
  * that are not cached, then write the profile's hashes, summary, claims and
  * figures.
  *
- * Exit codes: 0 all runs complete; 1 some run failed; 2 bad input (pipeline
+ * With `aggregateOnly` it trains nothing (no dataset is prepared, no run is
+ * started or resumed): it writes the aggregate files from the runs that
+ * finished and lists the others, as a login node of a cluster should.
+ *
+ * Exit codes: 0 all runs complete (with `aggregateOnly`: the files written); 1 some run failed; 2 bad input (pipeline
  * or arguments); 3 another process holds the profile or a run; 4 a claim
  * failed and `strictClaims` was set; 130 interrupted (resumable).
  *
@@ -67,6 +71,8 @@ export interface ReproduceOptions {
   backend?: BackendChoice;
   jobs?: number;
   dryRun?: boolean;
+  /** Train nothing: aggregate the runs that finished and list the others. */
+  aggregateOnly?: boolean;
   explain?: boolean;
   force?: boolean;
   only?: Record<string, string[]>;
@@ -362,6 +368,7 @@ async function runOnCluster(
     retries: flags.retries ?? 2,
     detach: flags.detach ?? false,
     pollIntervalS: flags.pollIntervalS ?? Number(Deno.env.get("REPRO_SLURM_POLL_S") ?? 2),
+    signal: c.options.signal,
   });
   if (flags.detach) {
     c.out(
@@ -374,6 +381,7 @@ async function runOnCluster(
   }
   for (const o of outcomes) {
     if (o.status === "complete") result.completed.push(o.run);
+    else if (o.status === "interrupted") result.interrupted.push(o.run);
     else {
       result.failed.push({
         run: o.run,
@@ -469,6 +477,34 @@ function printSchedule(schedule: ScheduleResult, out: (l: string) => void, err: 
   }
 }
 
+/** With --aggregate-only: how many runs finished, and each other run with its state and how to finish it. */
+function printUnfinished(
+  runs: PlannedRun[],
+  states: RunState[],
+  elsewhere: Map<string, string>,
+  out: (l: string) => void,
+): void {
+  const done = states.filter((s) => s === "complete").length;
+  out(`Aggregated ${done} of ${count(runs.length, "run")}; nothing was trained (--aggregate-only).`);
+  if (done === runs.length) return;
+  const text: Record<RunState, string> = {
+    complete: "complete",
+    new: "not started",
+    resumable: "stopped; resumes from its checkpoint",
+    failed: "failed",
+  };
+  const w = Math.max(4, ...runs.map((r) => r.cell.length));
+  out(`Not finished:`);
+  out(`  ${"run key".padEnd(14)}${"cell".padEnd(w + 2)}${"seed".padEnd(6)}state`);
+  runs.forEach((r, i) => {
+    if (states[i] === "complete") return;
+    const job = elsewhere.get(r.key);
+    const state = job ? `running under Slurm job ${job}` : text[states[i]];
+    out(`  ${r.key.slice(0, 12).padEnd(14)}${r.cell.padEnd(w + 2)}${String(r.seed).padEnd(6)}${state}`);
+  });
+  out("Claims read INCOMPLETE until these finish (with what the finished runs say); run reproduce to finish them.");
+}
+
 /** The results for people: final values per cell, the claims' verdicts, skipped figures, files written. */
 function printResults(plan: Plan, result: Awaited<ReturnType<typeof aggregate>>, out: (l: string) => void): void {
   const report = reportedMetrics(plan);
@@ -559,6 +595,19 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     const locked = await lockProfile(plan, resultsDir, err);
     if ("exitCode" in locked) return { exitCode: locked.exitCode, plan };
     lock = locked;
+    // Runs that a Slurm job submitted earlier (--detach) still runs are left to it.
+    const pdir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
+    const elsewhere = (await exists(jobsFile(pdir))) ? await activeElsewhere(pdir) : new Map<string, string>();
+    if (options.aggregateOnly) {
+      const all = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
+      const result = await aggregate(plan, resultsDir, {
+        noPlots: options.noPlots,
+        complete: all.every((st) => st === "complete"),
+      });
+      printUnfinished(plan.runs, all, elsewhere, out);
+      printResults(plan, result, out);
+      return { exitCode: 0, plan, claims: result.claims };
+    }
 
     // Prepare the datasets and train what is not cached.
     const pending = selected.filter((_, i) => states[i] !== "complete" || options.force);
@@ -586,9 +635,6 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
       intervalS: options.progressIntervalS ?? 10,
       write: err,
     });
-    // Runs that a Slurm job submitted earlier (--detach) still runs are left to it.
-    const pdir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
-    const elsewhere = (await exists(jobsFile(pdir))) ? await activeElsewhere(pdir) : new Map<string, string>();
     const here = selected.filter((r) => !elsewhere.has(r.key));
     let schedule: ScheduleResult;
     if (options.executor === "slurm") {
@@ -635,9 +681,11 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
     const exitCode = exitCodeOf(schedule, result.claims, options);
     if (exitCode === 130) {
       err(
-        `Interrupted: ${
-          count(schedule.interrupted.length, "run")
-        } did not finish. Run the same command again to resume from their checkpoints.`,
+        schedule.interrupted.length > 0
+          ? `Interrupted: ${
+            count(schedule.interrupted.length, "run")
+          } did not finish. Run the same command again to resume from their checkpoints.`
+          : "Interrupted after every run had finished: the results above are complete.",
       );
     }
     return { exitCode, plan, schedule, claims: result.claims };

@@ -5,7 +5,10 @@
  * is gone (same host, and no live process with that pid and start time; a
  * zombie counts as gone), or whose Slurm job Slurm reports ended (on any
  * host), is stale and is taken over; any other existing lock is refused with
- * a message naming its holder.
+ * a message naming its holder. A lock file that is empty or unreadable is
+ * held while it is younger than `UNWRITTEN_GRACE_MS` (its writer created it
+ * and has not written it yet: on NFS the two can be seconds apart), and
+ * taken over after (a writer that crashed between the two).
  *
  * @example
  * ```ts
@@ -43,15 +46,18 @@ export interface Lock {
 
 /** Thrown when another live process holds the lock. */
 export class LockedError extends Error {
-  constructor(readonly path: string, readonly holder: LockInfo | null) {
+  constructor(readonly path: string, readonly holder: LockInfo | null, why = "exists and could not be read") {
     super(
       holder
         ? `${holder.purpose} is locked by process ${holder.pid} on ${holder.hostname} since ${holder.started} (lock file ${path})`
-        : `Lock file ${path} exists and could not be read`,
+        : `Lock file ${path} ${why}`,
     );
     this.name = "LockedError";
   }
 }
+
+/** How long an empty or unreadable lock file counts as held (its writer may not have written it yet). */
+export const UNWRITTEN_GRACE_MS = 10_000;
 
 /** A process's start time (clock ticks since boot) and state letter from /proc, or null when it does not exist. */
 async function procStat(pid: number): Promise<{ start: string | null; state: string } | null> {
@@ -132,6 +138,19 @@ export async function acquireLock(path: string, purpose: string): Promise<Lock> 
       holder = JSON.parse(held) as LockInfo;
     } catch {
       holder = null; // a lock is written in one small write; unreadable means a crash mid-write
+    }
+    if (holder === null) {
+      const age = await Deno.stat(path).then((st) => Date.now() - (st.mtime?.getTime() ?? 0), () => null);
+      if (age === null) continue; // released meanwhile
+      if (age < UNWRITTEN_GRACE_MS) {
+        throw new LockedError(
+          path,
+          null,
+          `exists but is not written yet (${held.length ? "unreadable" : "empty"}, ${
+            (age / 1000).toFixed(1)
+          } s old): another process is taking it`,
+        );
+      }
     }
     if (holder === null || await isStale(holder)) {
       const again = await Deno.readTextFile(path).catch(() => null);

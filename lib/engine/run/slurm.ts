@@ -4,9 +4,11 @@
  * folder, which the cluster's nodes share), each task runs the same worker a
  * local run uses, and this process waits, showing each task's state and
  * epoch, until every task has ended. Tasks that end without a complete run
- * (cancelled, timed out, pre-empted, killed for memory) are submitted again,
- * up to `retries` times, and resume from their checkpoints, so that the
- * results are those of an uninterrupted run. A task that fails for a reason
+ * (cancelled, timed out, pre-empted, killed for memory) are submitted again
+ * as soon as their end is seen, up to `retries` times, and resume from their
+ * checkpoints, so that the results are those of an uninterrupted run. An
+ * interrupt (Ctrl-C) cancels every array still running and waits for its
+ * tasks to stop; their checkpoints stay for the next reproduce. A task that fails for a reason
  * a retry cannot fix (the experiment's own error, a bad spec, out of memory
  * at the same step twice) is reported with its Slurm state, log and last
  * lines instead.
@@ -63,6 +65,8 @@ export interface SlurmOptions {
   pollIntervalS?: number;
   /** Environment for the Slurm commands (SLURM_CONF, PATH). */
   env?: Record<string, string>;
+  /** Aborting cancels the arrays still running and returns once their tasks have stopped. */
+  signal?: AbortSignal;
 }
 
 /** One submission of a job array. */
@@ -77,7 +81,8 @@ export interface Submission {
 /** How a run ended on the cluster. */
 export interface SlurmRunOutcome {
   run: PlannedRun;
-  status: "complete" | "failed";
+  /** "interrupted": cancelled by this process's interrupt; the run resumes from its checkpoint when reproduced again. */
+  status: "complete" | "failed" | "interrupted";
   /** Slurm's final state of its last task (COMPLETED, FAILED, CANCELLED, TIMEOUT, OUT_OF_MEMORY, ...). */
   slurmState: string;
   attempts: number;
@@ -290,9 +295,65 @@ const RETRYABLE = new Set([
   "REQUEUED",
 ]);
 
+/** One task of a submitted array that has not ended yet. */
+interface LiveTask {
+  run: PlannedRun;
+  sub: Submission;
+  /** Its index in the array: the task is "<job>_<index>". */
+  index: number;
+  started: boolean;
+}
+
+/** Sleeps, waking early when the signal aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
+}
+
+/** Why a task that ended without a complete run ended, and whether a resubmission can fix it. */
+async function diagnose(
+  task: LiveTask,
+  o: { resultsDir: string; env?: Record<string, string>; oomSteps: Map<string, number | null> },
+): Promise<{ slurmState: string; step: number | null; retryable: boolean; reason: string; outFile: string }> {
+  const { run, sub, index } = task;
+  const name = `${sub.jobId}_${index}`, outFile = join(sub.dir, `${name}.out`);
+  const dir = runDir(o.resultsDir, run.key);
+  const slurmState = await finalState(name, outFile, o.env);
+  const { outcome } = await taskOutput(outFile);
+  const failure = await readJsonIfExists<FailureRecord>(join(dir, "failure.json"));
+  const step = await checkpointStep(dir, run.key);
+  let retryable = RETRYABLE.has(slurmState) || (slurmState === "FAILED" && !outcome && !failure);
+  let why = "";
+  if (outcome?.type === "failed" || (failure && !RETRYABLE.has(slurmState))) {
+    retryable = false; // the experiment's own error: the same input fails the same way
+    why = `: the run failed: ${String(outcome?.error ?? failure?.error ?? "")}`;
+  }
+  if (slurmState === "OUT_OF_MEMORY" || /oom/i.test(slurmState)) {
+    if (o.oomSteps.has(run.key) && o.oomSteps.get(run.key) === step) {
+      retryable = false;
+      why = `: out of memory twice at the same step (${step ?? "before the first checkpoint"}); raise --mem`;
+    }
+    o.oomSteps.set(run.key, step);
+  }
+  return { slurmState, step, retryable, reason: `Slurm state ${slurmState}${why}`, outFile };
+}
+
 /**
- * Submits the pending runs and waits for them (unless detached), resubmitting
- * tasks that were cut short. Returns each run's outcome (none when detached).
+ * Submits the pending runs and waits for them (unless detached). A task cut
+ * short (cancelled, pre-empted, timed out, node failure, out of memory) is
+ * submitted again, in an array of its own, as soon as its end is seen, while
+ * the rest of the first array still runs; at most `retries` times. When the
+ * signal aborts, every array still running is cancelled (scancel), the tasks'
+ * end is awaited (their checkpoints stay), and the runs that did not finish
+ * come back "interrupted". Returns each run's outcome (none when detached).
  */
 export async function runOnSlurm(
   runs: PlannedRun[],
@@ -307,93 +368,125 @@ export async function runOnSlurm(
   },
   options: SlurmOptions,
 ): Promise<{ submissions: Submission[]; outcomes: SlurmRunOutcome[] }> {
+  const { env, signal } = options;
   const submissions: Submission[] = [];
   const attempts = new Map<string, number>();
   const oomSteps = new Map<string, number | null>();
   const outcomes: SlurmRunOutcome[] = [];
-  let todo = runs;
-  while (todo.length > 0) {
-    const sub = await submit(todo, specOf, {
+  let live: LiveTask[] = [];
+  const launch = async (batch: PlannedRun[]) => {
+    const sub = await submit(batch, specOf, {
       ...o,
       resources: options.resources,
       maxParallel: options.maxParallel,
-      env: options.env,
+      env,
     });
     submissions.push(sub);
-    for (const r of todo) attempts.set(r.key, (attempts.get(r.key) ?? 0) + 1);
-    o.log(`Submitted job array ${sub.jobId}: ${todo.length} task${todo.length === 1 ? "" : "s"} (${sub.dir})`);
-    if (options.detach) return { submissions, outcomes };
-    const byIndex = todo;
-    const started = new Set<number>(), ended = new Set<number>();
+    for (const r of batch) attempts.set(r.key, (attempts.get(r.key) ?? 0) + 1);
+    o.log(`Submitted job array ${sub.jobId}: ${batch.length} task${batch.length === 1 ? "" : "s"} (${sub.dir})`);
+    live.push(...batch.map((run, index) => ({ run, sub, index, started: false })));
+  };
+  const begin = (t: LiveTask) => {
+    if (t.started) return;
+    t.started = true;
+    o.progress.runStarted(t.run.key, `${t.run.cell} seed ${t.run.seed} (task ${t.sub.jobId}_${t.index})`);
+  };
+  const complete = async (t: LiveTask) => await runState(runDir(o.resultsDir, t.run.key), t.run.key) === "complete";
+
+  /** Runs cut short whose resubmission an interrupt stopped. */
+  const notResubmitted: PlannedRun[] = [];
+  if (signal?.aborted) notResubmitted.push(...runs);
+  else await launch(runs);
+  if (options.detach) return { submissions, outcomes };
+  while (live.length > 0 && !signal?.aborted) {
+    await pause((options.pollIntervalS ?? 2) * 1000, signal);
+    if (signal?.aborted) break;
+    const states = await queueStates([...new Set(live.map((t) => t.sub.jobId))], env);
     const retry: PlannedRun[] = [];
-    while (ended.size < byIndex.length) {
-      await new Promise((r) => setTimeout(r, (options.pollIntervalS ?? 2) * 1000));
-      const states = await queueStates([sub.jobId], options.env);
-      for (let i = 0; i < byIndex.length; i++) {
-        if (ended.has(i)) continue;
-        const run = byIndex[i];
-        const task = `${sub.jobId}_${i}`;
-        const state = states.get(task);
-        const outFile = join(sub.dir, `${task}.out`);
-        if (state === "RUNNING" || state === "COMPLETING") {
-          if (!started.has(i)) {
-            started.add(i);
-            o.progress.runStarted(run.key, `${run.cell} seed ${run.seed} (task ${task})`);
-          }
-          const { progress } = await taskOutput(outFile);
-          if (progress) o.progress.runProgress(run.key, progress.done, progress.total, progress.note);
-          continue;
-        }
-        if (state !== undefined) continue; // pending, configuring, suspended
-        // Gone from the queue: it ended. The run folder says whether it completed.
-        ended.add(i);
-        if (!started.has(i)) o.progress.runStarted(run.key, `${run.cell} seed ${run.seed} (task ${task})`);
-        const dir = runDir(o.resultsDir, run.key);
-        if (await runState(dir, run.key) === "complete") {
-          o.progress.runEnded(run.key, "complete");
-          outcomes.push({ run, status: "complete", slurmState: "COMPLETED", attempts: attempts.get(run.key)! });
-          continue;
-        }
-        const slurmState = await finalState(task, outFile, options.env);
-        const { outcome } = await taskOutput(outFile);
-        const failure = await readJsonIfExists<FailureRecord>(join(dir, "failure.json"));
-        const step = await checkpointStep(dir, run.key);
-        let reason = `Slurm state ${slurmState}`;
-        let retryable = RETRYABLE.has(slurmState) || (slurmState === "FAILED" && !outcome && !failure);
-        if (outcome?.type === "failed" || (failure && !RETRYABLE.has(slurmState))) {
-          retryable = false; // the experiment's own error: the same input fails the same way
-          reason = `the run failed: ${String(outcome?.error ?? failure?.error ?? "")}`;
-        }
-        if (slurmState === "OUT_OF_MEMORY" || /oom/i.test(slurmState)) {
-          if (oomSteps.has(run.key) && oomSteps.get(run.key) === step) {
-            retryable = false;
-            reason = `out of memory twice at the same step (${step ?? "before the first checkpoint"}); raise --mem`;
-          }
-          oomSteps.set(run.key, step);
-        }
-        if (retryable && attempts.get(run.key)! <= options.retries) {
-          o.log(
-            `Task ${task} (${run.cell} seed ${run.seed}) ended ${slurmState}${
-              step !== null ? ` at step ${step}` : ""
-            }: submitting it again`,
-          );
-          retry.push(run);
-          o.progress.runEnded(run.key, "interrupted");
-          continue;
-        }
-        o.progress.runEnded(run.key, "failed");
-        outcomes.push({
-          run,
-          status: "failed",
-          slurmState,
-          attempts: attempts.get(run.key)!,
-          reason: retryable ? `${reason}; no retries left (--retries ${options.retries})` : reason,
-          log: outFile,
-          logTail: await tail(outFile, 12),
-        });
+    const still: LiveTask[] = [];
+    for (const t of live) {
+      const state = states.get(`${t.sub.jobId}_${t.index}`);
+      if (state === "RUNNING" || state === "COMPLETING") {
+        begin(t);
+        const { progress } = await taskOutput(join(t.sub.dir, `${t.sub.jobId}_${t.index}.out`));
+        if (progress) o.progress.runProgress(t.run.key, progress.done, progress.total, progress.note);
       }
+      if (state !== undefined) {
+        still.push(t); // pending, running, configuring, suspended
+        continue;
+      }
+      // Gone from the queue: it ended. The run folder says whether it completed.
+      begin(t);
+      const attempt = attempts.get(t.run.key)!;
+      if (await complete(t)) {
+        o.progress.runEnded(t.run.key, "complete");
+        outcomes.push({ run: t.run, status: "complete", slurmState: "COMPLETED", attempts: attempt });
+        continue;
+      }
+      const d = await diagnose(t, { resultsDir: o.resultsDir, env, oomSteps });
+      if (d.retryable && attempt <= options.retries) {
+        o.log(
+          `Task ${t.sub.jobId}_${t.index} (${t.run.cell} seed ${t.run.seed}) ended ${d.slurmState}${
+            d.step !== null ? ` at step ${d.step}` : ""
+          }: submitting it again`,
+        );
+        retry.push(t.run);
+        o.progress.runEnded(t.run.key, "interrupted");
+        continue;
+      }
+      o.progress.runEnded(t.run.key, "failed");
+      outcomes.push({
+        run: t.run,
+        status: "failed",
+        slurmState: d.slurmState,
+        attempts: attempt,
+        reason: d.retryable ? `${d.reason}; no retries left (--retries ${options.retries})` : d.reason,
+        log: d.outFile,
+        logTail: await tail(d.outFile, 12),
+      });
     }
-    todo = retry;
+    live = still;
+    if (retry.length > 0 && signal?.aborted) notResubmitted.push(...retry);
+    else if (retry.length > 0) await launch(retry);
+  }
+  if (signal?.aborted) {
+    await cancelAndWait(live, { env, log: o.log, pollIntervalS: options.pollIntervalS ?? 2 });
+    for (const t of live) {
+      const done = await complete(t);
+      o.progress.runEnded(t.run.key, done ? "complete" : "interrupted");
+      outcomes.push({
+        run: t.run,
+        status: done ? "complete" : "interrupted",
+        slurmState: done ? "COMPLETED" : "CANCELLED",
+        attempts: attempts.get(t.run.key)!,
+      });
+    }
+    for (const run of notResubmitted) {
+      outcomes.push({ run, status: "interrupted", slurmState: "CANCELLED", attempts: attempts.get(run.key) ?? 0 });
+    }
   }
   return { submissions, outcomes };
+}
+
+/** Cancels the arrays of the live tasks and waits (up to a minute) until Slurm has none of them queued. */
+async function cancelAndWait(
+  live: LiveTask[],
+  o: { env?: Record<string, string>; log: (l: string) => void; pollIntervalS: number },
+): Promise<void> {
+  const jobs = [...new Set(live.map((t) => t.sub.jobId))];
+  if (jobs.length === 0) return;
+  const r = await command("scancel", jobs, o.env);
+  o.log(
+    r.ok
+      ? `Cancelled job array${jobs.length === 1 ? "" : "s"} ${jobs.join(", ")}; waiting for the tasks to stop.`
+      : `scancel ${jobs.join(" ")} failed: ${r.err.trim()}; check with 'squeue -j ${jobs.join(",")}'.`,
+  );
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if ((await queueStates(jobs, o.env)).size === 0) return;
+    await pause(Math.min(1000, o.pollIntervalS * 1000));
+  }
+  o.log(
+    `Some tasks of ${jobs.join(", ")} are still in the queue after a minute; check with 'squeue -j ${jobs.join(",")}'.`,
+  );
 }

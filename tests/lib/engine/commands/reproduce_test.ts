@@ -4,7 +4,17 @@
  */
 import { assert, assertEquals } from "../../../helpers/assert.ts";
 import { join } from "node:path";
-import { collect, FIXTURE, fixtureArgs, runTask, spawnTask, waitFor } from "../../../helpers/cli.ts";
+import {
+  collect,
+  FIXTURE,
+  fixtureArgs,
+  runTask,
+  signalGroup,
+  spawnTask,
+  spawnTaskGroup,
+  waitFor,
+} from "../../../helpers/cli.ts";
+import { treeDigests } from "../../../helpers/tree.ts";
 import { parseCsv } from "../../../../lib/engine/results/tables.ts";
 
 async function hashes(
@@ -172,6 +182,56 @@ Deno.test("SIGINT stops reproduce with exit 130; the same command resumes to the
   const resumed = await runTask("reproduce", fixtureArgs(dir, ...args));
   assertEquals(resumed.code, 0, resumed.stderr);
   assertEquals([...(await hashes(dir, "long")).entries()], [...(await hashes(clean, "long")).entries()]);
+});
+
+/** Waits until some run of the results folder has a checkpoint; returns its key. */
+async function firstCheckpoint(dir: string): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    for (const key of await runDirs(dir)) {
+      if (await Deno.stat(join(dir, "runs", key, "checkpoint.safetensors")).then(() => true, () => false)) return key;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("no checkpoint appeared");
+}
+
+Deno.test("one Ctrl-C to `deno task reproduce`'s process group stops runs gracefully, counted once", async () => {
+  // The terminal sends SIGINT to the whole foreground group and `deno task` forwards its copy to reproduce:
+  // two copies of one keypress, which must not count as the second Ctrl-C (quit at once, nothing written).
+  const clean = await Deno.makeTempDir(), dir = await Deno.makeTempDir();
+  const args = ["--profile", "long", "--only", "seed=0", "--jobs", "1", "--set", "delay_ms=100"];
+  assertEquals((await runTask("reproduce", fixtureArgs(clean, ...args))).code, 0);
+  const child = spawnTaskGroup("reproduce", fixtureArgs(dir, ...args));
+  const key = await firstCheckpoint(dir);
+  await signalGroup(child.pid, "INT");
+  const r = await collect(child);
+  assertEquals(r.code, 130, r.stdout + r.stderr);
+  assertEquals(r.stderr.split("Interrupt: stopping runs").length, 2, `one interrupt announced:\n${r.stderr}`);
+  assert(r.stdout.includes("Runs: 0 completed, 0 cached, 0 failed, 2 interrupted."), r.stdout);
+  assert(r.stderr.includes("Interrupted: 2 runs did not finish. Run the same command again"), r.stderr);
+  const profile = join(dir, "fixture-regression", "long");
+  assert(await Deno.stat(join(profile, "claims.csv")).then(() => true, () => false), "the summary was written");
+  assert(!(await Deno.stat(join(profile, ".lock")).then(() => true, () => false)), "the profile's lock was released");
+  assert(await Deno.stat(join(dir, "runs", key, "checkpoint.safetensors")).then(() => true, () => false));
+  const resumed = await runTask("reproduce", fixtureArgs(dir, ...args));
+  assertEquals(resumed.code, 0, resumed.stderr);
+  assertEquals([...(await hashes(dir, "long")).entries()], [...(await hashes(clean, "long")).entries()]);
+});
+
+Deno.test("aggregate trains nothing: summaries from the finished runs, the others listed", async () => {
+  const dir = await Deno.makeTempDir();
+  assertEquals((await runTask("reproduce", fixtureArgs(dir, "--only", "seed=0"))).code, 0);
+  const before = await treeDigests(join(dir, "runs"));
+  const r = await runTask("aggregate", fixtureArgs(dir));
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  assertEquals(await treeDigests(join(dir, "runs")), before, "no run's files changed, none was added");
+  assert(r.stdout.includes("Aggregated 2 of 4 runs; nothing was trained (--aggregate-only)."), r.stdout);
+  assertEquals(r.stdout.split("\n").filter((l) => l.endsWith("not started")).length, 2, r.stdout);
+  assertEquals((await hashes(dir)).size, 2);
+  assert(r.stdout.includes("INCOMPLETE"), r.stdout);
+  const refused = await runTask("aggregate", fixtureArgs(dir, "--force"));
+  assertEquals(refused.code, 2, refused.stderr);
+  assert(refused.stderr.includes("--aggregate-only trains nothing: drop --force"), refused.stderr);
 });
 
 Deno.test("reproduce reports a results folder it cannot write, with exit 2", async () => {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../../../helpers/assert.ts";
 import { join } from "node:path";
-import { acquireLock, LockedError } from "../../../../lib/engine/run/lock.ts";
+import { acquireLock, LockedError, UNWRITTEN_GRACE_MS } from "../../../../lib/engine/run/lock.ts";
 
 Deno.test("acquireLock() refuses a second holder and names the first", async () => {
   const dir = await Deno.makeTempDir();
@@ -70,4 +70,25 @@ Deno.test("acquireLock() takes over a lock held by a zombie (exited, never reape
     await parent.status;
     await parent.stdout.cancel().catch(() => {});
   }
+});
+
+Deno.test("acquireLock() counts an empty lock file younger than the grace period as held", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, ".lock");
+  // Created by a writer that has not written it yet (on NFS the two can be seconds apart).
+  await Deno.writeTextFile(path, "");
+  const err = await assertRejects(() => acquireLock(path, "Run r"), LockedError);
+  assert(err.message.includes("not written yet (empty"), err.message);
+  assertEquals(await Deno.readTextFile(path), "", "the lock file is left to its writer");
+});
+
+Deno.test("acquireLock() takes over an empty lock file older than the grace period (a writer that crashed)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, ".lock");
+  await Deno.writeTextFile(path, "");
+  const old = new Date(Date.now() - UNWRITTEN_GRACE_MS - 1000);
+  await Deno.utime(path, old, old);
+  const lock = await acquireLock(path, "Run r");
+  assertEquals(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid);
+  await lock.release();
 });

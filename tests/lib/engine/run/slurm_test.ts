@@ -4,12 +4,14 @@
  * job array ends with a local run's hashes; a task cancelled mid-run is
  * submitted again and still ends with those hashes; a task over its memory
  * is reported failed with the reason, not retried forever; --detach returns
- * and a later reproduce only aggregates. Skipped, with the reason printed,
+ * and a later reproduce only aggregates; Ctrl-C cancels the array, aggregate
+ * trains nothing, and a rerun resumes. Skipped, with the reason printed,
  * where Slurm cannot run (not root, not installed).
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../../../helpers/assert.ts";
-import { collect, fixtureArgs, runTask, spawnTask } from "../../../helpers/cli.ts";
+import { collect, fixtureArgs, runTask, signalGroup, spawnTask, spawnTaskGroup } from "../../../helpers/cli.ts";
+import { treeDigests } from "../../../helpers/tree.ts";
 import { type Cluster, slurmUnavailable, startCluster } from "../../../helpers/slurm.ts";
 import { batchScript } from "../../../../lib/engine/run/slurm.ts";
 import { parseCsv } from "../../../../lib/engine/results/tables.ts";
@@ -62,6 +64,15 @@ Deno.test({
     try {
       const local = await Deno.makeTempDir();
       assertEquals((await runTask("reproduce", fixtureArgs(local, "--profile", "long"))).code, 0);
+      // Slower runs (about 4 s each) for the steps that act while tasks run.
+      const SLOW = ["--set", "delay_ms=100"];
+      const localSlow = await Deno.makeTempDir();
+      assertEquals((await runTask("reproduce", fixtureArgs(localSlow, "--profile", "long", ...SLOW))).code, 0);
+      const queued = async (job: string) => {
+        const q = await new Deno.Command("squeue", { args: ["-h", "-r", "-j", job, "-o", "%i"], env, stdout: "piped" })
+          .output();
+        return new TextDecoder().decode(q.stdout).trim().split("\n").filter(Boolean);
+      };
 
       await t.step("a job array ends with the hashes of a local run", async () => {
         const dir = await Deno.makeTempDir();
@@ -81,7 +92,7 @@ Deno.test({
         assertEquals(jobs[0].keys.length, 6);
       });
 
-      await t.step("a task cancelled mid-run is submitted again and resumes to the same hashes", async () => {
+      await t.step("a task cancelled mid-run is submitted again at once and resumes to the same hashes", async () => {
         const dir = await Deno.makeTempDir();
         const child = spawnTask(
           "reproduce",
@@ -97,6 +108,7 @@ Deno.test({
             "600M",
             "--retries",
             "2",
+            ...SLOW,
           ),
           env,
         );
@@ -118,16 +130,68 @@ Deno.test({
           }
         }
         assert(cancelled, "the task was cancelled mid-run");
+        // Back in the queue while the rest of the first array still runs (not when the array ends).
+        let resubmitted: { jobId: string }[] = [];
+        for (let i = 0; i < 200 && resubmitted.length < 2; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          resubmitted = await Deno.readTextFile(jobsFile).then(JSON.parse);
+        }
+        assertEquals(resubmitted.length, 2, "the cancelled task was submitted again");
+        const first = await queued(resubmitted[0].jobId);
+        assert(first.includes(`${resubmitted[0].jobId}_1`), `task 1 of the first array still queued: ${first}`);
         const r = await collect(child);
         assertEquals(r.code, 0, r.stdout + r.stderr);
         assert(/Task \d+_0 .* ended CANCELLED at step \d+: submitting it again/.test(r.stderr), r.stderr);
-        const want = await hashes(local, "long");
+        const want = await hashes(localSlow, "long");
         for (const [k, h] of await hashes(dir, "long")) assertEquals(h, want.get(k));
         const jobs = JSON.parse(await Deno.readTextFile(jobsFile));
         assertEquals(jobs.length, 2, "the cancelled task went into a second array");
         const run = JSON.parse(await Deno.readTextFile(join(dir, "runs", jobs[1].keys[0], "run.json")));
         assertEquals(run.attempts, 2, "the second attempt resumed the first's checkpoint");
       });
+
+      await t.step(
+        "Ctrl-C cancels the array; aggregate trains nothing; a rerun resumes to the same hashes",
+        async () => {
+          const dir = await Deno.makeTempDir();
+          const args = fixtureArgs(dir, "--profile", "long", "--only", "label=a", ...SLOW);
+          const slurm = ["--executor", "slurm", "--mem", "600M"];
+          const child = spawnTaskGroup("reproduce", [...args, ...slurm], env);
+          const jobsFile = join(dir, "fixture-regression", "long", "slurm", "jobs.json");
+          let job = "";
+          for (let i = 0; i < 600 && !job; i++) {
+            await new Promise((r) => setTimeout(r, 50));
+            const jobs = await Deno.readTextFile(jobsFile).then(JSON.parse).catch(() => null);
+            if (!jobs) continue;
+            const key = jobs[0].keys[0];
+            if (await Deno.stat(join(dir, "runs", key, "checkpoint.safetensors")).then(() => true, () => false)) {
+              job = jobs[0].jobId;
+            }
+          }
+          assert(job, "a task wrote a checkpoint");
+          await signalGroup(child.pid, "INT");
+          const r = await collect(child);
+          assertEquals(r.code, 130, r.stdout + r.stderr);
+          assertEquals(await queued(job), [], "no task of the array is left in the queue");
+          assert(r.stderr.includes(`Cancelled job array ${job}`), r.stderr);
+          assert(/Interrupted: [1-3] runs? did not finish\. Run the same command again/.test(r.stderr), r.stderr);
+          assert(!/submitting it again/.test(r.stderr), `nothing resubmitted after the interrupt:\n${r.stderr}`);
+
+          const before = await treeDigests(join(dir, "runs"));
+          const agg = await runTask("aggregate", args, env);
+          assertEquals(agg.code, 0, agg.stdout + agg.stderr);
+          assert(/stopped; resumes from its checkpoint/.test(agg.stdout), agg.stdout);
+          assertEquals(await treeDigests(join(dir, "runs")), before, "aggregate changed no run");
+          assertEquals(JSON.parse(await Deno.readTextFile(jobsFile)).length, 1, "aggregate submitted nothing");
+
+          const again = await runTask("reproduce", [...args, ...slurm], env);
+          assertEquals(again.code, 0, again.stdout + again.stderr);
+          const want = await hashes(localSlow, "long");
+          const got = await hashes(dir, "long");
+          assertEquals(got.size, 3);
+          for (const [k, h] of got) assertEquals(h, want.get(k), `run ${k}`);
+        },
+      );
 
       await t.step("a task over its memory is reported failed with the reason, and not retried forever", async () => {
         const dir = await Deno.makeTempDir();
@@ -152,7 +216,7 @@ Deno.test({
         );
         assertEquals(r.code, 1, r.stdout + r.stderr);
         assert(r.stderr.includes("FAILED run"), r.stderr);
-        assert(/out of memory twice at the same step|OUT_OF_MEMORY|state FAILED/.test(r.stderr), r.stderr);
+        assert(/Slurm state (OUT_OF_MEMORY|FAILED)/.test(r.stderr), `the failure names its Slurm state:\n${r.stderr}`);
         assert(r.stderr.includes("after 2 submissions"), r.stderr);
         assert(/log: .*slurm\/2\/\d+_0\.out/.test(r.stderr), r.stderr);
       });
