@@ -1,5 +1,5 @@
 /**
- * `deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N]`:
+ * `deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR]`:
  * regenerates results/reference/, the committed results of each pipeline's
  * reference profiles (its `references:`, by default smoke and quick) on the
  * wasm backend: hashes, summaries, claims, figures and each run's small
@@ -9,6 +9,7 @@
  * any reference profile.
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runMain } from "../lib/engine/commands/cli.ts";
 import { writeReference } from "../lib/engine/commands/reference.ts";
@@ -16,11 +17,13 @@ import { loadAndPlan, pipelineNames } from "../lib/engine/commands/reproduce.ts"
 import { UserError } from "../lib/util/errors.ts";
 import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";
 
-const USAGE = `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N]
+const USAGE = `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR]
 
-  pipeline     pipelines to regenerate (default: all)
-  --profile    profiles to regenerate (default: each pipeline's references, smoke and quick unless it says)
-  --jobs N     runs in parallel (default: number of CPU cores)`;
+  pipeline       pipelines to regenerate (default: all)
+  --profile      profiles to regenerate (default: each pipeline's references, smoke and quick unless it says)
+  --jobs N       runs in parallel (default: number of CPU cores)
+  --results DIR  run into DIR and keep it (default: a temporary folder, removed after): an interrupted
+                 long profile resumes from its checkpoints when asked again with the same DIR`;
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -29,7 +32,12 @@ if (import.meta.main) {
       parsed = parseArgs({
         args: Deno.args,
         allowPositionals: true,
-        options: { profile: { type: "string" }, jobs: { type: "string" }, help: { type: "boolean", short: "h" } },
+        options: {
+          profile: { type: "string" },
+          jobs: { type: "string" },
+          results: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
       });
     } catch (e) {
       throw new UserError(`${(e as Error).message}\n\n${USAGE}`);
@@ -55,7 +63,10 @@ if (import.meta.main) {
           );
         }
         console.log(`== ${name} ${profile}`);
-        const code = await writeReference(name, profile, { jobs });
+        const code = await writeReference(name, profile, {
+          jobs,
+          ...(parsed.values.results ? { resultsDir: resolve(parsed.values.results) } : {}),
+        });
         if (code !== 0) {
           console.error(`${name} ${profile}: the reproduction failed (exit ${code}); the old reference is kept`);
           return code;

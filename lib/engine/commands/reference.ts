@@ -39,15 +39,17 @@ export function referenceDir(pipeline: string, profile: string): string {
 /**
  * Runs a profile from scratch on the wasm backend in a temporary results
  * folder and writes its reference folder (replacing the old one). Returns the
- * reproduce exit code; nothing is written unless it is 0.
+ * reproduce exit code; nothing is written unless it is 0. With `resultsDir`
+ * the runs go there instead and stay: a long reference profile interrupted
+ * midway resumes from its checkpoints when asked again with the same folder.
  */
 export async function writeReference(
   pipeline: string,
   profile: string,
-  options: { jobs?: number; out?: (l: string) => void } = {},
+  options: { jobs?: number; out?: (l: string) => void; resultsDir?: string } = {},
 ): Promise<number> {
   const out = options.out ?? ((l: string) => console.log(l));
-  const tmp = await Deno.makeTempDir({ prefix: `reference-${pipeline}-${profile}-` });
+  const tmp = options.resultsDir ?? await Deno.makeTempDir({ prefix: `reference-${pipeline}-${profile}-` });
   try {
     const { exitCode } = await reproduce({
       pipeline,
@@ -98,6 +100,6 @@ export async function writeReference(
     out(`Wrote ${target} (${basename(target)})`);
     return 0;
   } finally {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (!options.resultsDir) await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 }
