@@ -1,7 +1,8 @@
 /**
  * The active neural generative coding agent (Ororbia & Mali 2022) as the
  * official code builds it (src/model/angc_model.py, src/train_agent.py): two
- * NGC circuits (lib/models/ngc.ts) that learn without backpropagation.
+ * NGC circuits that learn from local errors, with either learning rule of
+ * lib/agents/circuits.ts (`rule`).
  *
  * - Controller: state -> Q-values; a target copy is refreshed when the step
  *   within the episode is a multiple of `targetEvery` (50).
@@ -13,8 +14,14 @@
  *   step samples a batch with replacement and settles both circuits on it:
  *   the controller towards onehot(a) y + (1 - onehot(a)) Q(s) with
  *   y = r + gamma max_a' Q_target(s') (1 - done), the generator towards s'.
- *   Each circuit has its own Adam (lr 0.002); adjustments are clipped at 100.
+ *   Each circuit has its own Adam (lr 0.002).
  * - Epsilon-greedy from 1.0, times 0.99991 per action, down to 0.01.
+ *
+ * With the released rule (`rule: "released"`, adjustments clipped at 100) the
+ * controller's update is exactly DQN's gradient: the released ANGC is DQN
+ * plus a generator whose only effect on the controller is through the reward
+ * when it includes the epistemic term (with the `instrumental` reward, none).
+ * The specified rule (`rule: "equations"`) is not backpropagation.
  *
  * Reward (`reward`): the released code computes r + epistemic but learns from
  * the instrumental reward r alone (`instrumental`); the paper describes
@@ -25,26 +32,29 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { AngcAgent } from "./angc.ts";
+ * import { releasedCircuit } from "./circuits.ts";
  * const agent = new AngcAgent({
  *   observationSize: 2, actions: 3, hidden: [8, 8], eta: 0.002, gamma: 0.99, batch: 4,
- *   replayCapacity: 100, targetEvery: 50, updateClip: 100, reward: "instrumental",
+ *   replayCapacity: 100, targetEvery: 50, circuit: releasedCircuit(100), reward: "instrumental",
  *   exploration: { start: 1, end: 0.01, decay: 0.99991 },
  * }, Rng.fromSeed(0));
- * const a = agent.act(Float32Array.of(-0.5, 0), Rng.fromSeed(1)); // 0, 1 or 2
+ * const a = agent.act(Float32Array.of(-0.5, 0), Rng.fromSeed(1));
+ * if (![0, 1, 2].includes(a)) throw new Error(`action ${a}`);
  * agent.dispose();
  * ```
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initNgc, NGC_PARAMS, type NgcParams, ngcProject, ngcUpdates } from "../models/ngc.ts";
 import { ReplayBuffer } from "../models/replay_buffer.ts";
-import { adam, disposeParams, namedToParams } from "../optim/mod.ts";
+import { disposeParams, namedToParams, type Params } from "../optim/mod.ts";
+import type { Circuit } from "./circuits.ts";
 import type { Rng } from "../rng/mod.ts";
 import { row, saveParams, Trainable } from "./trainable.ts";
 import {
   type Agent,
   type AgentSnapshot,
   argmax,
+  episodeEpsilon,
   epsilonGreedy,
   type Exploration,
   type LearnReport,
@@ -63,8 +73,8 @@ export interface AngcConfig {
   batch: number;
   replayCapacity: number;
   targetEvery: number;
-  /** Adjustments are clipped to [-updateClip, updateClip] (100). */
-  updateClip: number;
+  /** The learning rule of both circuits (lib/agents/circuits.ts). */
+  circuit: Circuit;
   reward: "instrumental" | "instrumental+epistemic";
   exploration: Exploration;
 }
@@ -75,24 +85,26 @@ const FIELDS = (n: number) => ({ s: n, a: 1, r: 1, e: 1, s2: n, d: 1 });
 export class AngcAgent implements Agent {
   readonly kind = "angc";
   epsilon: number;
-  private controller: Trainable<NgcParams>;
-  private target: NgcParams;
-  private world: Trainable<NgcParams>;
+  private controller: Trainable;
+  private target: Params;
+  private world: Trainable;
   private replay: ReplayBuffer;
   /** Running bounds of the raw epistemic signal (the minimum starts at 0, the maximum at the first value). */
   private epiMin = 0;
   private epiMax: number | null = null;
 
   constructor(readonly cfg: AngcConfig, rng: Rng) {
-    const { observationSize: n, actions: a, hidden } = cfg;
+    const { observationSize: n, actions: a, hidden, circuit } = cfg;
     this.controller = new Trainable(
-      initNgc(rng.stream("controller"), { inputs: n, hidden, outputs: a }),
-      adam({ lr: cfg.eta }),
+      circuit.init(rng.stream("controller"), { inputs: n, hidden, outputs: a }),
+      { lr: cfg.eta },
+      circuit.constrain,
     );
     this.target = this.controller.copy();
     this.world = new Trainable(
-      initNgc(rng.stream("world"), { inputs: n + a, hidden, outputs: n }),
-      adam({ lr: cfg.eta }),
+      circuit.init(rng.stream("world"), { inputs: n + a, hidden, outputs: n }),
+      { lr: cfg.eta },
+      circuit.constrain,
     );
     this.replay = new ReplayBuffer(FIELDS(n), cfg.replayCapacity);
     this.epsilon = cfg.exploration.start;
@@ -100,7 +112,7 @@ export class AngcAgent implements Agent {
 
   /** Q-values of one observation. */
   qValues(obs: Float32Array): Float32Array {
-    const q = tf.tidy(() => ngcProject(this.controller.params, tf.tensor2d(obs, [1, obs.length])));
+    const q = tf.tidy(() => this.cfg.circuit.project(this.controller.params, tf.tensor2d(obs, [1, obs.length])));
     const out = row(q);
     q.dispose();
     return out;
@@ -118,7 +130,7 @@ export class AngcAgent implements Agent {
     const c = new Float32Array(n + this.cfg.actions);
     c.set(s);
     c[n + a] = 1;
-    const mu = tf.tidy(() => ngcProject(this.world.params, tf.tensor2d(c, [1, c.length])));
+    const mu = tf.tidy(() => this.cfg.circuit.project(this.world.params, tf.tensor2d(c, [1, c.length])));
     const m = row(mu);
     mu.dispose();
     let sq = 0;
@@ -151,24 +163,26 @@ export class AngcAgent implements Agent {
       b.r,
       (r, i) => (this.cfg.reward === "instrumental" ? r : r + this.normalize(b.e[i])),
     );
+    const circuit = this.cfg.circuit;
     const [dc, dw] = tf.tidy(() => {
       const s = tf.tensor2d(b.s, [N, n]), s2 = tf.tensor2d(b.s2, [N, n]);
       const onehot = tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(b.a), "int32"), A), "float32") as tf.Tensor2D;
-      const q = ngcProject(this.controller.params, s);
-      const qMax = tf.max(ngcProject(this.target, s2), 1, true);
+      const qMax = tf.max(circuit.project(this.target, s2), 1, true);
       const y = tf.add(
         tf.tensor2d(reward, [N, 1]),
         tf.mul(tf.mul(qMax, this.cfg.gamma), tf.sub(1, tf.tensor2d(b.d, [N, 1]))),
       );
-      const target = tf.add(tf.mul(onehot, y), tf.mul(q, tf.sub(1, onehot))) as tf.Tensor2D;
+      // onehot(a) y + (1 - onehot(a)) Q(s): the controller's own output except at the taken action.
+      const target = (q: tf.Tensor2D) => tf.add(tf.mul(onehot, y), tf.mul(q, tf.sub(1, onehot))) as tf.Tensor2D;
       const c = tf.concat([s, onehot], 1) as tf.Tensor2D;
-      return [
-        ngcUpdates(this.controller.params, s, target, this.cfg.updateClip),
-        ngcUpdates(this.world.params, c, s2, this.cfg.updateClip),
-      ];
+      return [circuit.updates(this.controller.params, s, target), circuit.updates(this.world.params, c, s2)];
     });
     this.controller.step(dc);
     this.world.step(dw);
+  }
+
+  endEpisode(): void {
+    this.epsilon = episodeEpsilon(this.epsilon, this.cfg.exploration);
   }
 
   async save(): Promise<AgentSnapshot> {
@@ -200,7 +214,7 @@ export class AngcAgent implements Agent {
     this.controller.restore(snap.tensors, s.controller, "controller");
     this.world.restore(snap.tensors, s.world, "world");
     disposeParams(this.target);
-    this.target = namedToParams(snap.tensors, NGC_PARAMS, "target.") as NgcParams;
+    this.target = namedToParams(snap.tensors, Object.keys(this.controller.params), "target.");
     this.replay = ReplayBuffer.fromNamed(
       FIELDS(this.cfg.observationSize),
       this.cfg.replayCapacity,

@@ -5,7 +5,8 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { RandomAgent } from "./random.ts";
- * new RandomAgent(3).act(new Float32Array(2), Rng.fromSeed(0)); // 0, 1 or 2
+ * const a = new RandomAgent(3).act(new Float32Array(2), Rng.fromSeed(0));
+ * if (![0, 1, 2].includes(a)) throw new Error(`action ${a}`);
  * ```
  * @module
  */
@@ -23,6 +24,7 @@ export class RandomAgent implements Agent {
   learn(): LearnReport {
     return { epistemic: null };
   }
+  endEpisode(): void {}
   save(): Promise<AgentSnapshot> {
     return Promise.resolve({ tensors: {}, state: null });
   }

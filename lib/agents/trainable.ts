@@ -1,25 +1,28 @@
 /**
- * A set of parameters with its own optimizer (each circuit of the official
- * ANGC code has its own Adam): apply a descent direction, copy, save and
- * restore.
+ * A set of parameters with its own Adam (each circuit of the official ANGC
+ * code has its own): apply a descent direction, copy, save and restore. A
+ * step is `adamApply` (one fused pass per parameter on wasm, the bits of
+ * `adam(cfg).update` and `applyUpdates`).
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { adam } from "../optim/mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * import { Trainable } from "./trainable.ts";
- * const t = new Trainable({ w: tf.zeros([2]) }, adam({ lr: 0.1 }));
- * t.step({ w: tf.tensor1d([1, -1]) }); // w = [-0.1, 0.1]
+ * const t = new Trainable({ w: tf.zeros([2]) }, { lr: 0.1 });
+ * t.step({ w: tf.tensor1d([1, -1]) });
+ * assertEquals(Array.from(t.params.w.dataSync()), [Math.fround(-0.1), Math.fround(0.1)]);
  * ```
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import {
-  applyUpdates,
+  adam,
+  adamApply,
+  type AdamConfig,
   cloneParams,
   disposeParams,
   disposeState,
-  type GradientTransformation,
   namedToParams,
   type OptState,
   type Params,
@@ -33,21 +36,29 @@ import type { NamedTensor } from "../util/safetensors.ts";
 export class Trainable<P extends Params = Params> {
   params: P;
   private state: OptState;
-  constructor(params: P, private readonly opt: GradientTransformation) {
+  /**
+   * @param cfg the Adam settings
+   * @param constrain applied to the parameters after every step (new tensors; the specified NGC rule's
+   * column clip), or null
+   */
+  constructor(params: P, private readonly cfg: AdamConfig, private readonly constrain: ((p: P) => P) | null = null) {
     this.params = params;
-    this.state = opt.init(params);
+    this.state = adam(cfg).init(params);
   }
 
   /** Takes one optimizer step along `direction` (a gradient or an NGC adjustment), which it disposes. */
   step(direction: Params): void {
-    const { updates, state } = this.opt.update(direction, this.state, this.params);
-    const next = applyUpdates(this.params, updates);
+    const next = adamApply(this.cfg, direction, this.state, this.params);
     disposeParams(direction);
-    disposeParams(updates);
     disposeParams(this.params);
     disposeState(this.state);
-    this.params = next;
-    this.state = state;
+    this.params = next.params as P;
+    this.state = next.state;
+    if (this.constrain) {
+      const constrained = this.constrain(this.params);
+      disposeParams(this.params);
+      this.params = constrained;
+    }
   }
 
   /** A copy of the parameters (for a target network). */

@@ -51,19 +51,29 @@ export interface Agent {
   act(obs: Float32Array, rng: Rng): number;
   /** Learns from a transition; t is the step within the episode (the target network is copied when t % targetEvery == 0). */
   learn(step: Step, t: number, rng: Rng): LearnReport;
+  /** Called after each episode (epsilon decays here when it decays per episode). */
+  endEpisode(): void;
   save(): Promise<AgentSnapshot>;
   restore(snap: AgentSnapshot): void;
   dispose(): void;
 }
 
-/** Epsilon-greedy exploration settings (train_agent.py: 1.0, 0.01, 0.99991 per action). */
+/**
+ * Epsilon-greedy exploration settings (train_agent.py: 1.0, 0.01, 0.99991 per action; pcrl: 1.0, 0.05, 0.97
+ * per episode).
+ */
 export interface Exploration {
   start: number;
   end: number;
   decay: number;
+  /** When epsilon decays: before each action (the released code; the default) or after each episode (pcrl). */
+  per?: "action" | "episode";
 }
 
-/** The official code's collect_policy: epsilon = max(epsilon * decay, end), then a random action with probability epsilon. */
+/**
+ * The official code's collect_policy: epsilon = max(epsilon * decay, end) (when it decays per action), then a
+ * random action with probability epsilon.
+ */
 export function epsilonGreedy(
   epsilon: number,
   x: Exploration,
@@ -71,10 +81,15 @@ export function epsilonGreedy(
   rng: Rng,
   greedy: () => number,
 ): { action: number; epsilon: number } {
-  const eps = Math.max(epsilon * x.decay, x.end);
+  const eps = x.per === "episode" ? epsilon : Math.max(epsilon * x.decay, x.end);
   const u = rng.uniform();
   if (u < eps) return { action: rng.int(actions), epsilon: eps };
   return { action: greedy(), epsilon: eps };
+}
+
+/** Epsilon after an episode: decayed (down to its floor) when it decays per episode, else unchanged. */
+export function episodeEpsilon(epsilon: number, x: Exploration): number {
+  return x.per === "episode" ? Math.max(epsilon * x.decay, x.end) : epsilon;
 }
 
 /** Index of the largest value (the first on ties, as argmax). */

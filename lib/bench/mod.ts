@@ -60,4 +60,7 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
   { id: "backpropamine-maze/train-modplast-paper-tfjs", module: "./backpropamine.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-angc-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-dqn-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
+  { id: "angc/train-angc-equations-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
+  { id: "angc/train-angc-equations-cartpole-pcrl", module: "./angc.ts", backends: ["wasm", "webgpu"] },
+  { id: "angc/pytorch-dqn-mountain-car-paper", module: "./angc.ts", backends: ["any"] },
 ];

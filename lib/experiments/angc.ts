@@ -1,11 +1,13 @@
 /**
  * Active neural generative coding on classic control (Ororbia & Mali, AAAI
- * 2022): an agent built from predictive-coding circuits that learn without
- * backpropagation, against DQN and a random policy, on Mountain Car and
- * CartPole. As the official code's train_agent.py (ago109/active-neural-
- * generative-coding) for Mountain Car: 700 episodes, one transition at a
- * time, learning at every step once 512 transitions are stored
- * (lib/agents/angc.ts).
+ * 2022): an agent built from predictive-coding circuits, against DQN and a
+ * random policy, on Mountain Car and CartPole. As the official code's
+ * train_agent.py (ago109/active-neural-generative-coding) for Mountain Car:
+ * 700 episodes, one transition at a time, learning at every step once 512
+ * transitions are stored (lib/agents/angc.ts). `rule` picks the circuits'
+ * learning rule (lib/agents/circuits.ts): the released code's, which is
+ * backpropagation computed by local updates, or the specification's, which
+ * is not.
  *
  * The loop per episode: reset the environment; until it terminates or
  * reaches its time limit, act (epsilon-greedy), step, and let the agent learn
@@ -23,15 +25,24 @@
  * ```ts
  * import { angc } from "./angc.ts";
  * // deno task reproduce angc --profile quick
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const c = angc.config.parse({});
- * [c.agent, c.environment, c.episodes]; // ["angc", "mountain-car", 700]
- * angc.tables(c).map((t) => t.name); // ["metrics", "run"]
+ * assertEquals([c.agent, c.environment, c.episodes, c.rule], ["angc", "mountain-car", 700, "released"]);
+ * assertEquals(angc.tables(c).map((t) => t.name), ["metrics", "run"]);
  * ```
  * @module
  */
 import { z } from "zod";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import { type Agent, AngcAgent, DqnAgent, RandomAgent } from "../agents/mod.ts";
+import {
+  type Agent,
+  AngcAgent,
+  type Circuit,
+  DqnAgent,
+  equationsCircuit,
+  RandomAgent,
+  releasedCircuit,
+} from "../agents/mod.ts";
 import { ENVIRONMENTS, observe } from "../envs/classic_control.ts";
 
 /** Hyperparameters; defaults are train_agent.py's. */
@@ -55,12 +66,43 @@ export const AngcExperimentConfig = z.strictObject({
   epsilon_start: z.number().min(0).max(1).default(1).describe("initial exploration rate (eps_i)"),
   epsilon_end: z.number().min(0).max(1).default(0.01).describe("final exploration rate (eps_f)"),
   epsilon_decay: z.number().gt(0).max(1).default(0.99991).describe(
-    "exploration rate multiplier per action (eps_decay)",
+    "exploration rate multiplier per action, or per episode with epsilon_per: episode (eps_decay)",
+  ),
+  epsilon_per: z.enum(["action", "episode"]).default("action").describe(
+    "when epsilon decays: before each action (the released code) or after each episode (pcrl: 0.97 per episode)",
   ),
   target_every: z.number().int().positive().default(50).describe(
     "the target controller is copied at steps t (within an episode) with t % target_every == 0 (targ_shift)",
   ),
-  update_clip: z.number().positive().default(100).describe("NGC adjustments are clipped to +-update_clip"),
+  update_clip: z.number().positive().default(100).describe(
+    "released rule: NGC adjustments are clipped to +-update_clip (off at 200 and above, as ngc.py)",
+  ),
+  rule: z.enum(["released", "equations"]).default("released").describe(
+    "ANGC's learning rule: released (the official code's circuit: K = 3, beta = 1, errors fed back through W^T; exactly backpropagation's gradient) or equations (the specification's: learned error synapses E, T settling steps with a leak, no activation derivative; see lib/models/ngc_equations.ts)",
+  ),
+  ngc_steps: z.number().int().positive().default(20).describe(
+    "equations rule: T settling steps (the paper's K, 10 to 20; pcrl runs 20)",
+  ),
+  ngc_beta: z.number().positive().default(0.1).describe("equations rule: beta, the state update rate (pcrl 0.1)"),
+  ngc_leak: z.number().min(0).default(0.001).describe("equations rule: gamma_v, the state leak (pcrl 0.001)"),
+  ngc_beta_e: z.number().positive().default(0.5).describe(
+    "equations rule: beta_e; errors are scaled by 1 / (2 beta_e). pcrl takes 0.5 and does not use it, which is this factor at one",
+  ),
+  ngc_gamma_e: z.number().min(0).default(0.95).describe(
+    "equations rule: gamma_e, dE = gamma_e dW^T; the specification gives [0.9, 1.0] (pcrl 0.95)",
+  ),
+  ngc_modulation: z.enum(["none", "soft-bound"]).default("none").describe(
+    "equations rule: M_W and M_E. none: all ones (pcrl leaves them as a TODO); soft-bound: w_bound - |W| and w_bound - |E| (ngc-learn's HebbianSynapse and the released code's calc_syn_adjust, where w_b is 0: off)",
+  ),
+  ngc_w_bound: z.number().positive().default(1).describe(
+    "equations rule: the soft bound's w_bound (ngc-learn's default 1)",
+  ),
+  ngc_max_column_norm: z.number().min(0).default(1).describe(
+    "equations rule: columns of W and E are rescaled to at most this norm after every step (pcrl 1; 0: never)",
+  ),
+  ngc_init_std: z.number().positive().default(0.025).describe(
+    "equations rule: initial weights N(0, ngc_init_std) (pcrl 0.025)",
+  ),
   reward: z.enum(["instrumental", "instrumental+epistemic"]).default("instrumental").describe(
     "what ANGC learns from: instrumental (the released code: the environment's reward only) or instrumental+epistemic (the paper: plus the normalised epistemic signal)",
   ),
@@ -123,8 +165,24 @@ function tables(): TableSpec[] {
 /** Gym's reward_threshold of each environment: the mean return over 100 episodes that counts as solved. */
 export const SOLVE_THRESHOLD: Readonly<Record<string, number>> = { "mountain-car": -110, cartpole: 475 };
 
+/** The learning rule of ANGC's circuits that the config asks for. */
+export function circuitOf(c: AngcExperimentConfig): Circuit {
+  if (c.rule === "released") return releasedCircuit(c.update_clip);
+  return equationsCircuit({
+    steps: c.ngc_steps,
+    beta: c.ngc_beta,
+    leak: c.ngc_leak,
+    betaE: c.ngc_beta_e,
+    gammaE: c.ngc_gamma_e,
+    modulation: c.ngc_modulation,
+    wBound: c.ngc_w_bound,
+    maxColumnNorm: c.ngc_max_column_norm,
+    initStd: c.ngc_init_std,
+  });
+}
+
 function makeAgent(c: AngcExperimentConfig, n: number, actions: number, ctx: RunContext<AngcExperimentConfig>): Agent {
-  const exploration = { start: c.epsilon_start, end: c.epsilon_end, decay: c.epsilon_decay };
+  const exploration = { start: c.epsilon_start, end: c.epsilon_end, decay: c.epsilon_decay, per: c.epsilon_per };
   const common = {
     observationSize: n,
     actions,
@@ -137,7 +195,7 @@ function makeAgent(c: AngcExperimentConfig, n: number, actions: number, ctx: Run
     exploration,
   };
   const rng = ctx.rng.stream("init");
-  if (c.agent === "angc") return new AngcAgent({ ...common, updateClip: c.update_clip, reward: c.reward }, rng);
+  if (c.agent === "angc") return new AngcAgent({ ...common, circuit: circuitOf(c), reward: c.reward }, rng);
   if (c.agent === "dqn") return new DqnAgent(common, rng);
   return new RandomAgent(actions);
 }
@@ -155,7 +213,9 @@ async function run(ctx: RunContext<AngcExperimentConfig>): Promise<void> {
     returns.push(...s.returns);
   }
   ctx.log(
-    `${c.agent} on ${c.environment}: ${c.episodes} episodes; reward ${c.reward}; truncation is done: ${c.truncation_is_done}`,
+    `${c.agent}${
+      c.agent === "angc" ? ` (${c.rule} rule)` : ""
+    } on ${c.environment}: ${c.episodes} episodes; reward ${c.reward}; truncation is done: ${c.truncation_is_done}`,
   );
   try {
     while (done < c.episodes) {
@@ -179,6 +239,7 @@ async function run(ctx: RunContext<AngcExperimentConfig>): Promise<void> {
         obs = obs2;
         if (next.terminated || truncated) break;
       }
+      agent.endEpisode();
       returns.push(ret);
       done++;
       const window = returns.slice(-100);

@@ -5,8 +5,7 @@
  * so the results are bit-identical) and by those two calls elsewhere.
  *
  * The state is `adam(cfg)`'s (a chain of scaleByAdam and scaleByLearningRate),
- * so checkpoints, `saveState` and `restoreState` are unchanged. It lives apart
- * from mod.ts so that adding it changed no other experiment's source digest.
+ * so checkpoints, `saveState` and `restoreState` are unchanged.
  *
  * @example
  * ```ts

@@ -15,6 +15,7 @@
  * @module
  */
 export { adam, type AdamConfig, type LearningRate, scaleByAdam, scaleByLearningRate, sgd } from "./adam.ts";
+export { adamApply } from "./adam_apply.ts";
 export { clipByGlobalNorm, globalNorm } from "./clip.ts";
 export {
   applyUpdates,

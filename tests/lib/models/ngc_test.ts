@@ -3,6 +3,7 @@ import { assert, assertEquals } from "../../helpers/assert.ts";
 import { initBackend } from "../../../lib/engine/run/backend.ts";
 import { initNgc, NGC_PARAMS, type NgcParams, ngcProject, ngcUpdates } from "../../../lib/models/ngc.ts";
 import { adam, applyUpdates, disposeParams } from "../../../lib/optim/mod.ts";
+import { dqnGrads, dqnLoss } from "../../../lib/agents/dqn.ts";
 import { Rng } from "../../../lib/rng/mod.ts";
 
 await initBackend("wasm");
@@ -110,4 +111,70 @@ Deno.test("ngcProject() and ngcUpdates() name a batch of the wrong shape", () =>
     msg = (e as Error).message;
   }
   assertEquals(msg, "ngcUpdates(): y is [4,2], expected [4, 1]");
+});
+
+/** tf.grads of DQN's loss (half the squared TD error of the taken action, batch mean) through ngcProject. */
+function tapeGrads(p: NgcParams, s: tf.Tensor2D, onehot: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor[] {
+  return tf.grads((...ps: tf.Tensor[]) => {
+    const q = ngcProject(Object.fromEntries(NGC_PARAMS.map((k, i) => [k, ps[i]])) as NgcParams, s);
+    return dqnLoss(q, onehot, y);
+  })(NGC_PARAMS.map((k) => p[k]));
+}
+
+/** A random controller, batch, actions and TD targets, as the agents see them. */
+function qBatch(seed: number, n: number) {
+  const rng = Rng.fromSeed(seed);
+  const p = initNgc(rng.stream("p"), { inputs: 2, hidden: [32, 24], outputs: 3 });
+  const s = tf.tensor2d(Array.from({ length: n }, () => [2 * rng.uniform() - 1.2, 0.14 * rng.uniform() - 0.07]));
+  const a = Int32Array.from({ length: n }, () => Math.floor(3 * rng.uniform()));
+  const onehot = tf.cast(tf.oneHot(tf.tensor1d(a, "int32"), 3), "float32") as tf.Tensor2D;
+  const y = tf.tensor2d(Array.from({ length: n }, () => [-1 + 5 * rng.normal()]));
+  return { p, s, onehot, y };
+}
+
+/** max |a - b| / max |b| over every parameter. */
+async function relativeGap(a: Record<string, tf.Tensor>, b: tf.Tensor[]): Promise<number> {
+  let gap = 0, scale = 0;
+  for (let i = 0; i < NGC_PARAMS.length; i++) {
+    const u = await a[NGC_PARAMS[i]].data(), g = await b[i].data();
+    u.forEach((v, j) => {
+      gap = Math.max(gap, Math.abs(v - g[j]));
+      scale = Math.max(scale, Math.abs(g[j]));
+    });
+  }
+  return gap / scale;
+}
+
+Deno.test("ngcUpdates() with the released settings is backpropagation: it equals tf.grads of DQN's loss", async () => {
+  // K = 3, beta = 1, errors fed back through W^T, zero initial hidden errors: the scheduled updates are the
+  // gradient of 1/2 ||y - yhat||^2 / N, where the controller's target differs from its output only at the
+  // taken action (onehot y + (1 - onehot) Q(s)).
+  for (const seed of [1, 2, 3]) {
+    const { p, s, onehot, y } = qBatch(seed, 64);
+    const target = tf.tidy(() => tf.add(tf.mul(onehot, y), tf.mul(ngcProject(p, s), tf.sub(1, onehot)))) as tf.Tensor2D;
+    const u = ngcUpdates(p, s, target, 100);
+    const g = tapeGrads(p, s, onehot, y);
+    const gap = await relativeGap(u, g);
+    assert(gap < 1e-6, `seed ${seed}: released NGC updates and backprop differ by ${gap} (relative)`);
+    // dW1 is not trivially small: the comparison reaches the first layer.
+    assert(Math.max(...(await g[0].data()).map(Math.abs)) > 1e-4);
+    disposeParams(u);
+    tf.dispose([...g, s, onehot, y, target]);
+    disposeParams(p);
+  }
+});
+
+Deno.test("dqnGrads() (backpropagation written out) equals tf.grads of dqnLoss", async () => {
+  for (const seed of [4, 5]) {
+    const { p, s, onehot, y } = qBatch(seed, 48);
+    const before = tf.memory().numTensors;
+    const d = dqnGrads(p, s, onehot, y);
+    assertEquals(tf.memory().numTensors, before + NGC_PARAMS.length, "only the gradients are left");
+    const g = tapeGrads(p, s, onehot, y);
+    const gap = await relativeGap(d, g);
+    assert(gap < 1e-6, `seed ${seed}: dqnGrads and tf.grads differ by ${gap} (relative)`);
+    disposeParams(d);
+    tf.dispose([...g, s, onehot, y]);
+    disposeParams(p);
+  }
 });
