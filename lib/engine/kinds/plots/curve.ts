@@ -260,6 +260,10 @@ export const curvePlot: PlotKind<CurvePlot> = {
     const pts = movingAverage(points(plot, ctx, xName), plot.smooth).filter((p) =>
       plot.x_max === undefined || p.x <= plot.x_max
     );
+    if (pts.length === 0) {
+      const where = Object.keys(plot.where ?? {}).length ? ` (where ${JSON.stringify(plot.where)})` : "";
+      return { type: "skip", reason: `nothing to draw: no cell of profile ${ctx.profile} has these values${where}` };
+    }
     const seeds = seedCount(ctx, plot.table);
     const what = `${plot.center}${plot.smooth > 1 ? ` (moving average of ${plot.smooth})` : ""}`;
     const sub = plot.runs

@@ -124,3 +124,25 @@ Deno.test("renderPlots() draws an images plot from the best run's table, and ski
   // 2 columns x 2 rows of 2x2 images, scale 3: (2 * 3 + 1) * 3 = 21 pixels square.
   assertEquals([new DataView(png.buffer).getUint32(16), new DataView(png.buffer).getUint32(20)], [21, 21]);
 });
+
+Deno.test("renderPlots() skips a curve whose cells match nothing in this profile, and names why", async () => {
+  // The profile runs cell a only; the second figure draws cell b.
+  const text = VALID.replace("    description: Tiny.\n", "    description: Tiny.\n    axes: { label: [a] }\n");
+  const plan = await fixturePlan(
+    text + `plots:
+  - {id: loss, title: Training loss, y: loss, y_label: Squared error}
+  - {id: only-b, title: Cell b, y: loss, y_label: Squared error, where: {label: b}}
+`,
+  );
+  const runs = fakeRuns(plan, (_cell, seed, epoch) => 1 / epoch + seed * 0.1);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(join(dir, "only-b.png"), "stale");
+  const { files, skipped } = await renderPlots(plan, summarize(plan, runs, 0.95), dir, runs);
+  assertEquals(files.map((f) => f.slice(dir.length + 1)), ["loss.vl.json", "loss.svg", "loss.png"]);
+  assertEquals(skipped.map((s) => s.id), ["only-b"]);
+  assert(
+    skipped[0].reason.includes('no cell of profile smoke has these values (where {"label":"b"})'),
+    skipped[0].reason,
+  );
+  assert(!(await Deno.stat(join(dir, "only-b.png")).then(() => true, () => false)), "a stale file is removed");
+});
