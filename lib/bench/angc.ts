@@ -17,9 +17,9 @@
  */
 import type { Benchmark, BenchResult } from "./mod.ts";
 import { initBackend } from "../engine/run/backend.ts";
-import { type Agent, AngcAgent, type Circuit, DqnAgent, equationsCircuit, releasedCircuit } from "../agents/mod.ts";
+import { type Agent, AngcAgent, type Circuit, DqnAgent, releasedCircuit } from "../agents/mod.ts";
 import { cartPole, type Environment, mountainCar, observe } from "../envs/classic_control.ts";
-import { NGC_EQUATIONS_DEFAULTS } from "../models/ngc_equations.ts";
+import { AngcExperimentConfig, circuitOf } from "../experiments/angc.ts";
 import { Rng } from "../rng/mod.ts";
 
 interface Setting {
@@ -87,7 +87,8 @@ async function measure(backend: "wasm" | "webgpu", s: Setting): Promise<BenchRes
 }
 
 const MOUNTAIN_CAR_RUN = 700 * 200, CARTPOLE_PCRL_RUN = 200 * 500;
-const equations = equationsCircuit(NGC_EQUATIONS_DEFAULTS);
+/** The specified rule with the experiment's defaults (pcrl's values). */
+const equations = circuitOf(AngcExperimentConfig.parse({ rule: "equations" }));
 
 function bench(id: string, description: string, s: Omit<Setting, "steps">, steps: number): Benchmark {
   return { id, description, backends: ["wasm", "webgpu"], run: (backend) => measure(backend, { ...s, steps }) };
