@@ -26,7 +26,7 @@ import { type BackendChoice, chooseBackend, runtimeVersions } from "../run/backe
 import { checkClaims, type ClaimResult, claimsCsv, claimsTable, verdictCounts } from "../report/claims.ts";
 import { PipelineError, UserError } from "../../util/errors.ts";
 import { type LoadedPipeline, loadPipeline } from "../pipeline/load.ts";
-import { acquireLock, type Lock, LockedError } from "../run/lock.ts";
+import { acquireLock, type Lock, LockedError, lockHolder } from "../run/lock.ts";
 import { type Plan, type PlannedRun, planValidated, selectRuns } from "../pipeline/plan.ts";
 import { renderPlots } from "../report/plot.ts";
 import { createProgress } from "../run/progress.ts";
@@ -478,12 +478,13 @@ function printSchedule(schedule: ScheduleResult, out: (l: string) => void, err: 
 }
 
 /** With --aggregate-only: how many runs finished, and each other run with its state and how to finish it. */
-function printUnfinished(
+async function printUnfinished(
   runs: PlannedRun[],
   states: RunState[],
   elsewhere: Map<string, string>,
+  resultsDir: string,
   out: (l: string) => void,
-): void {
+): Promise<void> {
   const done = states.filter((s) => s === "complete").length;
   out(`Aggregated ${done} of ${count(runs.length, "run")}; nothing was trained (--aggregate-only).`);
   if (done === runs.length) return;
@@ -496,12 +497,17 @@ function printUnfinished(
   const w = Math.max(4, ...runs.map((r) => r.cell.length));
   out(`Not finished:`);
   out(`  ${"run key".padEnd(14)}${"cell".padEnd(w + 2)}${"seed".padEnd(6)}state`);
-  runs.forEach((r, i) => {
-    if (states[i] === "complete") return;
+  for (const [i, r] of runs.entries()) {
+    if (states[i] === "complete") continue;
     const job = elsewhere.get(r.key);
-    const state = job ? `running under Slurm job ${job}` : text[states[i]];
+    const holder = job ? null : await lockHolder(join(runDir(resultsDir, r.key), ".lock"));
+    const state = job
+      ? `running under Slurm job ${job}`
+      : holder
+      ? `running (process ${holder.pid} on ${holder.hostname}${holder.slurm_job ? `, Slurm ${holder.slurm_job}` : ""})`
+      : text[states[i]];
     out(`  ${r.key.slice(0, 12).padEnd(14)}${r.cell.padEnd(w + 2)}${String(r.seed).padEnd(6)}${state}`);
-  });
+  }
   out("Claims read INCOMPLETE until these finish (with what the finished runs say); run reproduce to finish them.");
 }
 
@@ -604,7 +610,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRes
         noPlots: options.noPlots,
         complete: all.every((st) => st === "complete"),
       });
-      printUnfinished(plan.runs, all, elsewhere, out);
+      await printUnfinished(plan.runs, all, elsewhere, resultsDir, out);
       printResults(plan, result, out);
       return { exitCode: 0, plan, claims: result.claims };
     }

@@ -91,6 +91,18 @@ export async function isStale(info: LockInfo): Promise<boolean> {
   return info.proc_start !== null && stat.start !== info.proc_start; // pid reused
 }
 
+/** Who holds the lock at `path` now: its record, or null when there is no lock or its holder is gone. */
+export async function lockHolder(path: string): Promise<LockInfo | null> {
+  const text = await Deno.readTextFile(path).catch(() => null);
+  if (!text) return null;
+  try {
+    const info = JSON.parse(text) as LockInfo;
+    return (await isStale(info)) ? null : info;
+  } catch {
+    return null;
+  }
+}
+
 /** This process's Slurm job: "<array job>_<task>" in an array, else the job id; null outside Slurm. */
 function slurmJob(): string | null {
   const array = Deno.env.get("SLURM_ARRAY_JOB_ID"), task = Deno.env.get("SLURM_ARRAY_TASK_ID");

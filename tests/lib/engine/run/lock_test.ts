@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../../../helpers/assert.ts";
 import { join } from "node:path";
-import { acquireLock, LockedError, UNWRITTEN_GRACE_MS } from "../../../../lib/engine/run/lock.ts";
+import { acquireLock, LockedError, lockHolder, UNWRITTEN_GRACE_MS } from "../../../../lib/engine/run/lock.ts";
 
 Deno.test("acquireLock() refuses a second holder and names the first", async () => {
   const dir = await Deno.makeTempDir();
@@ -91,4 +91,22 @@ Deno.test("acquireLock() takes over an empty lock file older than the grace peri
   const lock = await acquireLock(path, "Run r");
   assertEquals(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid);
   await lock.release();
+});
+
+Deno.test("lockHolder() names a live holder, and nobody for a missing, stale or unreadable lock", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, ".lock");
+  assertEquals(await lockHolder(path), null);
+  const lock = await acquireLock(path, "Run r");
+  assertEquals((await lockHolder(path))?.pid, Deno.pid);
+  await lock.release();
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ pid: gone.pid, hostname: Deno.hostname(), proc_start: "1", started: "x", purpose: "old" }),
+  );
+  assertEquals(await lockHolder(path), null, "a holder that exited");
+  await Deno.writeTextFile(path, "{");
+  assertEquals(await lockHolder(path), null, "unreadable");
 });
