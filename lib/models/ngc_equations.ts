@@ -238,8 +238,3 @@ export function ngcEquationsUpdates(
 export function clipNgcEquations(p: NgcEquationsParams, max: number): NgcEquationsParams {
   return Object.fromEntries(Object.entries(p).map(([k, w]) => [k, clipColumnNorms(w, max)]));
 }
-
-/** The sum over layers of ||e^l||^2 after settling (pcrl's calc_total_discrepancy), per example: [N]. */
-export function ngcEquationsDiscrepancy(e: tf.Tensor2D[]): tf.Tensor1D {
-  return tf.tidy(() => tf.addN(e.map((t) => tf.sum(tf.square(t), 1))) as tf.Tensor1D);
-}
