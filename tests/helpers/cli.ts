@@ -34,8 +34,8 @@ export function taskCommand(task: string, args: string[]): string[] {
   return scriptCommand(`tasks/${task}.ts`, args);
 }
 
-function spawnCommand(args: string[], env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+function spawnCommand(args: string[], env: Record<string, string>, bin = Deno.execPath()): Deno.ChildProcess {
+  return new Deno.Command(bin, {
     args,
     cwd: repoRoot(),
     env: { NO_COLOR: "1", ...env },
@@ -66,14 +66,7 @@ export function spawnTask(task: string, args: string[], env: Record<string, stri
  * to the whole group as Ctrl-C sends it (`signalGroup`).
  */
 export function spawnTaskGroup(task: string, args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
-  return new Deno.Command("setsid", {
-    args: [Deno.execPath(), "task", task, ...args],
-    cwd: repoRoot(),
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return spawnCommand([Deno.execPath(), "task", task, ...args], env, "setsid");
 }
 
 /** Sends a signal to every process of a group, as a terminal's Ctrl-C does (SIGINT to the foreground group). */

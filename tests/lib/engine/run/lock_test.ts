@@ -2,6 +2,13 @@ import { assert, assertEquals, assertRejects } from "../../../helpers/assert.ts"
 import { join } from "node:path";
 import { acquireLock, LockedError, lockHolder, UNWRITTEN_GRACE_MS } from "../../../../lib/engine/run/lock.ts";
 
+/** A lock record of a process on this host that has exited (its pid no longer runs). */
+async function goneHolder(): Promise<string> {
+  const child = new Deno.Command("true").spawn();
+  assert((await child.status).success);
+  return JSON.stringify({ pid: child.pid, hostname: Deno.hostname(), proc_start: "1", started: "x", purpose: "old" });
+}
+
 Deno.test("acquireLock() refuses a second holder and names the first", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, ".lock");
@@ -17,14 +24,7 @@ Deno.test("acquireLock() refuses a second holder and names the first", async () 
 Deno.test("acquireLock() takes over a lock whose process is gone", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, ".lock");
-  // A process that has exited: its pid no longer runs.
-  const child = new Deno.Command("true").spawn();
-  const { success } = await child.status;
-  assert(success);
-  await Deno.writeTextFile(
-    path,
-    JSON.stringify({ pid: child.pid, hostname: Deno.hostname(), proc_start: "1", started: "x", purpose: "old" }),
-  );
+  await Deno.writeTextFile(path, await goneHolder());
   const lock = await acquireLock(path, "new");
   assertEquals(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid);
   await lock.release();
@@ -100,12 +100,7 @@ Deno.test("lockHolder() names a live holder, and nobody for a missing, stale or 
   const lock = await acquireLock(path, "Run r");
   assertEquals((await lockHolder(path))?.pid, Deno.pid);
   await lock.release();
-  const gone = new Deno.Command("true").spawn();
-  await gone.status;
-  await Deno.writeTextFile(
-    path,
-    JSON.stringify({ pid: gone.pid, hostname: Deno.hostname(), proc_start: "1", started: "x", purpose: "old" }),
-  );
+  await Deno.writeTextFile(path, await goneHolder());
   assertEquals(await lockHolder(path), null, "a holder that exited");
   await Deno.writeTextFile(path, "{");
   assertEquals(await lockHolder(path), null, "unreadable");
