@@ -165,3 +165,16 @@ Deno.test("ngcEquations functions name a batch of the wrong shape", () => {
   }
   assertEquals(msg, "ngcEquationsSettle(): y is [4,2], expected [4, 1]");
 });
+
+Deno.test("initNgcEquations() names bad layer sizes", () => {
+  const bad = (hidden: number[]) => {
+    try {
+      initNgcEquations(Rng.fromSeed(0), { inputs: 2, hidden, outputs: 1 }, NGC_EQUATIONS_DEFAULTS);
+      return "";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  assert(bad([]).includes("at least one hidden layer"), bad([]));
+  assert(bad([3, 0]).includes("layer sizes must be positive integers"), bad([3, 0]));
+});

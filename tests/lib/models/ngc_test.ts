@@ -178,3 +178,16 @@ Deno.test("dqnGrads() (backpropagation written out) equals tf.grads of dqnLoss",
     disposeParams(p);
   }
 });
+
+Deno.test("dqnGrads() names actions or targets of the wrong shape", () => {
+  const { p, s, onehot, y } = qBatch(6, 8);
+  let msg = "";
+  try {
+    dqnGrads(p, s, onehot, tf.zeros([8, 2]) as tf.Tensor2D);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg, "dqnGrads(): onehot is [8,3] and y [8,2], expected [8, 3] and [8, 1]");
+  tf.dispose([s, onehot, y]);
+  disposeParams(p);
+});
