@@ -6,7 +6,8 @@
 import { parseReproduceArgs, REPRODUCE_USAGE, runMain } from "../lib/engine/commands/cli.ts";
 import { withInterrupts } from "../lib/engine/commands/interrupt.ts";
 import { emitCommands } from "../lib/engine/commands/run_commands.ts";
-import { pipelineNames, reproduce } from "../lib/engine/commands/reproduce.ts";
+import { reproduce } from "../lib/engine/commands/reproduce.ts";
+import { pipelineNames } from "../lib/engine/pipeline/load.ts";
 
 /** Entry point shared with `ablations` (which fixes the pipeline) and `aggregate` (which never trains). */
 export async function reproduceMain(args: string[], fixedPipeline?: string): Promise<number> {

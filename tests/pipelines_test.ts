@@ -8,7 +8,7 @@ import { loadPipeline } from "../lib/engine/pipeline/load.ts";
 import { planRuns } from "../lib/engine/pipeline/plan.ts";
 import { defaultRegistryUrl, loadRegistry } from "../lib/engine/pipeline/registry.ts";
 import { repoRoot } from "../lib/util/repo.ts";
-import { pipelineNames } from "../lib/engine/commands/reproduce.ts";
+import { pipelineNames } from "../lib/engine/pipeline/load.ts";
 
 const registry = await loadRegistry([defaultRegistryUrl()]);
 const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "v" } };

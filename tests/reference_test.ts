@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { runTask } from "./helpers/cli.ts";
 import { repoRoot } from "../lib/util/repo.ts";
-import { pipelineNames } from "../lib/engine/commands/reproduce.ts";
+import { pipelineNames } from "../lib/engine/pipeline/load.ts";
 
 const names = await pipelineNames();
 

@@ -25,7 +25,7 @@ import { exists, readJsonIfExists, writeFileAtomic } from "../../util/atomic.ts"
 import { type BackendChoice, chooseBackend, runtimeVersions } from "../run/backend.ts";
 import { checkClaims, type ClaimResult, claimsCsv, claimsTable, verdictCounts } from "../report/claims.ts";
 import { PipelineError, UserError } from "../../util/errors.ts";
-import { type LoadedPipeline, loadPipeline } from "../pipeline/load.ts";
+import { type LoadedPipeline, loadPipeline, pipelineNames, pipelinePath } from "../pipeline/load.ts";
 import { acquireLock, type Lock, LockedError, lockHolder } from "../run/lock.ts";
 import { type Plan, type PlannedRun, planValidated, selectRuns } from "../pipeline/plan.ts";
 import { renderPlots } from "../report/plot.ts";
@@ -127,23 +127,6 @@ function isWriteDenied(e: unknown): boolean {
   const code = (e as { code?: string })?.code;
   return e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotADirectory ||
     ["EROFS", "EACCES", "EPERM", "ENOTDIR"].includes(code ?? "");
-}
-
-/** Finds a pipeline file from a name or a path. */
-export function pipelinePath(nameOrPath: string): string {
-  if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.includes("/")) {
-    return resolve(nameOrPath);
-  }
-  return join(repoRoot(), "pipelines", `${nameOrPath}.yaml`);
-}
-
-/** Lists pipeline names under pipelines/. */
-export async function pipelineNames(): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(join(repoRoot(), "pipelines"))) {
-    if (e.isFile && e.name.endsWith(".yaml")) names.push(e.name.slice(0, -5));
-  }
-  return names.sort();
 }
 
 /** Loads and plans; shared by reproduce, plot and run. */

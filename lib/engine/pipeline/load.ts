@@ -12,11 +12,13 @@
  * ```
  * @module
  */
+import { join, resolve } from "node:path";
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { describeValue, PipelineError, type PipelineIssue } from "../../util/errors.ts";
 import { didYouMean } from "../../util/suggest.ts";
 import { type PipelineData, PipelineSchema } from "./schema.ts";
+import { repoRoot } from "../../util/repo.ts";
 
 /** A validated pipeline with its source positions. */
 export interface LoadedPipeline {
@@ -206,4 +208,21 @@ function zodIssue(
     default:
       return [at(path, input === undefined ? i.message : `${i.message}, got ${describeValue(input)}`)];
   }
+}
+
+/** Finds a pipeline file from a name or a path. */
+export function pipelinePath(nameOrPath: string): string {
+  if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.includes("/")) {
+    return resolve(nameOrPath);
+  }
+  return join(repoRoot(), "pipelines", `${nameOrPath}.yaml`);
+}
+
+/** Lists pipeline names under pipelines/. */
+export async function pipelineNames(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(join(repoRoot(), "pipelines"))) {
+    if (e.isFile && e.name.endsWith(".yaml")) names.push(e.name.slice(0, -5));
+  }
+  return names.sort();
 }
