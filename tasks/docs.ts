@@ -1,28 +1,44 @@
 /**
- * `deno task docs`: rewrites the generated part of README.md (each pipeline's
- * profiles, config keys and CSV columns) from the pipelines and experiments.
+ * `deno task docs`: writes the generated documentation from the pipelines,
+ * experiments, committed references and benchmark records: README.md's
+ * pipeline table, docs/pipelines/<name>.md, docs/claims.md and
+ * docs/benchmarks.md (a page of a pipeline that no longer exists is removed).
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { runMain } from "../lib/engine/commands/cli.ts";
-import { generatedReadmeSection, README_MARKERS } from "../lib/engine/report/docs.ts";
+import { generateDocs, stalePipelinePages } from "../lib/engine/report/docs.ts";
+import { pipelineNames } from "../lib/engine/pipeline/load.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
 import { repoRoot } from "../lib/util/repo.ts";
-import { pipelineNames } from "../lib/engine/commands/reproduce.ts";
+
+async function readOrNull(file: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
 
 if (import.meta.main) {
   await runMain(async () => {
-    const file = join(repoRoot(), "README.md");
-    const text = await Deno.readTextFile(file);
-    const [a, b] = [text.indexOf(README_MARKERS[0]), text.indexOf(README_MARKERS[1])];
-    if (a < 0 || b < a) {
-      console.error(`README.md lacks the markers ${README_MARKERS.join(" ... ")}`);
-      return 1;
+    const names = await pipelineNames();
+    let changed = 0;
+    for (const [path, text] of await generateDocs(names)) {
+      const file = join(repoRoot(), path);
+      if (await readOrNull(file) === text) continue;
+      await Deno.mkdir(dirname(file), { recursive: true });
+      await writeFileAtomic(file, text);
+      console.log(`wrote ${path}`);
+      changed++;
     }
-    const updated = text.slice(0, a) + await generatedReadmeSection(await pipelineNames()) +
-      text.slice(b + README_MARKERS[1].length);
-    await writeFileAtomic(file, updated);
-    console.log(updated === text ? "README.md is up to date" : "Rewrote the generated part of README.md");
+    for (const path of await stalePipelinePages(names)) {
+      await Deno.remove(join(repoRoot(), path));
+      console.log(`removed ${path}`);
+      changed++;
+    }
+    console.log(changed ? `${changed} file(s) updated` : "the generated docs are up to date");
     return 0;
   });
 }

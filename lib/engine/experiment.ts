@@ -50,7 +50,7 @@ export interface ColumnSpec {
   type: ValueType;
   /** index: identifies the row (epoch, cue, trial step); metric: a measured value, summarized over seeds. */
   role: "index" | "metric";
-  /** What the value means, written into README's column tables. */
+  /** What the value means, written into the column tables of docs/pipelines/. */
   doc: string;
   /** Unit, for axis labels ("nats", "fraction", "s"). */
   unit?: string;

@@ -38,7 +38,7 @@ export const REPRODUCE_USAGE = `Usage: deno task reproduce <pipeline> [options]
   --emit-commands       print one command per run that is not complete (for cluster job arrays)
   --strict-claims       exit with code 4 when a checked claim fails
   --no-plots            skip figures
-  --executor E          local (default: processes on this machine) | slurm (a job array; see README)
+  --executor E          local (default: processes on this machine) | slurm (a job array; see docs/cluster.md)
   --detach              with slurm: submit, print the job id and return
   --partition P, --account A, --qos Q, --time T, --mem M
                         with slurm: override the pipeline's slurm: resources

@@ -105,7 +105,7 @@ export interface PlotKind<P extends { kind: string } = { kind: string }> {
   kind: P["kind"];
   /** One branch of the plots' discriminated union (a strict object with `kind: z.literal(...)`). */
   schema: z.ZodType<P>;
-  /** What the kind draws, for README. */
+  /** What the kind draws, for the generated docs. */
   doc: string;
   check(plot: P, at: YamlPath, ctx: CheckContext): void;
   build(plot: P, ctx: ReportContext): Figure | Promise<Figure>;

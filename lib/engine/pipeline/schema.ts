@@ -68,6 +68,12 @@ export const ProfileSchema = z.strictObject({
   exclude: z.array(cellSelector).optional(),
   include: z.array(cellSelector).optional(),
   slurm: SlurmSchema.optional().describe("Slurm resources of this profile's runs, over the pipeline's"),
+  cost: z.strictObject({
+    core_hours: z.number().positive(),
+    basis: z.string().min(1).describe("how the estimate was made (benchmark, measured runs)"),
+  }).optional().describe(
+    "the estimated cost of a profile without a committed reference (docs/claims.md lists it for claims only it decides)",
+  ),
 });
 
 /** A whole pipeline file. */
@@ -103,6 +109,10 @@ export const PipelineSchema = z.strictObject({
   slurm: SlurmSchema.optional().describe("Slurm resources of each run (deno task reproduce --executor slurm)"),
   plots: z.array(PlotSchema).default([]),
   claims: z.array(ClaimSchema).default([]),
+  departures: z.array(z.strictObject({
+    what: z.string().min(1).describe("what this pipeline does differently from the original code or the paper"),
+    why: z.string().min(1).describe("the reason"),
+  })).default([]).describe("departures from the original, listed on the pipeline's page (docs/pipelines/)"),
 });
 
 export type Axis = z.infer<typeof AxisSchema>;

@@ -174,7 +174,7 @@ export function claimsTable(results: ClaimResult[]): string {
 }
 
 /** Counts of verdicts: "2 PASS, 1 FAIL, 1 INCONCLUSIVE". */
-export function verdictCounts(results: ClaimResult[]): string {
+export function verdictCounts(results: { status: string }[]): string {
   const order = ["PASS", "FAIL", "INCONCLUSIVE", "INCOMPLETE", "NOT CHECKED"];
   return order.map((s) => [s, results.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`).join(", ") || "no claims";

@@ -127,7 +127,7 @@ export interface RunRecord {
   key_parts: KeyParts;
   /** SHA-256 of metrics.csv. */
   result_hash: string;
-  /** SHA-256 of the sha256sum-style manifest of every output file (see README). */
+  /** SHA-256 of the sha256sum-style manifest of every output file (see docs/guide.md). */
   outputs_hash: string;
   outputs: Record<string, string>;
   /** Hashes of files that differ between identical runs (timing tables); not in outputs_hash. */

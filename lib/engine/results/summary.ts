@@ -181,7 +181,7 @@ export function summarize(
   return out;
 }
 
-/** CSV text of one table's summary rows (columns documented in README). */
+/** CSV text of one table's summary rows (columns documented in docs/guide.md). */
 export function summaryCsv(spec: TableSpec, axes: string[], rows: SummaryRow[], confidence: number): string {
   const idxCols = spec.columns.filter((c) => c.role === "index").map((c) => c.name);
   const header = [
