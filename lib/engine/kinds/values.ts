@@ -6,7 +6,8 @@
  *
  * `at` picks rows along a table's step column: `final` each run's last step
  * (the step is then not part of the point, so runs that ended at different
- * steps are compared at their ends), `every` each step, a number that step.
+ * steps are compared at their ends), `first` each run's first step (the same
+ * way), `every` each step, a number that step.
  * Tables without a step column ignore `at`.
  *
  * @example
@@ -49,7 +50,7 @@ import type { CellValue, Labels, ReportContext, RunTables } from "./types.ts";
 export interface ValueSelector {
   table: string;
   metric: string;
-  at: "final" | "every" | number;
+  at: "final" | "first" | "every" | number;
   /** Cells, by axis value (all when empty). */
   cells?: Record<string, unknown>;
   /** Index columns fixed to a value. */
@@ -78,11 +79,13 @@ function rowsAt(run: RunTables, table: string, step: string | undefined, at: Val
   const si = t.header.indexOf(step);
   if (at === "every") return t;
   let target: number;
-  if (at === "final") {
+  if (at === "final" || at === "first") {
+    const sign = at === "final" ? 1 : -1;
     target = -Infinity;
     for (const row of t.rows) {
-      if (typeof row[si] === "number" && (row[si] as number) > target) target = row[si] as number;
+      if (typeof row[si] === "number" && sign * (row[si] as number) > target) target = sign * (row[si] as number);
     }
+    target *= sign;
   } else target = at;
   return { header: t.header, rows: t.rows.filter((row) => row[si] === target) };
 }
@@ -94,7 +97,7 @@ export function seedGroups(ctx: ReportContext, sel: ValueSelector): SeedGroup[] 
   const fixed = new Set(Object.keys(sel.index ?? {}));
   const free = spec.columns.filter((c) =>
     c.role === "index" && !fixed.has(c.name) &&
-    !(sel.at === "final" && c.name === spec.step)
+    !((sel.at === "final" || sel.at === "first") && c.name === spec.step)
   ).map((c) => c.name);
   const groups = new Map<string, SeedGroup>();
   const order = new Map(ctx.cells.map((c, i) => [c.id, i]));
@@ -129,7 +132,7 @@ export function seedGroups(ctx: ReportContext, sel: ValueSelector): SeedGroup[] 
 /** A point's text for people: "t 100", "final", "epoch 3, cue 1". */
 export function pointText(point: Record<string, CellValue>, at: ValueSelector["at"]): string {
   const parts = Object.entries(point).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v}`);
-  return (at === "final" ? ["final", ...parts] : parts).join(", ");
+  return (at === "final" || at === "first" ? [at, ...parts] : parts).join(", ");
 }
 
 /** The claim's `at`, or "every" for a table without a step column (where `at` does not apply). */

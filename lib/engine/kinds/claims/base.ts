@@ -50,8 +50,9 @@ export const claimBase = {
   ),
   table: z.string().default("metrics"),
   metric: z.string(),
-  at: z.union([z.literal("final"), z.literal("every"), z.number().int().nonnegative()]).default("final")
-    .describe("final: each run's last step; every: each step; a number: that step"),
+  at: z.union([z.literal("final"), z.literal("first"), z.literal("every"), z.number().int().nonnegative()]).default(
+    "final",
+  ).describe("final: each run's last step; first: each run's first step; every: each step; a number: that step"),
   where: cellSelector.default({}).describe("only these cells"),
   index: indexSelector.default({}).describe("only rows with these index values"),
   profiles: z.array(z.string()).optional().describe("the profiles the claim is checked in (default: all)"),
@@ -69,7 +70,7 @@ export interface ClaimBase {
   argument?: string;
   table: string;
   metric: string;
-  at: "final" | "every" | number;
+  at: "final" | "first" | "every" | number;
   where: Record<string, string | number | boolean>;
   index: Record<string, string | number>;
   profiles?: string[];

@@ -1,7 +1,8 @@
 /**
  * `kind: compare`: some cells (or index values, or a metric) are higher or
  * lower than others, by a margin, at the final step, at every step or at one
- * step. Each pair of matching groups (paired by the axes not named, and by
+ * step; with `than_at`, the other side is read at another step (a cell's
+ * final value against its own first: it learned). Each pair of matching groups (paired by the axes not named, and by
  * the free index values) is one comparison, tested over seeds: a paired t-test
  * where both sides have the same seeds, Welch's t-test otherwise, or the
  * rank-sum test with `test: ranksum` (Backpropamine's). `transform: log`
@@ -48,6 +49,9 @@ export const CompareClaimSchema = z.strictObject({
   than_index: indexSelector.default({}).describe("index values of the other side (for example {agent: thompson})"),
   better_index: indexSelector.default({}).describe("index values of the better side (for example {agent: meta-rl})"),
   than_metric: z.string().optional().describe("the other side's metric, when two metrics are compared"),
+  than_at: z.enum(["final", "first"]).optional().describe(
+    "the other side's step when it differs from `at` (each run's own final or first step; `at` must be final or first)",
+  ),
   pair_by: z.array(z.string()).optional().describe("axes that pair cells (default: the axes no selector names)"),
   margin: z.number().default(0).describe(
     "the difference the claim requires; negative allows the better side to be worse by that much",
@@ -97,18 +101,23 @@ export const compareClaim: ClaimKind<CompareClaim> = {
     const named = new Set([...Object.keys(claim.cells), ...Object.keys(claim.than), ...Object.keys(claim.where)]);
     const pairBy = claim.pair_by ?? ctx.axes.filter((a) => !named.has(a));
     const thanMetric = claim.than_metric ?? claim.metric;
-    const side = (cells: Record<string, unknown>, index: Record<string, unknown>, metric: string) =>
+    const thanAt = claim.than_at ?? claim.at;
+    if (thanAt !== claim.at && (typeof claim.at === "number" || claim.at === "every")) {
+      throw new Error(`claim ${claim.id}: 'than_at' needs 'at: final' or 'at: first' (the step leaves the pairing)`);
+    }
+    const side = (cells: Record<string, unknown>, index: Record<string, unknown>, metric: string, at = claim.at) =>
       seedGroups(ctx, {
         table: claim.table,
         metric,
-        at: claim.at,
+        at,
         cells: { ...claim.where, ...cells },
         index: { ...claim.index, ...index },
       });
     const left = side(claim.cells, claim.better_index, claim.metric);
-    const right = side(claim.than, claim.than_index, thanMetric);
+    const right = side(claim.than, claim.than_index, thanMetric, thanAt);
     const key = (g: SeedGroup) => JSON.stringify([pairBy.map((a) => g.labels[a]), g.point]);
     const showMetric = thanMetric !== claim.metric;
+    const showAt = thanAt !== claim.at;
     const raw: RawComparison[] = [];
     const log = claim.transform === "log";
     const tf = (v: number) => (log ? Math.log(v) : v);
@@ -116,7 +125,8 @@ export const compareClaim: ClaimKind<CompareClaim> = {
       for (const r of right) {
         if (key(l) !== key(r)) continue;
         if (
-          l.cell === r.cell && JSON.stringify(claim.better_index) === JSON.stringify(claim.than_index) && !showMetric
+          l.cell === r.cell && JSON.stringify(claim.better_index) === JSON.stringify(claim.than_index) && !showMetric &&
+          !showAt
         ) {
           continue; // a cell against itself
         }
@@ -138,11 +148,12 @@ export const compareClaim: ClaimKind<CompareClaim> = {
           ? welchTTest([...a.values.values()].map(tf), [...b.values.values()].map(tf), claim.margin, ctx.level)
           : rankSumTest([...a.values.values()].map(tf), [...b.values.values()].map(tf), claim.margin);
         const pt = pointText(l.point, stepAt(ctx, claim));
+        const rightAt = showAt ? ` (${thanAt})` : "";
         const label = `${describeSide(l, claim.metric, showMetric, claim.better_index)} ${
           fmt(mean(l.values.values()))
         } ${claim.direction === "higher" ? ">" : "<"} ${describeSide(r, thanMetric, showMetric, claim.than_index)} ${
           fmt(mean(r.values.values()))
-        }${claim.margin ? ` by ${fmt(claim.margin)}` : ""}${pt ? ` (${pt})` : ""}`;
+        }${rightAt}${claim.margin ? ` by ${fmt(claim.margin)}` : ""}${pt ? ` (${pt})` : ""}`;
         raw.push({ label, test, margin: claim.margin });
       }
     }

@@ -237,3 +237,43 @@ Deno.test("claimsCsv() gives the deciding comparison's effect, interval, Holm p-
   ]);
   assert(Number(row.effect) > 1.9 && Number(row.ci_low) > 1.5 && Number(row.p_holm) < 0.001, JSON.stringify(row));
 });
+
+Deno.test("checkClaims() compares a cell's final value with its own first (than_at: first)", async () => {
+  const plan = await fixturePlan(
+    VALID.replace("seeds: [0, 1]", "seeds: [0, 1, 2, 3, 4]") + `claims:
+  - id: a-learns
+    kind: compare
+${PROJECT}
+    text: a's loss falls from its first epoch to its last
+    metric: loss
+    direction: lower
+    where: {label: a}
+    than_at: first
+  - id: b-learns
+    kind: compare
+${PROJECT}
+    text: b's loss falls from its first epoch to its last
+    metric: loss
+    direction: lower
+    where: {label: b}
+    than_at: first
+  - id: a-unlearns
+    kind: compare
+${PROJECT}
+    text: a's loss rises from its first epoch to its last
+    metric: loss
+    direction: higher
+    where: {label: a}
+    than_at: first
+`,
+  );
+  // LOSS: a is 5 higher at epoch 1 (its first) than at epoch 2 on every seed; b moves by at most 0.02.
+  const runs = fakeRuns(plan, LOSS);
+  const results = checkClaims(plan, summarize(plan, runs, 0.95), runs);
+  assertEquals(results.map((r) => [r.id, r.status]), [
+    ["a-learns", "PASS"],
+    ["b-learns", "INCONCLUSIVE"],
+    ["a-unlearns", "FAIL"],
+  ], results.map((r) => `${r.id}: ${r.detail}`).join("\n"));
+  assert(results[0].detail.includes("(first)"), results[0].detail);
+});
