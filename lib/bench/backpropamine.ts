@@ -12,7 +12,7 @@ import { initBackend } from "../engine/run/backend.ts";
 import { runInProcess } from "../engine/run/in_memory.ts";
 import { backpropamineMaze } from "../experiments/backpropamine_maze.ts";
 
-const PAPER_ITERATIONS = 200002;
+const PAPER_ITERATIONS = 200000;
 const PAPER_RUNS = 40;
 
 async function measure(
@@ -20,10 +20,11 @@ async function measure(
   variant: string,
   impl: "fused" | "tfjs",
   iterations: number,
+  extra: Record<string, unknown> = {},
 ): Promise<BenchResult> {
   const info = await initBackend(backend);
   // burn_in 0: every iteration takes an optimizer step, as nearly all of a paper run's do.
-  const config = { variant, impl, iterations, burn_in: 0, log_every: iterations, checkpoint_every: 1e9 };
+  const config = { variant, impl, iterations, burn_in: 0, log_every: iterations, checkpoint_every: 1e9, ...extra };
   await runInProcess(backpropamineMaze, { ...config, iterations: 1, log_every: 1 }, {}, { backend: info });
   const t0 = performance.now();
   await runInProcess(backpropamineMaze, config, {}, { backend: info });
@@ -57,6 +58,16 @@ export const benchmarks: Record<string, Benchmark> = Object.fromEntries([
       run: (backend) => measure(backend, variant, "fused", 5),
     },
   ]),
+  [
+    "backpropamine-maze/train-modplast-fanout-simplemaze",
+    {
+      id: "backpropamine-maze/train-modplast-fanout-simplemaze",
+      description:
+        "Training iterations/s of simplemaze's network (modplast-fanout, 100 units) at maze.py's defaults (11 x 11, clip 2), 5 iterations",
+      backends: ["wasm"],
+      run: (backend) => measure(backend, "modplast-fanout", "fused", 5, { maze_size: 11, trace_clip: 2 }),
+    },
+  ],
   [
     "backpropamine-maze/train-modplast-paper-tfjs",
     {

@@ -57,6 +57,7 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
     module: "./backpropamine.ts",
     backends: ["wasm" as const],
   })),
+  { id: "backpropamine-maze/train-modplast-fanout-simplemaze", module: "./backpropamine.ts", backends: ["wasm"] },
   { id: "backpropamine-maze/train-modplast-paper-tfjs", module: "./backpropamine.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-angc-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-dqn-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },

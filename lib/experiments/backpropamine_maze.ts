@@ -9,13 +9,17 @@
  *   episode each), reward 10, no wall penalty (lib/envs/grid_maze.ts);
  * - networks `modplast`, `modul`, `plastic`, `rnn` at the paper's parameter
  *   matched sizes (lib/models/plastic_rnn.ts), traces clipped to [-1, 1]
- *   (`--addpw 3`); actions sampled from softmax(logits);
+ *   (`--addpw 3`); actions sampled from softmax(logits); and simplemaze/maze.py's
+ *   network, `modplast-fanout` (the modulator fanned out to one rate per
+ *   neuron, its own initialisation; run with trace_clip 2 and an 11 x 11 maze
+ *   as maze.py's defaults, profile `simplemaze`);
  * - loss (lib/estimators/a2c.ts): Simpson index 0.03 sum p^2, policy gradient
  *   with advantage R - V, value loss 0.1, returns discounted by 0.9, all
  *   divided by the episode length and averaged over the batch;
  * - gradient-norm clip 4 (PyTorch clip_grad_norm, before Adam), Adam lr 1e-4
  *   eps 1e-4, no weight decay (`--l2 0`), no optimizer step in the first 101
- *   iterations (`numiter > 100`); 200,002 iterations.
+ *   iterations (`numiter > 100`); 200,002 iterations in batch.py (the `paper`
+ *   profile runs 200,000: iterations must be a multiple of log_every).
  *
  * The original's advantage reads `vs[t][0]`, batch element 0's value, for
  * every element of the batch (and so trains only that value). That is what
@@ -77,7 +81,7 @@ import {
 /** Hyperparameters; defaults are the paper's command for batch.py. */
 export const BackpropamineConfig = z.strictObject({
   variant: z.enum(PLASTIC_VARIANTS as [string, ...string[]]).default("modplast").describe(
-    "network (--type): modplast (simple neuromodulation), modul (retroactive modulation), plastic (non-modulated), rnn (non-plastic)",
+    "network (--type): modplast (simple neuromodulation), modul (retroactive modulation), plastic (non-modulated), rnn (non-plastic); modplast-fanout: simplemaze/maze.py's network (the modulator fanned out to one rate per neuron)",
   ),
   hidden: z.number().int().positive().nullable().default(null).describe(
     "hidden units (--hs) of modplast and modul (null: the paper's 100); see match_parameters for plastic and rnn",
@@ -102,8 +106,8 @@ export const BackpropamineConfig = z.strictObject({
   burn_in: z.number().int().nonnegative().default(101).describe(
     "iterations without an optimizer step at the start (batch.py steps when numiter > 100)",
   ),
-  iterations: z.number().int().positive().default(200002).describe(
-    "training iterations, one episode per maze each (--nbiter)",
+  iterations: z.number().int().positive().default(200000).describe(
+    "training iterations, one episode per maze each (--nbiter; batch.py's 200,002 less the 2 past the last logged row); a multiple of log_every",
   ),
   log_every: z.number().int().positive().default(100).describe(
     "iterations between metric rows (the figure script keeps every 100th iteration)",
@@ -246,6 +250,12 @@ function iteration(
 async function run(ctx: RunContext<BackpropamineConfig>): Promise<void> {
   const c = ctx.config;
   if (c.maze_size % 2 === 0) throw new Error(`maze_size must be odd, got ${c.maze_size}`);
+  if (c.iterations % c.log_every !== 0) {
+    // A last row over fewer iterations would be what claims at the final step read (200,002 and 100 gave 2).
+    throw new Error(
+      `iterations (${c.iterations}) must be a multiple of log_every (${c.log_every}), so that the last row averages a whole window`,
+    );
+  }
   const spec = networkSpec(c);
   const names = plasticRnnShapes(spec).map(([n]) => n);
   const walls = mazeWalls(c.maze_size);

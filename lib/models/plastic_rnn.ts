@@ -12,6 +12,9 @@
  *   plastic:   h_t = tanh(Wi x_t + bi + (W + alpha . hebb_{t-1}) h_{t-1})
  *              hebb_t = clip(hebb_{t-1} + eta h_t h_{t-1}^T, -c, c)      (eta: one learned scalar)
  *   modplast:  as plastic with eta replaced by m_t = tanh(wm . h_t + bm)  (simple neuromodulation)
+ *   modplast-fanout: as modplast, with the modulator fanned out to one eta per receiving neuron,
+ *              eta_t,i = m_t wf_i + bf_i (simplemaze/maze.py's `modfanout = Linear(1, hsize)`):
+ *              hebb_t = clip(hebb_{t-1} + diag(eta_t) h_t h_{t-1}^T, -c, c)
  *   modul:     h_t = tanh(Wi x_t + bi + (W + alpha . pw_{t-1}) h_{t-1})
  *              m_t = tanh(wm . h_t + bm)
  *              pw_t = clip(pw_{t-1} + m_t et_{t-1}, -c, c)                (retroactive modulation)
@@ -20,9 +23,11 @@
  *
  * c is 1 in batch.py (`--addpw 3`, hard clip; simplemaze/maze.py clips at 2).
  * Initialisation as batch.py: W and alpha 0.01 U(0, 1), eta and k 0.01, the
- * linear layers as PyTorch's nn.Linear, U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
- * The paper's sizes are parameter matched: 100 hidden units for modplast and
- * modul, 101 for plastic, 139 for rnn (about 22,500 parameters each).
+ * linear layers as PyTorch's nn.Linear, U(-1/sqrt(fan_in), 1/sqrt(fan_in));
+ * modplast-fanout as simplemaze/maze.py: W and alpha 0.001 U(0, 1), the
+ * fan-out (fan_in 1) U(-1, 1). The paper's sizes are parameter matched: 100
+ * hidden units for modplast and modul, 101 for plastic, 139 for rnn (about
+ * 22,500 parameters each); simplemaze's network has 100.
  *
  * @example
  * ```ts
@@ -45,16 +50,30 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng/mod.ts";
 
 /** The four networks of the paper's maze experiment. */
-export type PlasticVariant = "rnn" | "plastic" | "modplast" | "modul";
-/** Every variant. */
-export const PLASTIC_VARIANTS: readonly PlasticVariant[] = ["modplast", "modul", "plastic", "rnn"];
-/** Hidden sizes of the paper's runs (maze/request_*.json): parameter matched. */
+export type PlasticVariant = "rnn" | "plastic" | "modplast" | "modul" | "modplast-fanout";
+/** Every variant: batch.py's four, then simplemaze's network. */
+export const PLASTIC_VARIANTS: readonly PlasticVariant[] = ["modplast", "modul", "plastic", "rnn", "modplast-fanout"];
+/**
+ * Hidden sizes of the paper's runs (maze/request_*.json): parameter matched;
+ * simplemaze's network at its default `--hs 100`.
+ */
 export const PAPER_HIDDEN: Readonly<Record<PlasticVariant, number>> = {
   modplast: 100,
   modul: 100,
   plastic: 101,
   rnn: 139,
+  "modplast-fanout": 100,
 };
+
+/** Whether a variant's plasticity is gated by a learned modulator m_t. */
+export function isModulated(variant: PlasticVariant): boolean {
+  return variant === "modplast" || variant === "modul" || variant === "modplast-fanout";
+}
+
+/** Whether a variant adds m_t h_t h_{t-1}^T (scaled per receiving neuron with the fan-out) to a Hebbian trace. */
+function isHebbian(variant: PlasticVariant): boolean {
+  return variant === "plastic" || variant === "modplast" || variant === "modplast-fanout";
+}
 
 /** Sizes and the trace clip. */
 export interface PlasticRnnSpec {
@@ -78,7 +97,8 @@ export function plasticRnnShapes(spec: PlasticRnnSpec): [string, number[]][] {
   if (variant !== "rnn") out.push(["alpha", [H, H]]);
   if (variant === "plastic") out.push(["eta", [1]]);
   if (variant === "modul") out.push(["etaet", [1]]);
-  if (variant === "modplast" || variant === "modul") out.push(["h2mod.w", [1, H]], ["h2mod.b", [1]]);
+  if (isModulated(variant)) out.push(["h2mod.w", [1, H]], ["h2mod.b", [1]]);
+  if (variant === "modplast-fanout") out.push(["modfanout.w", [H, 1]], ["modfanout.b", [H]]);
   out.push(["h2o.w", [A, H]], ["h2o.b", [A]], ["h2v.w", [1, H]], ["h2v.b", [1]]);
   return out;
 }
@@ -99,14 +119,14 @@ export function matchedHidden(
   hidden: number,
   base: Omit<PlasticRnnSpec, "variant" | "hidden">,
 ): number {
-  if (variant === "modplast" || variant === "modul") return hidden;
+  if (isModulated(variant)) return hidden;
   const target = parameterCount({ ...base, variant: "modplast", hidden });
   let h = 1;
   while (parameterCount({ ...base, variant, hidden: h }) < target) h++;
   return h;
 }
 
-/** Initial parameters as batch.py (see the module doc), drawn in `plasticRnnShapes` order. */
+/** Initial parameters as batch.py, or simplemaze for its network (see the module doc), drawn in `plasticRnnShapes` order. */
 export function initPlasticRnn(rng: Rng, spec: PlasticRnnSpec): PlasticRnnParams {
   checkSpec(spec);
   const p: PlasticRnnParams = {};
@@ -114,11 +134,14 @@ export function initPlasticRnn(rng: Rng, spec: PlasticRnnSpec): PlasticRnnParams
     const a = 1 / Math.sqrt(fanIn);
     return Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * a);
   };
+  const plasticScale = spec.variant === "modplast-fanout" ? 0.001 : 0.01;
   for (const [name, shape] of plasticRnnShapes(spec)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (name === "w" || name === "alpha") p[name] = Float32Array.from({ length: n }, () => 0.01 * rng.uniform());
-    else if (name === "eta" || name === "etaet") p[name] = Float32Array.of(0.01);
+    if (name === "w" || name === "alpha") {
+      p[name] = Float32Array.from({ length: n }, () => plasticScale * rng.uniform());
+    } else if (name === "eta" || name === "etaet") p[name] = Float32Array.of(0.01);
     else if (name.startsWith("i2h")) p[name] = linear(n, spec.inputs);
+    else if (name.startsWith("modfanout")) p[name] = linear(n, 1);
     else p[name] = linear(n, spec.hidden);
   }
   return p;
@@ -218,6 +241,7 @@ export function unroll(
   const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], bv = p["h2v.b"][0];
   const wm = p["h2mod.w"], bm = p["h2mod.b"]?.[0] ?? 0;
   const eta = p["eta"]?.[0] ?? 0, k = p["etaet"]?.[0] ?? 0;
+  const wf = p["modfanout.w"], bf = p["modfanout.b"];
   const c = spec.traceClip;
   const { x, h, trace, et } = traj;
   for (let t = 0; t < T; t++) {
@@ -253,16 +277,16 @@ export function unroll(
       traj.values[t * B + b] = v;
       let m = 0;
       if (variant === "plastic") m = eta;
-      else if (variant === "modplast" || variant === "modul") {
+      else if (isModulated(variant)) {
         let z = bm;
         for (let i = 0; i < H; i++) z += wm[i] * h[hn + i];
         m = Math.tanh(z);
       }
       traj.m[t * B + b] = m;
       m = traj.m[t * B + b]; // the stored (possibly float32) value, which backpropagation reads
-      if (variant === "plastic" || variant === "modplast") {
+      if (isHebbian(variant)) {
         for (let i = 0; i < H; i++) {
-          const mh = m * h[hn + i], row = i * H;
+          const mh = (wf ? m * wf[i] + bf[i] : m) * h[hn + i], row = i * H;
           for (let j = 0; j < H; j++) {
             const u = trace[trP + row + j] + mh * h[hp + j];
             trace[trN + row + j] = u > c ? c : u < -c ? -c : u;
@@ -328,10 +352,11 @@ export function plasticRnnBackward(
   const g: Record<string, Float64Array> = {};
   for (const [name, shape] of plasticRnnShapes(spec)) g[name] = new Float64Array(shape.reduce((a, b) => a * b, 1));
   const W = p["w"], alpha = p["alpha"], Wo = p["h2o.w"], wv = p["h2v.w"], wm = p["h2mod.w"];
+  const wf = p["modfanout.w"], bf = p["modfanout.b"];
   const k = p["etaet"]?.[0] ?? 0;
   const c = spec.traceClip;
   const { x, h, trace, et } = traj;
-  const plastic = variant !== "rnn", modulated = variant === "modplast" || variant === "modul";
+  const plastic = variant !== "rnn", modulated = isModulated(variant);
   // Carried backwards per episode: dL/dh_{t} from later steps, and dL/d(trace after step t).
   const ghNext = new Float64Array(B * H);
   const gTr = new Float64Array(plastic ? B * HH : 0);
@@ -358,9 +383,10 @@ export function plasticRnnBackward(
       ghp.fill(0);
       // Traces after step t, back to the values before it.
       let gm = 0;
-      if (variant === "plastic" || variant === "modplast") {
+      if (isHebbian(variant)) {
         for (let i = 0; i < H; i++) {
-          const hi = h[hn + i], mh = m * hi, row = i * H;
+          // With the fan-out, neuron i's rate is eta_i = m wf_i + bf_i; without it, m.
+          const hi = h[hn + i], etaI = wf ? m * wf[i] + bf[i] : m, mh = etaI * hi, row = i * H;
           let rowAcc = 0;
           for (let j = 0; j < H; j++) {
             const u = trace[trP + row + j] + mh * h[hp + j];
@@ -369,8 +395,13 @@ export function plasticRnnBackward(
             rowAcc += gu * h[hp + j];
             ghp[j] += mh * gu;
           }
-          gm += hi * rowAcc;
-          gh[i] += m * rowAcc;
+          const gEta = hi * rowAcc;
+          if (wf) {
+            g["modfanout.w"][i] += gEta * m;
+            g["modfanout.b"][i] += gEta;
+            gm += gEta * wf[i];
+          } else gm += gEta;
+          gh[i] += etaI * rowAcc;
         }
       } else if (variant === "modul") {
         let gk = 0;
@@ -472,14 +503,21 @@ export function plasticRnnForwardTf(
       const outer = tf.matMul(tf.reshape(hn, [B, H, 1]) as tf.Tensor3D, tf.reshape(h, [B, 1, H]) as tf.Tensor3D);
       if (variant === "plastic") {
         tr = tf.clipByValue(tf.add(tr, tf.mul(p["eta"], outer)), -c, c) as tf.Tensor3D;
-      } else if (variant === "modplast" || variant === "modul") {
+      } else if (isModulated(variant)) {
         const m = tf.reshape(tf.tanh(tf.add(tf.matMul(hn, p["h2mod.w"] as tf.Tensor2D, false, true), p["h2mod.b"])), [
           B,
           1,
           1,
         ]);
         if (variant === "modplast") tr = tf.clipByValue(tf.add(tr, tf.mul(m, outer)), -c, c) as tf.Tensor3D;
-        else {
+        else if (variant === "modplast-fanout") {
+          // [B, H, 1]: one rate per receiving neuron (a row of the trace).
+          const rate = tf.add(
+            tf.mul(m, tf.reshape(p["modfanout.w"], [1, H, 1])),
+            tf.reshape(p["modfanout.b"], [1, H, 1]),
+          );
+          tr = tf.clipByValue(tf.add(tr, tf.mul(rate, outer)), -c, c) as tf.Tensor3D;
+        } else {
           tr = tf.clipByValue(tf.add(tr, tf.mul(m, et)), -c, c) as tf.Tensor3D;
           const k = p["etaet"];
           et = tf.add(tf.mul(tf.sub(1, k), et), tf.mul(k, outer)) as tf.Tensor3D;

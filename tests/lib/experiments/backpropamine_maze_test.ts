@@ -28,16 +28,16 @@ Deno.test("backpropamineMaze's defaults are the paper's command, and hidden size
     1e-4,
     4,
     101,
-    200002,
+    200000,
     1,
   ]);
-  const hidden = ["modplast", "modul", "plastic", "rnn"].map((variant) =>
+  const hidden = ["modplast", "modul", "plastic", "rnn", "modplast-fanout"].map((variant) =>
     networkSpec(BackpropamineConfig.parse({ variant })).hidden
   );
-  assertEquals(hidden, [100, 100, 101, 139]);
+  assertEquals(hidden, [100, 100, 101, 139, 100]);
 });
 
-for (const variant of ["modplast", "modul", "plastic", "rnn"]) {
+for (const variant of ["modplast", "modul", "plastic", "rnn", "modplast-fanout"]) {
   Deno.test(`backpropamineMaze (${variant}) is deterministic, resumes from a checkpoint to the same rows, and frees its tensors`, async () => {
     const before = tf.memory().numTensors;
     const a = await runInProcess(backpropamineMaze, { ...tiny, variant }, {}, { seed: 4 });
@@ -62,23 +62,35 @@ for (const variant of ["modplast", "modul", "plastic", "rnn"]) {
   });
 }
 
-Deno.test("backpropamineMaze: the fused path and the tfjs path compute the same loss and gradient norm", async () => {
-  // No optimizer step (burn_in > iterations): both paths see the same parameters and episodes.
-  const config = { ...tiny, iterations: 2, burn_in: 5, log_every: 1, variant: "modul" };
-  const fused = await runInProcess(backpropamineMaze, config, {}, { seed: 2 });
-  const viaTf = await runInProcess(backpropamineMaze, { ...config, impl: "tfjs" }, {}, { seed: 2 });
-  for (let i = 0; i < 2; i++) {
-    const f = fused.rows.metrics[i], t = viaTf.rows.metrics[i];
-    assertEquals(f.reward, t.reward);
-    assert(
-      Math.abs((f.loss as number) - (t.loss as number)) < 1e-5 * Math.abs(f.loss as number),
-      `loss ${f.loss} vs ${t.loss}`,
-    );
-    assert(
-      Math.abs((f.grad_norm as number) - (t.grad_norm as number)) < 1e-4 * (f.grad_norm as number),
-      `grad norm ${f.grad_norm} vs ${t.grad_norm}`,
-    );
+for (const variant of ["modul", "modplast-fanout"]) {
+  Deno.test(`backpropamineMaze (${variant}): the fused path and the tfjs path compute the same loss and gradient norm`, async () => {
+    // No optimizer step (burn_in > iterations): both paths see the same parameters and episodes.
+    const config = { ...tiny, iterations: 2, burn_in: 5, log_every: 1, variant, trace_clip: 2 };
+    const fused = await runInProcess(backpropamineMaze, config, {}, { seed: 2 });
+    const viaTf = await runInProcess(backpropamineMaze, { ...config, impl: "tfjs" }, {}, { seed: 2 });
+    for (let i = 0; i < 2; i++) {
+      const f = fused.rows.metrics[i], t = viaTf.rows.metrics[i];
+      assertEquals(f.reward, t.reward);
+      assert(
+        Math.abs((f.loss as number) - (t.loss as number)) < 1e-5 * Math.abs(f.loss as number),
+        `loss ${f.loss} vs ${t.loss}`,
+      );
+      assert(
+        Math.abs((f.grad_norm as number) - (t.grad_norm as number)) < 1e-4 * (f.grad_norm as number),
+        `grad norm ${f.grad_norm} vs ${t.grad_norm}`,
+      );
+    }
+  });
+}
+
+Deno.test("backpropamineMaze refuses iterations that are not a multiple of log_every (a last row over part of a window)", async () => {
+  let message = "";
+  try {
+    await runInProcess(backpropamineMaze, { ...tiny, iterations: 7 }, {}, { seed: 0 });
+  } catch (e) {
+    message = (e as Error).message;
   }
+  assert(message.includes("iterations (7) must be a multiple of log_every (2)"), message);
 });
 
 Deno.test("backpropamineMaze: the optimizer waits for burn_in, and the original's advantage quirk changes the updates", async () => {

@@ -73,6 +73,12 @@ function referenceEpisode(p: PlasticRnnParams, spec: PlasticRnnSpec, xs: number[
       const m = mod();
       tr = tr.map((row, i) => row.map((v, j) => clip(v + m * hn[i] * h[j])));
     }
+    if (variant === "modplast-fanout") {
+      // simplemaze: eta = modfanout(tanh(h2mod(h))), one rate per receiving neuron i (a row here, a column in torch).
+      const m = mod();
+      const eta = hn.map((_, i) => m * p["modfanout.w"][i] + p["modfanout.b"][i]);
+      tr = tr.map((row, i) => row.map((v, j) => clip(v + eta[i] * hn[i] * h[j])));
+    }
     if (variant === "modul") {
       const m = mod(), k = p["etaet"][0];
       tr = tr.map((row, i) => row.map((v, j) => clip(v + m * et[i][j])));
@@ -239,7 +245,7 @@ Deno.test("the paper's hidden sizes match the variants' parameter counts within 
   const counts = PLASTIC_VARIANTS.map((variant) =>
     parameterCount({ variant, inputs: 17, hidden: PAPER_HIDDEN[variant], actions: 4, traceClip: 1 })
   );
-  assertEquals(counts, [22406, 22407, 22731, 22523]);
+  assertEquals(counts, [22406, 22407, 22731, 22523, 22606]);
   assert(Math.max(...counts) / Math.min(...counts) < 1.02);
 });
 
@@ -254,7 +260,7 @@ Deno.test("initPlasticRnn() draws batch.py's initialisation: w, alpha in [0, 0.0
 
 Deno.test("matchedHidden() picks the paper's sizes at 100 units, and the smallest size with modplast's parameter count elsewhere", () => {
   const base = { inputs: 17, actions: 4, traceClip: 1 };
-  assertEquals(PLASTIC_VARIANTS.map((v) => matchedHidden(v, 100, base)), [100, 100, 101, 139]);
+  assertEquals(PLASTIC_VARIANTS.map((v) => matchedHidden(v, 100, base)), [100, 100, 101, 139, 100]);
   for (const h of [8, 50, 64]) {
     const target = parameterCount({ ...base, variant: "modplast", hidden: h });
     for (const v of ["plastic", "rnn"] as const) {
@@ -263,4 +269,37 @@ Deno.test("matchedHidden() picks the paper's sizes at 100 units, and the smalles
       assert(parameterCount({ ...base, variant: v, hidden: m - 1 }) < target, `${v} at ${h}: ${m} is not the smallest`);
     }
   }
+});
+
+Deno.test("initPlasticRnn() draws simplemaze's initialisation for modplast-fanout: w, alpha in [0, 0.001), fan-out in (-1, 1)", () => {
+  const spec: PlasticRnnSpec = { variant: "modplast-fanout", inputs: 17, hidden: 100, actions: 4, traceClip: 2 };
+  const p = initPlasticRnn(Rng.fromSeed(0), spec);
+  for (const n of ["w", "alpha"]) assert(p[n].every((v) => v >= 0 && v < 0.001) && p[n].some((v) => v > 0.0009), n);
+  for (const n of ["modfanout.w", "modfanout.b"]) {
+    assertEquals(p[n].length, 100);
+    assert(p[n].every((v) => Math.abs(v) < 1) && p[n].some((v) => Math.abs(v) > 0.9), n);
+  }
+});
+
+Deno.test("modplast-fanout with a constant fan-out of 1 and bias 0 computes modplast exactly", () => {
+  const base = { inputs: 5, hidden: 4, actions: 3, traceClip: 0.5 };
+  const rng = Rng.fromSeed(5);
+  const pf = strongParams(rng.stream("p"), { ...base, variant: "modplast-fanout" });
+  pf["modfanout.w"].fill(1);
+  pf["modfanout.b"].fill(0);
+  const pm = Object.fromEntries(Object.entries(pf).filter(([k]) => !k.startsWith("modfanout")));
+  const T = 20, B = 2;
+  const ep = randomEpisodes(rng.stream("ep"), T, B, 5, 3);
+  const tf64 = unroll(pf, { ...base, variant: "modplast-fanout" }, B, T, replay(ep.x, ep.actions, B, 5), {
+    float64: true,
+  });
+  const tm64 = unroll(pm, { ...base, variant: "modplast" }, B, T, replay(ep.x, ep.actions, B, 5), { float64: true });
+  assertEquals(Array.from(tf64.trace), Array.from(tm64.trace));
+  assertEquals(Array.from(tf64.logits), Array.from(tm64.logits));
+  // ... and with another fan-out it does not: the test above would pass a fan-out that is ignored.
+  pf["modfanout.w"][1] = -0.5;
+  const other = unroll(pf, { ...base, variant: "modplast-fanout" }, B, T, replay(ep.x, ep.actions, B, 5), {
+    float64: true,
+  });
+  assert(Array.from(other.trace).some((v, i) => v !== tm64.trace[i]), "a changed fan-out changed nothing");
 });
