@@ -29,44 +29,82 @@ export function assertNotEquals<T>(actual: T, expected: T, message?: string): vo
   else nodeAssert.notDeepStrictEqual(actual, expected, message);
 }
 
-/** A class the error must be an instance of, a pattern its message must match, or a text it must include. */
-type ErrorMatcher = RegExp | string | (new (...args: never[]) => Error);
+/** An error class, as Deno std's assertThrows takes it. */
+// deno-lint-ignore no-explicit-any
+type ErrorClass = new (...args: any[]) => Error;
 
-function check(e: unknown, matchers: ErrorMatcher[]): void {
-  for (const m of matchers) {
-    if (typeof m === "string") {
-      const text = e instanceof Error ? e.message : String(e);
-      assert(text.includes(m), `error message ${JSON.stringify(text)} does not include ${JSON.stringify(m)}`);
-    } else if (m instanceof RegExp) {
-      const text = e instanceof Error ? e.message : String(e);
-      assert(m.test(text), `error message ${JSON.stringify(text)} does not match ${m}`);
-    } else {
-      assert(e instanceof m, `expected a ${m.name}, got ${e instanceof Error ? e.constructor.name : typeof e}: ${e}`);
-    }
+/**
+ * Checks a thrown value as Deno std does: `ErrorClass` (optional) it must be
+ * an instance of, `msgIncludes` text its message must include (a RegExp is
+ * this helper's extension: the message must match it), `msg` the text of the
+ * assertion error. As in std, a string given without a class is `msg`, the
+ * failure text, not a pattern.
+ */
+function check(e: unknown, cls: ErrorClass | undefined, pattern: string | RegExp | undefined, msg?: string): void {
+  const prefix = msg ? `${msg}: ` : "";
+  if (cls) {
+    assert(
+      e instanceof cls,
+      `${prefix}expected a ${cls.name}, got ${e instanceof Error ? e.constructor.name : typeof e}: ${e}`,
+    );
   }
+  if (pattern === undefined) return;
+  const text = e instanceof Error ? e.message : String(e);
+  const ok = typeof pattern === "string" ? text.includes(pattern) : pattern.test(text);
+  assert(
+    ok,
+    `${prefix}error message ${JSON.stringify(text)} does not ${typeof pattern === "string" ? "include" : "match"} ${
+      typeof pattern === "string" ? JSON.stringify(pattern) : pattern
+    }`,
+  );
 }
 
-/** `fn` must throw; each matcher (class or message pattern) must match. Returns the error. */
-export function assertThrows(fn: () => unknown, ...matchers: ErrorMatcher[]): Error {
+/** The arguments after `fn`, sorted as Deno std reads them. */
+function parse(
+  a?: ErrorClass | RegExp | string,
+  b?: string | RegExp,
+  c?: string,
+): [ErrorClass | undefined, string | RegExp | undefined, string | undefined] {
+  if (typeof a === "string") return [undefined, undefined, a];
+  if (a instanceof RegExp) return [undefined, a, typeof b === "string" ? b : undefined];
+  return [a, b, c];
+}
+
+/**
+ * `fn` must throw. As Deno std: `assertThrows(fn, msg?)` or
+ * `assertThrows(fn, ErrorClass, msgIncludes?, msg?)`; `msgIncludes` may also
+ * be a RegExp, and `assertThrows(fn, /pattern/, msg?)` checks the message
+ * alone. Returns the error.
+ */
+export function assertThrows(
+  fn: () => unknown,
+  classOrMsg?: ErrorClass | RegExp | string,
+  msgIncludes?: string | RegExp,
+  msg?: string,
+): Error {
+  const [cls, pattern, text] = parse(classOrMsg, msgIncludes, msg);
   try {
     fn();
   } catch (e) {
-    check(e, matchers);
+    check(e, cls, pattern, text);
     return e as Error;
   }
-  throw new nodeAssert.AssertionError({ message: "expected the function to throw" });
+  throw new nodeAssert.AssertionError({ message: text ?? "expected the function to throw" });
 }
 
-/** `fn` must reject; each matcher must match. Returns the error. */
+/** `fn` must reject; the arguments as `assertThrows` (Deno std's assertRejects). Returns the error. */
 export async function assertRejects<E extends Error = Error>(
   fn: () => Promise<unknown>,
-  ...matchers: ErrorMatcher[]
+  classOrMsg?: ErrorClass | RegExp | string,
+  msgIncludes?: string | RegExp,
+  msg?: string,
 ): Promise<E> {
+  const [cls, pattern, text] = parse(classOrMsg, msgIncludes, msg);
   try {
     await fn();
   } catch (e) {
-    check(e, matchers);
+    check(e, cls, pattern, text);
     return e as E;
   }
-  throw new nodeAssert.AssertionError({ message: "expected the promise to reject" });
+  throw new nodeAssert.AssertionError({ message: text ?? "expected the promise to reject" });
 }

@@ -59,8 +59,8 @@ Deno.test("sgd() steps by -lr g", () => {
 Deno.test("scaleByAdam() names the parameter whose update does not fit its moments", () => {
   const t = scaleByAdam();
   const state = t.init({ w: tf.zeros([2]) });
-  assertThrows(() => t.update({ w: tf.zeros([3]) }, state), "update 'w' is [3] but its moments are [2]");
-  assertThrows(() => t.update({ b: tf.zeros([2]) }, state), "no moments for parameter 'b'");
+  assertThrows(() => t.update({ w: tf.zeros([3]) }, state), Error, "update 'w' is [3] but its moments are [2]");
+  assertThrows(() => t.update({ b: tf.zeros([2]) }, state), Error, "no moments for parameter 'b'");
 });
 
 Deno.test("adam() on a subset of the parameters transforms exactly those, leaving the state's other slots alone", () => {

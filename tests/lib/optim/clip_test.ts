@@ -12,7 +12,7 @@ Deno.test("clipByGlobalNorm() scales updates whose global norm exceeds the limit
   assert(Math.abs(a[0] - 0.6) < 1e-7 && a[1] === 0 && Math.abs(b[0] - 0.8) < 1e-7, JSON.stringify([a, b]));
   const kept = clipByGlobalNorm(50).update(updates, clip.init({})).updates;
   assertEquals([Array.from(kept.a.dataSync()), Array.from(kept.b.dataSync())], [[3, 0], [4]]);
-  assertThrows(() => clipByGlobalNorm(0), "positive maximum norm");
+  assertThrows(() => clipByGlobalNorm(0), Error, "positive maximum norm");
 });
 
 Deno.test("chain(adam, clipByGlobalNorm) clips Adam's step, not the gradient (optax.chain order)", () => {

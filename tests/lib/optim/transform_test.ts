@@ -50,8 +50,9 @@ Deno.test("the optimizer loop leaks no tensor when the caller disposes what it r
 Deno.test("applyUpdates() and namedToParams() name what does not fit", () => {
   assertThrows(
     () => applyUpdates({ w: tf.zeros([2]) }, { w: tf.zeros([3]) }),
+    Error,
     "update 'w' is [3] but its parameter is [2]",
   );
-  assertThrows(() => applyUpdates({ w: tf.zeros([2]) }, { v: tf.zeros([2]) }), "update 'v' has no parameter");
-  assertThrows(() => namedToParams({}, ["w"], "best."), "The checkpoint has no tensor 'best.w'");
+  assertThrows(() => applyUpdates({ w: tf.zeros([2]) }, { v: tf.zeros([2]) }), Error, "update 'v' has no parameter");
+  assertThrows(() => namedToParams({}, ["w"], "best."), Error, "The checkpoint has no tensor 'best.w'");
 });

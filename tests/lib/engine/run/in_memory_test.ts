@@ -31,13 +31,18 @@ function probe(emit: Record<string, unknown>, state: unknown = { n: 1 }): Experi
 }
 
 Deno.test("runInProcess() checks rows as a run does: unknown columns, missing columns and NaN metrics fail", async () => {
-  await assertRejects(() => runInProcess(probe({ epoch: 1, loss: 0.5, extra: 1 }), {}, {}), "has no column 'extra'");
-  await assertRejects(() => runInProcess(probe({ epoch: 1 }), {}, {}), "lacks column 'loss'");
+  await assertRejects(
+    () => runInProcess(probe({ epoch: 1, loss: 0.5, extra: 1 }), {}, {}),
+    Error,
+    "has no column 'extra'",
+  );
+  await assertRejects(() => runInProcess(probe({ epoch: 1 }), {}, {}), Error, "lacks column 'loss'");
   await assertRejects(
     () => runInProcess(probe({ epoch: 1, loss: NaN }), {}, {}),
+    Error,
     "Metric 'loss' of table 'metrics' is NaN",
   );
-  await assertRejects(() => runInProcess(probe({ epoch: 1.5, loss: 1 }), {}, {}), "Column 'epoch'");
+  await assertRejects(() => runInProcess(probe({ epoch: 1.5, loss: 1 }), {}, {}), Error, "Column 'epoch'");
 });
 
 Deno.test("runInProcess() hands back checkpoints as a run reads them: through the file's bytes", async () => {
@@ -45,7 +50,7 @@ Deno.test("runInProcess() hands back checkpoints as a run reads them: through th
   assertEquals(checkpoints[0].state, { n: 1, at: "1970-01-01T00:00:00.000Z" }, "the state is what JSON keeps");
   assertEquals(Array.from(checkpoints[0].tensors.w.data), [1, 2]);
   const notJson = () => 1; // JSON.stringify gives undefined for a function
-  await assertRejects(() => runInProcess(probe({ epoch: 1, loss: 0.5 }, notJson), {}, {}), "must be JSON-able");
+  await assertRejects(() => runInProcess(probe({ epoch: 1, loss: 0.5 }, notJson), {}, {}), Error, "must be JSON-able");
 });
 
 Deno.test("runInProcess() keeps every checkpoint, or with checkpoints: 'last' only the latest", async () => {
