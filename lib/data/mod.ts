@@ -1,8 +1,6 @@
 /**
- * Datasets: sources, providers, and the MNIST helpers experiments use.
- * Experiments import what they compute with (`mnistBatch`, the `Mnist` type)
- * from the modules that define it, so that a change to the preparation code
- * (file handling, hashing) does not change their source digest.
+ * Datasets: sources, providers, and the MNIST helpers experiments use
+ * (`mnistBatch`, `binarize`, the `Mnist` type), each defined in its own module.
  *
  * @example
  * ```ts

@@ -58,6 +58,27 @@ export interface ColumnSpec {
   nullable?: boolean;
 }
 
+/**
+ * A float64 metric column: the column most tables are made of.
+ *
+ * @example
+ * ```ts
+ * import { f64Metric } from "./experiment.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(f64Metric("loss", "training loss", "nats"), {
+ *   name: "loss",
+ *   type: "f64",
+ *   role: "metric",
+ *   doc: "training loss",
+ *   unit: "nats",
+ *   nullable: false,
+ * });
+ * ```
+ */
+export function f64Metric(name: string, doc: string, unit?: string, nullable = false): ColumnSpec {
+  return { name, type: "f64", role: "metric", doc, unit, nullable };
+}
+
 /** A result table: one CSV file per run (`<name>.csv`). */
 export interface TableSpec {
   /** File stem; the first table of an experiment must be `metrics`. */

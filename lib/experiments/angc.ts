@@ -33,7 +33,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { type Experiment, f64Metric, type RunContext, type TableSpec } from "../engine/experiment.ts";
 import {
   type Agent,
   AngcAgent,
@@ -115,14 +115,6 @@ export const AngcExperimentConfig = z.strictObject({
 export type AngcExperimentConfig = z.infer<typeof AngcExperimentConfig>;
 
 function tables(): TableSpec[] {
-  const f64 = (name: string, doc: string, unit?: string, nullable = false) => ({
-    name,
-    type: "f64" as const,
-    role: "metric" as const,
-    doc,
-    unit,
-    nullable,
-  });
   return [
     {
       name: "metrics",
@@ -130,25 +122,30 @@ function tables(): TableSpec[] {
       step: "episode",
       columns: [
         { name: "episode", type: "int", role: "index", doc: "episodes completed" },
-        f64("return", "sum of the environment's rewards in the episode", "return"),
-        f64("return_mean100", "mean return of the last 100 episodes (fewer at the start)", "return"),
-        f64(
+        f64Metric("return", "sum of the environment's rewards in the episode", "return"),
+        f64Metric("return_mean100", "mean return of the last 100 episodes (fewer at the start)", "return"),
+        f64Metric(
           "epistemic",
           "sum over the episode's steps of the normalised epistemic signal (ANGC only)",
           undefined,
           true,
         ),
-        f64("steps", "steps in the episode", "steps"),
-        f64("extreme", "Mountain Car: largest position reached; CartPole: largest |pole angle| (rad)"),
-        f64("epsilon", "exploration rate after the episode"),
+        f64Metric("steps", "steps in the episode", "steps"),
+        f64Metric("extreme", "Mountain Car: largest position reached; CartPole: largest |pole angle| (rad)"),
+        f64Metric("epsilon", "exploration rate after the episode"),
       ],
     },
     {
       name: "run",
       doc: "One row per run, after training.",
       columns: [
-        f64("best_mean100", "best 100-episode mean return over the run (windows of 100 full episodes)", "return", true),
-        f64("final_mean100", "mean return of the last 100 episodes", "return"),
+        f64Metric(
+          "best_mean100",
+          "best 100-episode mean return over the run (windows of 100 full episodes)",
+          "return",
+          true,
+        ),
+        f64Metric("final_mean100", "mean return of the last 100 episodes", "return"),
         {
           name: "first_solved",
           type: "int",

@@ -46,7 +46,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { type Experiment, f64Metric, type RunContext, type TableSpec } from "../engine/experiment.ts";
 import { MAZE_ACTIONS, MAZE_INPUTS, mazeWalls, observeMazes, resetMazes, stepMazes } from "../envs/grid_maze.ts";
 import { type A2cConfig, a2cSimpsonLoss, a2cSimpsonLossTf } from "../estimators/a2c.ts";
 import {
@@ -124,13 +124,6 @@ export const BackpropamineConfig = z.strictObject({
 export type BackpropamineConfig = z.infer<typeof BackpropamineConfig>;
 
 function tables(): TableSpec[] {
-  const f64 = (name: string, doc: string, unit?: string) => ({
-    name,
-    type: "f64" as const,
-    role: "metric" as const,
-    doc,
-    unit,
-  });
   return [{
     name: "metrics",
     doc: "One row every log_every iterations.",
@@ -142,23 +135,23 @@ function tables(): TableSpec[] {
         role: "index",
         doc: "training iterations completed (one episode in each of the batch's mazes)",
       },
-      f64(
+      f64Metric(
         "reward",
         "reward per episode of this iteration, mean over the batch (what the original logs and its figure draws)",
         "reward per episode",
       ),
-      f64(
+      f64Metric(
         "reward_mean",
         "reward per episode, mean over the batch and the iterations since the previous row",
         "reward per episode",
       ),
-      f64(
+      f64Metric(
         "hits",
         "times the agent reached the reward per episode, mean over the batch and the window",
         "rewards per episode",
       ),
-      f64("loss", "the A2C loss, mean over the window"),
-      f64("grad_norm", "global gradient norm before clipping, mean over the window"),
+      f64Metric("loss", "the A2C loss, mean over the window"),
+      f64Metric("grad_norm", "global gradient norm before clipping, mean over the window"),
     ],
   }];
 }

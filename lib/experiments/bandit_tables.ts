@@ -8,15 +8,7 @@
  * ```
  * @module
  */
-import type { ColumnSpec, Row, TableSpec } from "../engine/experiment.ts";
-
-const f64 = (name: string, doc: string, unit?: string): ColumnSpec => ({
-  name,
-  type: "f64",
-  role: "metric",
-  doc,
-  unit,
-});
+import { type ColumnSpec, f64Metric, type Row, type TableSpec } from "../engine/experiment.ts";
 
 /**
  * metrics (per epoch: accuracies, gradient variance overall and per layer,
@@ -35,28 +27,28 @@ export function banditTables(
       step: "epoch",
       columns: [
         { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64(
+        f64Metric(
           "train_accuracy",
           "mean reward of the epoch's training updates (the original's train accuracy)",
           "fraction",
         ),
-        f64(
+        f64Metric(
           "test_accuracy",
           "fraction of test images whose sampled action is the label (the original's test accuracy)",
           "fraction",
         ),
-        f64(
+        f64Metric(
           "test_accuracy_greedy",
           "fraction of test images whose most probable action (hidden units sampled) is the label",
           "fraction",
         ),
-        f64(
+        f64Metric(
           "grad_var_mean",
           `per-example gradient variance, mean over every parameter (weights by count), ${varianceDoc}`,
         ),
         ...layers.flatMap((l) => [
-          f64(`grad_var_w_${l}`, `gradient variance of layer ${l}'s weights, mean over entries, ${varianceDoc}`),
-          f64(`grad_var_b_${l}`, `gradient variance of layer ${l}'s biases, mean over entries, ${varianceDoc}`),
+          f64Metric(`grad_var_w_${l}`, `gradient variance of layer ${l}'s weights, mean over entries, ${varianceDoc}`),
+          f64Metric(`grad_var_b_${l}`, `gradient variance of layer ${l}'s biases, mean over entries, ${varianceDoc}`),
         ]),
         ...extra,
       ],
@@ -84,9 +76,9 @@ export function timingTable(testDoc: string): TableSpec {
     deterministic: false,
     columns: [
       { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-      f64("train_seconds", "wall time of the epoch's training updates", "s"),
-      f64("test_seconds", testDoc, "s"),
-      f64("examples_per_second", "training examples per second of wall time", "examples/s"),
+      f64Metric("train_seconds", "wall time of the epoch's training updates", "s"),
+      f64Metric("test_seconds", testDoc, "s"),
+      f64Metric("examples_per_second", "training examples per second of wall time", "examples/s"),
     ],
   };
 }

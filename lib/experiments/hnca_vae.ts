@@ -40,7 +40,7 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { Mnist, MnistSplit } from "../data/mnist.ts";
 import { mnistBatch } from "../data/mnist_batch.ts";
-import type { ColumnSpec, Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { type Experiment, f64Metric, type RunContext, type TableSpec } from "../engine/experiment.ts";
 import { chooseCounterfactualPath } from "../estimators/counterfactual.ts";
 import { timingRow, timingTable } from "./bandit_tables.ts";
 import { outerProductGrads } from "../estimators/grads.ts";
@@ -125,15 +125,6 @@ export const HncaVaeConfig = z.strictObject({
 /** The resolved config. */
 export type HncaVaeConfig = z.infer<typeof HncaVaeConfig>;
 
-const f64 = (name: string, doc: string, unit?: string, nullable = false): ColumnSpec => ({
-  name,
-  type: "f64",
-  role: "metric",
-  doc,
-  unit,
-  nullable,
-});
-
 function layerNames(c: HncaVaeConfig): string[] {
   return Array.from({ length: c.latent_layers }, (_, k) => `q${k + 1}`);
 }
@@ -147,27 +138,35 @@ function tables(c: HncaVaeConfig): TableSpec[] {
       step: "epoch",
       columns: [
         { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64(
+        f64Metric(
           "train_elbo",
           "one-sample ELBO of the training batches before their updates, mean over the epoch (the original's ELBO)",
           "nats",
         ),
-        f64("test_elbo", "one-sample ELBO of the test images (binarized once per run) after the epoch", "nats"),
-        f64(
+        f64Metric("test_elbo", "one-sample ELBO of the test images (binarized once per run) after the epoch", "nats"),
+        f64Metric(
           "test_iw_bound",
           "importance-weighted bound with iw_samples samples per test image (empty at epochs where it is not computed)",
           "nats",
           true,
         ),
-        f64(
+        f64Metric(
           "grad_var_mean",
           "per-example encoder gradient variance, mean over every encoder parameter (weights by count), averaged over the epoch's updates",
         ),
         ...layers.flatMap((l) => [
-          f64(`grad_var_w_${l}`, `gradient variance of encoder layer ${l}'s weights, mean over entries and updates`),
-          f64(`grad_var_b_${l}`, `gradient variance of encoder layer ${l}'s biases, mean over entries and updates`),
+          f64Metric(
+            `grad_var_w_${l}`,
+            `gradient variance of encoder layer ${l}'s weights, mean over entries and updates`,
+          ),
+          f64Metric(
+            `grad_var_b_${l}`,
+            `gradient variance of encoder layer ${l}'s biases, mean over entries and updates`,
+          ),
         ]),
-        ...layers.map((l) => f64(`baseline_${l}`, `layer ${l}'s reward baseline at the end of the epoch`, "nats")),
+        ...layers.map((l) =>
+          f64Metric(`baseline_${l}`, `layer ${l}'s reward baseline at the end of the epoch`, "nats")
+        ),
       ],
     },
     timingTable("wall time of the epoch's test evaluation"),
@@ -180,7 +179,7 @@ function tables(c: HncaVaeConfig): TableSpec[] {
         { name: "row", type: "int", role: "index", doc: "pixel row" },
         { name: "col", type: "int", role: "index", doc: "pixel column" },
         { name: "pixel", type: "int", role: "metric", doc: "the sampled pixel, 0 or 1" },
-        f64("probability", "the decoder's probability that the pixel is on", "probability"),
+        f64Metric("probability", "the decoder's probability that the pixel is on", "probability"),
       ],
     },
   ];

@@ -75,7 +75,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { bayesOptimalArms, makePolicy, POLICY_NAMES, type PolicyName } from "../baselines/bandit_policies.ts";
-import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { type Experiment, f64Metric, type RunContext, type TableSpec } from "../engine/experiment.ts";
 import { armProbabilities, observation, pull, regret } from "../envs/two_armed_bandit.ts";
 import {
   ACTOR_CRITIC_PARAMS,
@@ -183,13 +183,6 @@ export const MetaRlConfig = z.strictObject({
 export type MetaRlConfig = z.infer<typeof MetaRlConfig>;
 
 function tables(): TableSpec[] {
-  const f64 = (name: string, doc: string, unit?: string) => ({
-    name,
-    type: "f64" as const,
-    role: "metric" as const,
-    doc,
-    unit,
-  });
   return [
     {
       name: "metrics",
@@ -197,17 +190,17 @@ function tables(): TableSpec[] {
       step: "episodes",
       columns: [
         { name: "episodes", type: "int", role: "index", doc: "training episodes completed" },
-        f64(
+        f64Metric(
           "eval_reward",
           "mean reward per trial of eval_episodes fresh episodes, actions sampled",
           "reward per trial",
         ),
-        f64(
+        f64Metric(
           "train_reward",
           "mean reward per trial of the training episodes since the previous row",
           "reward per trial",
         ),
-        f64("lr", "learning rate of the last update"),
+        f64Metric("lr", "learning rate of the last update"),
       ],
     },
     {
@@ -222,12 +215,12 @@ function tables(): TableSpec[] {
           doc: "meta-rl (the frozen agent) or a baseline: random, oracle, thompson, ucb1, bayes-optimal",
         },
         { name: "t", type: "int", role: "index", doc: "trial (1 to trials)" },
-        f64(
+        f64Metric(
           "cumulative_regret",
           "mean over episodes of the sum over trials up to t of (max p - p of the chosen arm)",
           "reward",
         ),
-        f64("optimal_choice", "fraction of episodes choosing the better arm at trial t", "fraction"),
+        f64Metric("optimal_choice", "fraction of episodes choosing the better arm at trial t", "fraction"),
       ],
     },
     {
@@ -252,8 +245,12 @@ function tables(): TableSpec[] {
       step: "episodes",
       columns: [
         { name: "episodes", type: "int", role: "index", doc: "training episodes completed" },
-        f64("cumulative_regret", "cumulative expected regret at the last trial, mean over the episodes", "reward"),
-        f64(
+        f64Metric(
+          "cumulative_regret",
+          "cumulative expected regret at the last trial, mean over the episodes",
+          "reward",
+        ),
+        f64Metric(
           "bayes_agreement",
           "fraction of trials on which the agent picks an arm the Bayes-optimal policy picks after the same history",
           "fraction",
@@ -265,8 +262,12 @@ function tables(): TableSpec[] {
       doc: "The baselines on the validation episodes (the learning curve's horizontal lines).",
       columns: [
         { name: "agent", type: "str", role: "index", doc: "random, oracle, thompson, ucb1 or bayes-optimal" },
-        f64("cumulative_regret", "cumulative expected regret at the last trial, mean over the episodes", "reward"),
-        f64(
+        f64Metric(
+          "cumulative_regret",
+          "cumulative expected regret at the last trial, mean over the episodes",
+          "reward",
+        ),
+        f64Metric(
           "bayes_agreement",
           "fraction of trials on which the policy picks an arm the Bayes-optimal policy picks after the same history",
           "fraction",
@@ -280,13 +281,13 @@ function tables(): TableSpec[] {
       columns: [
         { name: "s1", type: "int", role: "index", doc: "successes in map_pulls pulls of arm 1" },
         { name: "s2", type: "int", role: "index", doc: "successes in map_pulls pulls of arm 2" },
-        f64(
+        f64Metric(
           "p_arm1",
           "the agent's probability of choosing arm 1 next, mean over map_orders random orders of the history",
           "probability",
         ),
-        f64("bayes_arm1", "the Bayes-optimal choice: 1 for arm 1, 0 for arm 2, 0.5 when both are optimal"),
-        f64("difference", "p_arm1 - bayes_arm1"),
+        f64Metric("bayes_arm1", "the Bayes-optimal choice: 1 for arm 1, 0 for arm 2, 0.5 when both are optimal"),
+        f64Metric("difference", "p_arm1 - bayes_arm1"),
       ],
     },
   ];

@@ -47,7 +47,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
+import { type Experiment, f64Metric, type RunContext, type TableSpec } from "../engine/experiment.ts";
 import { makeTrial, pavlovTrials, type Trial, trueValue } from "../envs/pavlov_timing.ts";
 import { initLstm, LSTM_PARAMS, lstmForward, type LstmParams } from "../models/lstm.ts";
 import {
@@ -92,13 +92,6 @@ export const ValueRnnConfig = z.strictObject({
 export type ValueRnnConfig = z.infer<typeof ValueRnnConfig>;
 
 function tables(): TableSpec[] {
-  const f64 = (name: string, doc: string, unit?: string) => ({
-    name,
-    type: "f64" as const,
-    role: "metric" as const,
-    doc,
-    unit,
-  });
   return [
     {
       name: "metrics",
@@ -106,7 +99,7 @@ function tables(): TableSpec[] {
       step: "epoch",
       columns: [
         { name: "epoch", type: "int", role: "index", doc: "epochs completed" },
-        f64("loss", "TD loss: mean over the epoch's batches, each measured before its update"),
+        f64Metric("loss", "TD loss: mean over the epoch's batches, each measured before its update"),
       ],
     },
     {
@@ -121,16 +114,16 @@ function tables(): TableSpec[] {
           doc: "1 when early stopping fired, 0 when max_epochs was reached (its mean is the fraction of seeds)",
         },
         { name: "best_epoch", type: "int", role: "metric", doc: "epoch whose weights were restored (lowest loss)" },
-        f64("best_loss", "lowest epoch loss"),
-        f64(
+        f64Metric("best_loss", "lowest epoch loss"),
+        f64Metric(
           "rmse",
           "root mean squared error of Vhat against the true value over every row but each trial's last (all rows where the value is defined), restored weights",
         ),
-        f64(
+        f64Metric(
           "rmse_timing",
           "RMSE over the rows from the cue to the step before the reward: the timing the network has to learn",
         ),
-        f64(
+        f64Metric(
           "error_reward_row",
           "mean absolute error of Vhat at the reward row (where the a966010 loss leaves the value free: see the module doc)",
         ),
@@ -146,16 +139,19 @@ function tables(): TableSpec[] {
           role: "index",
           doc: "cue index (its reward delay is delay_base + delay_step * cue)",
         },
-        f64("rmse", "RMSE of Vhat against the true value over the rows of the cue's trials (all but the last)"),
-        f64("rmse_timing", "RMSE over the rows from the cue to the step before the reward, the cue's trials"),
-        f64("error_reward_row", "mean absolute error of Vhat at the reward row, the cue's trials"),
-        f64("value_at_cue", "Vhat at the cue's onset in the probe trial"),
-        f64("value_at_cue_true", "true value at the cue's onset: gamma^(delay - 1) (gamma^delay with td_loss e386495)"),
-        f64(
+        f64Metric("rmse", "RMSE of Vhat against the true value over the rows of the cue's trials (all but the last)"),
+        f64Metric("rmse_timing", "RMSE over the rows from the cue to the step before the reward, the cue's trials"),
+        f64Metric("error_reward_row", "mean absolute error of Vhat at the reward row, the cue's trials"),
+        f64Metric("value_at_cue", "Vhat at the cue's onset in the probe trial"),
+        f64Metric(
+          "value_at_cue_true",
+          "true value at the cue's onset: gamma^(delay - 1) (gamma^delay with td_loss e386495)",
+        ),
+        f64Metric(
           "rpe_at_reward_before",
           "absolute RPE (TD error) at the step whose target includes the reward, initial weights",
         ),
-        f64("rpe_at_reward_after", "the same with the restored weights"),
+        f64Metric("rpe_at_reward_after", "the same with the restored weights"),
       ],
     },
     {
@@ -164,13 +160,13 @@ function tables(): TableSpec[] {
       columns: [
         { name: "cue", type: "int", role: "index", doc: "cue index" },
         { name: "t", type: "int", role: "index", doc: "time step relative to cue onset", unit: "steps" },
-        f64("vhat", "Vhat(t) after training"),
-        f64("v_true", "true value sum_k gamma^k r(t+1+k)"),
-        f64("z1", "hidden unit 1 (LSTM output) after training"),
-        f64("z2", "hidden unit 2 (LSTM output) after training (0 when hidden_size is 1)"),
-        f64("rpe_before", "RPE r(t+1) + gamma Vhat(t+1) - Vhat(t) with the initial weights"),
-        f64("rpe_after", "the same with the restored weights"),
-        f64("reward", "1 at the step the reward arrives (t = its delay), else 0"),
+        f64Metric("vhat", "Vhat(t) after training"),
+        f64Metric("v_true", "true value sum_k gamma^k r(t+1+k)"),
+        f64Metric("z1", "hidden unit 1 (LSTM output) after training"),
+        f64Metric("z2", "hidden unit 2 (LSTM output) after training (0 when hidden_size is 1)"),
+        f64Metric("rpe_before", "RPE r(t+1) + gamma Vhat(t+1) - Vhat(t) with the initial weights"),
+        f64Metric("rpe_after", "the same with the restored weights"),
+        f64Metric("reward", "1 at the step the reward arrives (t = its delay), else 0"),
       ],
     },
   ];
