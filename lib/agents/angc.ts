@@ -46,10 +46,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ReplayBuffer } from "../models/replay_buffer.ts";
-import { disposeParams, namedToParams, type Params } from "../optim/mod.ts";
+import { disposeParams, type Params } from "../optim/mod.ts";
 import type { Circuit } from "./circuits.ts";
 import type { Rng } from "../rng/mod.ts";
-import { row, saveParams, Trainable } from "./trainable.ts";
+import { restoreTargetAndReplay, row, saveTargetAndReplay, Trainable } from "./trainable.ts";
 import {
   type Agent,
   type AgentSnapshot,
@@ -187,8 +187,11 @@ export class AngcAgent implements Agent {
 
   async save(): Promise<AgentSnapshot> {
     const c = await this.controller.save("controller"), w = await this.world.save("world");
-    const tensors = { ...c.tensors, ...w.tensors, ...(await saveParams(this.target, "target")) };
-    Object.assign(tensors, this.replay.toNamed("replay"));
+    const tensors = {
+      ...c.tensors,
+      ...w.tensors,
+      ...(await saveTargetAndReplay({ target: this.target, replay: this.replay })),
+    };
     return {
       tensors,
       state: {
@@ -214,14 +217,11 @@ export class AngcAgent implements Agent {
     this.controller.restore(snap.tensors, s.controller, "controller");
     this.world.restore(snap.tensors, s.world, "world");
     disposeParams(this.target);
-    this.target = namedToParams(snap.tensors, Object.keys(this.controller.params), "target.");
-    this.replay = ReplayBuffer.fromNamed(
-      FIELDS(this.cfg.observationSize),
-      this.cfg.replayCapacity,
-      s.replayCount,
+    ({ target: this.target, replay: this.replay } = restoreTargetAndReplay(
       snap.tensors,
-      "replay",
-    );
+      Object.keys(this.controller.params),
+      { fields: FIELDS(this.cfg.observationSize), capacity: this.cfg.replayCapacity, count: s.replayCount },
+    ));
     this.epsilon = s.epsilon;
     this.epiMin = s.epiMin;
     this.epiMax = s.epiMax;

@@ -28,9 +28,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { initNgc, NGC_PARAMS, ngcForward, type NgcParams, ngcProject } from "../models/ngc.ts";
 import { ReplayBuffer } from "../models/replay_buffer.ts";
-import { disposeParams, namedToParams, type Params } from "../optim/mod.ts";
+import { disposeParams, type Params } from "../optim/mod.ts";
 import type { Rng } from "../rng/mod.ts";
-import { row, saveParams, Trainable } from "./trainable.ts";
+import { restoreTargetAndReplay, row, saveTargetAndReplay, Trainable } from "./trainable.ts";
 import {
   type Agent,
   type AgentSnapshot,
@@ -154,8 +154,7 @@ export class DqnAgent implements Agent {
 
   async save(): Promise<AgentSnapshot> {
     const c = await this.net.save("controller");
-    const tensors = { ...c.tensors, ...(await saveParams(this.target, "target")) };
-    Object.assign(tensors, this.replay.toNamed("replay"));
+    const tensors = { ...c.tensors, ...(await saveTargetAndReplay({ target: this.target, replay: this.replay })) };
     return { tensors, state: { epsilon: this.epsilon, replayCount: this.replay.count, controller: c.skeleton } };
   }
 
@@ -163,14 +162,13 @@ export class DqnAgent implements Agent {
     const s = snap.state as { epsilon: number; replayCount: number; controller: unknown };
     this.net.restore(snap.tensors, s.controller, "controller");
     disposeParams(this.target);
-    this.target = namedToParams(snap.tensors, NGC_PARAMS, "target.") as NgcParams;
-    this.replay = ReplayBuffer.fromNamed(
-      FIELDS(this.cfg.observationSize),
-      this.cfg.replayCapacity,
-      s.replayCount,
-      snap.tensors,
-      "replay",
-    );
+    const restored = restoreTargetAndReplay(snap.tensors, [...NGC_PARAMS], {
+      fields: FIELDS(this.cfg.observationSize),
+      capacity: this.cfg.replayCapacity,
+      count: s.replayCount,
+    });
+    this.target = restored.target as NgcParams;
+    this.replay = restored.replay;
     this.epsilon = s.epsilon;
   }
 

@@ -31,6 +31,7 @@ import {
   saveState,
 } from "../optim/mod.ts";
 import type { NamedTensor } from "../util/safetensors.ts";
+import { type Fields, ReplayBuffer } from "../models/replay_buffer.ts";
 
 /** Parameters and their optimizer state. */
 export class Trainable<P extends Params = Params> {
@@ -90,6 +91,32 @@ export class Trainable<P extends Params = Params> {
 /** Saves plain parameters (a target network) under a prefix. */
 export function saveParams(params: Params, prefix: string): Promise<Record<string, NamedTensor>> {
   return paramsToNamed(params, `${prefix}.`);
+}
+
+/** A DQN-style agent's target network and replay buffer, as its checkpoint holds them. */
+export interface TargetAndReplay {
+  target: Params;
+  replay: ReplayBuffer;
+}
+
+/** The named tensors of a target network (`target.*`) and a replay buffer (`replay.*`). */
+export async function saveTargetAndReplay(t: TargetAndReplay): Promise<Record<string, NamedTensor>> {
+  return { ...(await saveParams(t.target, "target")), ...t.replay.toNamed("replay") };
+}
+
+/**
+ * The target network (parameters `names`) and the replay buffer (`fields`,
+ * `capacity`, `count` records ever recorded) that `saveTargetAndReplay` wrote.
+ */
+export function restoreTargetAndReplay(
+  tensors: Record<string, NamedTensor>,
+  names: string[],
+  replay: { fields: Fields; capacity: number; count: number },
+): TargetAndReplay {
+  return {
+    target: namedToParams(tensors, names, "target."),
+    replay: ReplayBuffer.fromNamed(replay.fields, replay.capacity, replay.count, tensors, "replay"),
+  };
 }
 
 /** The values of a [1, n] output as numbers. */
