@@ -204,18 +204,107 @@ export interface TfjsOps {
   }): tf.Tensor2D;
 }
 
-interface Exports {
-  adamUpdate(...args: number[]): void;
-  convFilterGradStats(...args: number[]): number;
-  denseForward(...args: number[]): void;
-  denseForwardT(...args: number[]): void;
-  denseReluGrads(...args: number[]): number;
-  convInputGradRelu(...args: number[]): void;
-  flipTerms(...args: number[]): void;
-  bernoulliForward(...args: number[]): void;
-  bernoulliRowSums(...args: number[]): void;
-  outerGrads(...args: number[]): void;
-  hncaSignal(...args: number[]): void;
+/**
+ * Each kernel's parameters in the order its AssemblyScript signature takes them
+ * (lib/kernels/assembly/tfjs_ops.ts; tests/lib/kernels/tfjs_ops_test.ts checks the
+ * two agree): call sites pass an object by these names, so a swapped argument is a
+ * type error instead of a silent one.
+ */
+export const KERNEL_PARAMS = {
+  adamUpdate: [
+    "n",
+    "p",
+    "g",
+    "m",
+    "v",
+    "pOut",
+    "mOut",
+    "vOut",
+    "b1",
+    "oneMinusB1",
+    "b2",
+    "oneMinusB2",
+    "c1",
+    "c2",
+    "eps",
+    "negLr",
+  ],
+  convFilterGradStats: ["B", "H", "W", "C", "O", "a", "delta", "per", "mean", "biasPer", "biasMean", "biasVar"],
+  denseForward: ["B", "F", "K", "x", "W", "out", "idx", "val", "pos"],
+  denseForwardT: ["B", "J", "K", "x", "W", "out", "wt", "idx", "val", "pos"],
+  denseReluGrads: ["B", "F", "K", "x", "g", "W", "dW", "dx", "xT", "dxT", "list", "gIdx", "spare", "rowSq"],
+  convInputGradRelu: ["B", "H", "W", "C", "O", "delta", "w", "z", "out", "wt", "cnt", "eoff", "evals"],
+  flipTerms: [
+    "B",
+    "K",
+    "J",
+    "centered",
+    "withEntropy",
+    "theta",
+    "logits",
+    "sample",
+    "parent",
+    "ll",
+    "ent",
+    "tables",
+    "rows",
+    "ot",
+    "act",
+  ],
+  bernoulliForward: [
+    "B",
+    "J",
+    "K",
+    "x",
+    "W",
+    "bias",
+    "u",
+    "lo",
+    "logits",
+    "fireRate",
+    "sample",
+    "wt",
+    "idx",
+    "val",
+    "pos",
+    "tbl",
+  ],
+  bernoulliRowSums: ["B", "K", "fr", "frStride", "target", "mode", "out"],
+  outerGrads: [
+    "B",
+    "K",
+    "J",
+    "signal",
+    "target",
+    "x",
+    "dW",
+    "db",
+    "dWT",
+    "gScratch",
+    "lists",
+    "vals",
+    "withStats",
+    "stats",
+    "codes",
+    "tbl",
+  ],
+  hncaSignal: ["B", "K", "fr", "z", "decLl", "childLl", "childEnt", "pbar", "pbarStride", "logPSum", "adv", "out"],
+} as const;
+
+type KernelName = keyof typeof KERNEL_PARAMS;
+/** A kernel's arguments by parameter name: byte offsets into tfjs's wasm memory, sizes, flags and float32 scalars. */
+export type KernelArgs<K extends KernelName> = { [P in (typeof KERNEL_PARAMS)[K][number]]: number };
+type Kernels = { [K in KernelName]: (args: KernelArgs<K>) => number };
+
+/** The module's exports as functions of named arguments, passed on in the signature's order. */
+function bindKernels(exports: Record<string, unknown>): Kernels {
+  return Object.fromEntries(
+    Object.entries(KERNEL_PARAMS).map(([name, params]) => {
+      const fn = exports[name];
+      if (typeof fn !== "function") throw new Error(`tfjs_ops.wasm has no kernel '${name}'`);
+      return [name, (args: Record<string, number>) => fn(...params.map((p) => args[p]))];
+    }),
+  ) as unknown as Kernels;
 }
 
 interface WasmBackendLike {
@@ -247,7 +336,7 @@ export function tfjsOps(): TfjsOps | null {
   const known = bound.get(memory);
   if (known) return known;
   compiled ??= new WebAssembly.Module(Deno.readFileSync(new URL("./tfjs_ops.wasm", import.meta.url)));
-  const ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports;
+  const kernel = bindKernels(new WebAssembly.Instance(compiled, { env: { memory } }).exports);
   const at = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
   const output = <T extends tf.Tensor>(shape: number[]): T =>
     tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, "float32")) as T;
@@ -274,24 +363,24 @@ export function tfjsOps(): TfjsOps | null {
       const out = { p: output(p.shape), m: output(p.shape), v: output(p.shape) };
       // The scalars tfjs would make of the same JavaScript numbers (float32).
       const c1 = 1 - Math.pow(h.b1, h.count), c2 = 1 - Math.pow(h.b2, h.count);
-      ex.adamUpdate(
-        p.size,
-        at(p),
-        at(g),
-        at(m),
-        at(v),
-        at(out.p),
-        at(out.m),
-        at(out.v),
-        f32(h.b1),
-        f32(1 - h.b1),
-        f32(h.b2),
-        f32(1 - h.b2),
-        f32(c1),
-        f32(c2),
-        f32(h.eps),
-        f32(-h.lr),
-      );
+      kernel.adamUpdate({
+        n: p.size,
+        p: at(p),
+        g: at(g),
+        m: at(m),
+        v: at(v),
+        pOut: at(out.p),
+        mOut: at(out.m),
+        vOut: at(out.v),
+        b1: f32(h.b1),
+        oneMinusB1: f32(1 - h.b1),
+        b2: f32(h.b2),
+        oneMinusB2: f32(1 - h.b2),
+        c1: f32(c1),
+        c2: f32(c2),
+        eps: f32(h.eps),
+        negLr: f32(-h.lr),
+      });
       return out;
     },
     convFilterGradStats(a, delta) {
@@ -301,20 +390,20 @@ export function tfjsOps(): TfjsOps | null {
       floatTensor("convFilterGradStats(): delta", delta, [B, H - 2, W - 2, O]);
       const mean = output<tf.Tensor4D>([3, 3, C, O]), biasMean = output<tf.Tensor1D>([O]);
       return withScratch([B * 9 * C * O * 4, B * O * 4, 8], (per, biasPer, biasVar) => {
-        const varSum = ex.convFilterGradStats(
+        const varSum = kernel.convFilterGradStats({
           B,
           H,
           W,
           C,
           O,
-          at(a),
-          at(delta),
+          a: at(a),
+          delta: at(delta),
           per,
-          at(mean),
+          mean: at(mean),
           biasPer,
-          at(biasMean),
+          biasMean: at(biasMean),
           biasVar,
-        );
+        });
         const biasVarSum = new DataView(memory.buffer).getFloat64(biasVar, true);
         return { mean, varSum, biasMean, biasVarSum };
       });
@@ -327,7 +416,8 @@ export function tfjsOps(): TfjsOps | null {
       const out = output<tf.Tensor2D>([B, W.shape[1]]);
       withScratch(
         listScratch(B, F),
-        (idx, val, pos) => ex.denseForward(B, F, W.shape[1], at(x), at(W), at(out), idx, val, pos),
+        (idx, val, pos) =>
+          kernel.denseForward({ B, F, K: W.shape[1], x: at(x), W: at(W), out: at(out), idx, val, pos }),
       );
       return out;
     },
@@ -342,7 +432,7 @@ export function tfjsOps(): TfjsOps | null {
       const out = output<tf.Tensor2D>([B, K]);
       withScratch(
         [J * K * 4, ...listScratch(B, J)],
-        (wt, idx, val, pos) => ex.denseForwardT(B, J, K, at(x), at(W), at(out), wt, idx, val, pos),
+        (wt, idx, val, pos) => kernel.denseForwardT({ B, J, K, x: at(x), W: at(W), out: at(out), wt, idx, val, pos }),
       );
       return out;
     },
@@ -355,22 +445,22 @@ export function tfjsOps(): TfjsOps | null {
       const dW = output<tf.Tensor2D>([F, K]), dx = output<tf.Tensor2D>([B, F]);
       const sizes = [F * B * 4, F * B * 4, B * 16, B * 4, K * 4, 2 * B * 4];
       return withScratch(sizes, (xT, dxT, list, gIdx, spare, rowSq) => {
-        const dWSumSq = ex.denseReluGrads(
+        const dWSumSq = kernel.denseReluGrads({
           B,
           F,
           K,
-          at(x),
-          at(g),
-          at(W),
-          at(dW),
-          at(dx),
+          x: at(x),
+          g: at(g),
+          W: at(W),
+          dW: at(dW),
+          dx: at(dx),
           xT,
           dxT,
           list,
           gIdx,
           spare,
           rowSq,
-        );
+        });
         const sq = new Float32Array(memory.buffer, rowSq, 2 * B);
         let s = 0;
         for (let b = 0; b < B; b++) s += sq[b] * sq[B + b];
@@ -388,7 +478,21 @@ export function tfjsOps(): TfjsOps | null {
       withScratch(
         [9 * O * C * 4, n * 4, n * O * 4, n * O * 4],
         (wt, cnt, eoff, evals) =>
-          ex.convInputGradRelu(B, H, W, C, O, at(delta), at(w), at(z), at(out), wt, cnt, eoff, evals),
+          kernel.convInputGradRelu({
+            B,
+            H,
+            W,
+            C,
+            O,
+            delta: at(delta),
+            w: at(w),
+            z: at(z),
+            out: at(out),
+            wt,
+            cnt,
+            eoff,
+            evals,
+          }),
       );
       return out;
     },
@@ -405,23 +509,23 @@ export function tfjsOps(): TfjsOps | null {
       withScratch(
         [(withEntropy ? 6 : 2) * J * Kp * 4, (withEntropy ? 3 : 2) * B * Kp * 4, B * J * 4, K * 4],
         (tables, rows, ot, act) =>
-          ex.flipTerms(
+          kernel.flipTerms({
             B,
             K,
             J,
-            centered ? 1 : 0,
-            withEntropy ? 1 : 0,
-            at(theta),
-            at(logits),
-            at(sample),
-            at(parent),
-            at(ll),
-            entropy ? at(entropy) : 0,
+            centered: centered ? 1 : 0,
+            withEntropy: withEntropy ? 1 : 0,
+            theta: at(theta),
+            logits: at(logits),
+            sample: at(sample),
+            parent: at(parent),
+            ll: at(ll),
+            ent: entropy ? at(entropy) : 0,
             tables,
             rows,
             ot,
             act,
-          ),
+          }),
       );
       return { ll, entropy };
     },
@@ -437,24 +541,24 @@ export function tfjsOps(): TfjsOps | null {
       withScratch(
         [J * K * 4, ...listScratch(B, J), Math.ceil(J / 4) * 1024],
         (wt, idx, val, pos, tbl) =>
-          ex.bernoulliForward(
+          kernel.bernoulliForward({
             B,
             J,
             K,
-            at(x),
-            at(W),
-            at(bias),
-            u ? at(u) : 0,
+            x: at(x),
+            W: at(W),
+            bias: at(bias),
+            u: u ? at(u) : 0,
             lo,
-            at(logits),
-            at(fireRate),
-            sample ? at(sample) : 0,
+            logits: at(logits),
+            fireRate: at(fireRate),
+            sample: sample ? at(sample) : 0,
             wt,
             idx,
             val,
             pos,
             tbl,
-          ),
+          }),
       );
       return { logits, fireRate, sample };
     },
@@ -482,24 +586,24 @@ export function tfjsOps(): TfjsOps | null {
       const C = Math.ceil(B / 4);
       const sizes = [J * K * 4, target ? B * K * 4 : 0, B * 4, B * 4, 32, J * C * 4, C * 1024];
       return withScratch(sizes, (dWT, g, lists, vals, st, codes, tbl) => {
-        ex.outerGrads(
+        kernel.outerGrads({
           B,
           K,
           J,
-          at(signal),
-          target ? at(target) : 0,
-          at(x),
-          at(dW),
-          at(db),
+          signal: at(signal),
+          target: target ? at(target) : 0,
+          x: at(x),
+          dW: at(dW),
+          db: at(db),
           dWT,
-          g,
+          gScratch: g,
           lists,
           vals,
-          withStats ? 1 : 0,
-          st,
+          withStats: withStats ? 1 : 0,
+          stats: st,
           codes,
           tbl,
-        );
+        });
         if (!withStats) return { dW, db, stats: null };
         const v = new Float64Array(memory.buffer, st, 4);
         return { dW, db, stats: { gx: v[0], dWSq: v[1], gg: v[2], dbSq: v[3] } };
@@ -519,20 +623,20 @@ export function tfjsOps(): TfjsOps | null {
       withScratch([B * 4, B * 4], (l, a) => {
         new Float32Array(memory.buffer, l, B).set(logPSum);
         new Float32Array(memory.buffer, a, B).set(adv);
-        ex.hncaSignal(
+        kernel.hncaSignal({
           B,
           K,
-          at(fr),
-          at(z),
-          at(decLl),
-          childLl ? at(childLl) : 0,
-          childEnt ? at(childEnt) : 0,
-          at(pbar),
-          pbar.rank === 1 ? 0 : K,
-          l,
-          a,
-          at(out),
-        );
+          fr: at(fr),
+          z: at(z),
+          decLl: at(decLl),
+          childLl: childLl ? at(childLl) : 0,
+          childEnt: childEnt ? at(childEnt) : 0,
+          pbar: at(pbar),
+          pbarStride: pbar.rank === 1 ? 0 : K,
+          logPSum: l,
+          adv: a,
+          out: at(out),
+        });
       });
       return out;
     },
@@ -540,7 +644,15 @@ export function tfjsOps(): TfjsOps | null {
   // Per-example sums of log-probabilities (target given) or entropies of clipped fire rates.
   const rowSums = (fireRate: tf.Tensor, target: tf.Tensor | null, B: number, K: number): Float32Array =>
     withScratch([B * 4], (o) => {
-      ex.bernoulliRowSums(B, K, at(fireRate), fireRate.rank === 1 ? 0 : K, target ? at(target) : 0, target ? 0 : 1, o);
+      kernel.bernoulliRowSums({
+        B,
+        K,
+        fr: at(fireRate),
+        frStride: fireRate.rank === 1 ? 0 : K,
+        target: target ? at(target) : 0,
+        mode: target ? 0 : 1,
+        out: o,
+      });
       return new Float32Array(memory.buffer, o, B).slice();
     });
   bound.set(memory, ops);

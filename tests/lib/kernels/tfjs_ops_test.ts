@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "../../helpers/assert.ts";
 import { initBackend } from "../../../lib/engine/run/backend.ts";
-import { tfjsOps } from "../../../lib/kernels/tfjs_ops.ts";
+import { KERNEL_PARAMS, tfjsOps } from "../../../lib/kernels/tfjs_ops.ts";
 import { adam } from "../../../lib/optim/adam.ts";
 import { applyUpdates, disposeParams, disposeState, type OptState } from "../../../lib/optim/transform.ts";
 import { Rng } from "../../../lib/rng/mod.ts";
@@ -655,4 +655,18 @@ Deno.test("tfjs_ops.wasm imports its memory and has no data segment (it must not
   }
   assert(ids.includes(10), "no code section found: the section walk is wrong");
   assert(!ids.includes(11) && !ids.includes(5), `sections ${ids}`);
+});
+
+Deno.test("KERNEL_PARAMS names each kernel's parameters in the order of its AssemblyScript signature", async () => {
+  const source = await Deno.readTextFile(new URL("../../../lib/kernels/assembly/tfjs_ops.ts", import.meta.url));
+  const signatures = new Map(
+    [...source.matchAll(/export function (\w+)\(([^)]*)\)/g)].map((m) => [
+      m[1],
+      m[2].split(",").map((p) => p.trim().split(":")[0].trim()).filter(Boolean),
+    ]),
+  );
+  for (const [name, params] of Object.entries(KERNEL_PARAMS)) {
+    assertEquals([...params], signatures.get(name), `${name}: KERNEL_PARAMS and the AssemblyScript signature differ`);
+  }
+  assert(Object.keys(KERNEL_PARAMS).length >= 11);
 });
