@@ -47,7 +47,7 @@ import {
 import type { OutputTrace } from "../models/bernoulli_net.ts";
 import { type ConvNet, convParamNames, disposeConvNet, initConvNet } from "../models/conv_bernoulli_net.ts";
 import { convForwardKernel, convGradStats } from "../models/conv_grads.ts";
-import { adamApply } from "../optim/adam_apply.ts";
+import { adamApply } from "../optim/mod.ts";
 import {
   adam,
   disposeParams,
