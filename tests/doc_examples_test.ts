@@ -30,3 +30,16 @@ Deno.test("every @example in lib/ has an executable line (not only comments and 
   assert(examples > 50, `found ${examples} examples`);
   assertEquals(empty, []);
 });
+
+Deno.test("every @example in lib/ asserts what it shows (an assert call, not only a comment)", async () => {
+  const silent: string[] = [];
+  for await (const file of tsFiles(join(repoRoot(), "lib"))) {
+    const text = await Deno.readTextFile(file);
+    for (const m of text.matchAll(/```ts\n([\s\S]*?)```/g)) {
+      if (!/\bassert\w*\(/.test(m[1])) {
+        silent.push(`${relative(repoRoot(), file)}:${text.slice(0, m.index).split("\n").length}`);
+      }
+    }
+  }
+  assertEquals(silent, []);
+});

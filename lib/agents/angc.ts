@@ -33,13 +33,14 @@
  * import { Rng } from "../rng/mod.ts";
  * import { AngcAgent } from "./angc.ts";
  * import { releasedCircuit } from "./circuits.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const agent = new AngcAgent({
  *   observationSize: 2, actions: 3, hidden: [8, 8], eta: 0.002, gamma: 0.99, batch: 4,
  *   replayCapacity: 100, targetEvery: 50, circuit: releasedCircuit(100), reward: "instrumental",
  *   exploration: { start: 1, end: 0.01, decay: 0.99991 },
  * }, Rng.fromSeed(0));
  * const a = agent.act(Float32Array.of(-0.5, 0), Rng.fromSeed(1));
- * if (![0, 1, 2].includes(a)) throw new Error(`action ${a}`);
+ * assert([0, 1, 2].includes(a), `action ${a}`);
  * agent.dispose();
  * ```
  * @module

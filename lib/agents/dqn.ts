@@ -15,12 +15,13 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { DqnAgent } from "./dqn.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const agent = new DqnAgent({
  *   observationSize: 4, actions: 2, hidden: [8, 8], eta: 0.002, gamma: 0.99, batch: 4,
  *   replayCapacity: 100, targetEvery: 50, exploration: { start: 1, end: 0.01, decay: 0.99991 },
  * }, Rng.fromSeed(0));
  * const a = agent.act(new Float32Array(4), Rng.fromSeed(1));
- * if (a !== 0 && a !== 1) throw new Error(`action ${a}`);
+ * assert(a === 0 || a === 1, `action ${a}`);
  * agent.dispose();
  * ```
  * @module

@@ -5,8 +5,9 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { RandomAgent } from "./random.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const a = new RandomAgent(3).act(new Float32Array(2), Rng.fromSeed(0));
- * if (![0, 1, 2].includes(a)) throw new Error(`action ${a}`);
+ * assert([0, 1, 2].includes(a), `action ${a}`);
  * ```
  * @module
  */

@@ -8,10 +8,13 @@
  * @example
  * ```ts
  * import type { Agent } from "./types.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * function greedyEpisodeStep(agent: Agent, obs: Float32Array) {
  *   // const a = agent.act(obs, rng); ... agent.learn({ s: obs, a, r, s2, done }, t, rng);
  *   return agent.kind;
  * }
+ * const fixed: Agent = { kind: "fixed", epsilon: 0, act: () => 0, learn: () => ({ epistemic: null }), endEpisode() {}, save: () => Promise.resolve({ tensors: {}, state: null }), restore() {}, dispose() {} };
+ * assertEquals(greedyEpisodeStep(fixed, new Float32Array(2)), "fixed");
  * ```
  * @module
  */

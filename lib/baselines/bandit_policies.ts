@@ -19,10 +19,12 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { makePolicy } from "./bandit_policies.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const policy = makePolicy("thompson", { structure: "correlated", horizon: 100 });
  * policy.reset([0.3, 0.7]);
  * const arm = policy.act(Rng.fromSeed(0).stream("thompson"));
  * policy.update(arm, 1);
+ * assert(arm === 0 || arm === 1);
  * ```
  * @module
  */
@@ -156,9 +158,10 @@ const TIE = 1e-9;
  * @example
  * ```ts
  * import { bayesOptimalArms } from "./bandit_policies.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const arms = bayesOptimalArms("correlated", 100);
- * arms(0, [0, 0], [0, 0]); // [true, true]: no evidence yet
- * arms(1, [1, 0], [1, 0]); // [true, false]: arm 1 paid once
+ * assertEquals(arms(0, [0, 0], [0, 0]), [true, true]); // no evidence yet
+ * assertEquals(arms(1, [1, 0], [1, 0]), [true, false]); // arm 1 paid once
  * ```
  */
 export function bayesOptimalArms(

@@ -7,8 +7,9 @@
  * @example
  * ```ts
  * import { measuredEpochs } from "./epochs.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const rows = [{ examples_per_second: 50 }, { examples_per_second: 90 }, { examples_per_second: 100 }, { examples_per_second: 95 }];
- * measuredEpochs(rows, 1); // { median: 95, min: 90, max: 100, epochs: 3 }
+ * assertEquals(measuredEpochs(rows, 1), { median: 95, min: 90, max: 100, epochs: 3 });
  * ```
  * @module
  */

@@ -6,7 +6,8 @@
  * @example
  * ```ts
  * import { BENCHMARKS } from "./mod.ts";
- * BENCHMARKS.map((b) => b.id); // ["engine/plan-1000-runs", ...]
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
+ * assertEquals(BENCHMARKS[0].id, "engine/plan-1000-runs");
  * ```
  * @module
  */

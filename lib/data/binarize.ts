@@ -7,8 +7,10 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { binarize } from "./binarize.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const x = binarize(Uint8Array.of(0, 128, 255), Rng.fromSeed(0).stream("binarize", 0));
- * x; // Float32Array [0, 0 or 1, 1]
+ * assertEquals([x[0], x[2]], [0, 1]); // 0 and 255 are certain; 128 is 0 or 1
+ * assert(x[1] === 0 || x[1] === 1);
  * ```
  * @module
  */

@@ -6,9 +6,10 @@
  * @example
  * ```ts
  * import { parseIdx } from "./idx.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const bytes = Uint8Array.of(0, 0, 8, 1, 0, 0, 0, 2, 7, 9);
  * const { dims, data } = parseIdx(bytes, "labels");
- * dims; // [2]
+ * assertEquals(dims, [2]);
  * data; // Uint8Array [7, 9]
  * ```
  * @module

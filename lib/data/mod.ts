@@ -5,7 +5,8 @@
  * @example
  * ```ts
  * import { mnistDataset } from "./mod.ts";
- * (await mnistDataset.digest()).length; // 64: the SHA-256 identity of verified MNIST
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals((await mnistDataset.digest()).length, 64); // the SHA-256 identity of verified MNIST
  * ```
  * @module
  */

@@ -7,7 +7,8 @@
  * @example
  * ```ts
  * import { DatasetSourceSchema } from "./types.ts";
- * DatasetSourceSchema.parse({ source: "dir", path: "data/MNIST" }).source; // "dir"
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(DatasetSourceSchema.parse({ source: "dir", path: "data/MNIST" }).source, "dir");
  * ```
  * @module
  */

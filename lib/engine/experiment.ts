@@ -10,6 +10,7 @@
  * ```ts
  * import { z } from "zod";
  * import type { Experiment } from "./experiment.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const Config = z.strictObject({ epochs: z.number().int().positive().default(3) });
  * export const counter: Experiment<z.infer<typeof Config>> = {
  *   id: "counter",
@@ -36,6 +37,7 @@
  *     }
  *   },
  * };
+ * assertEquals(counter.tables(Config.parse({}))[0].columns.map((c) => c.name), ["epoch", "value"]);
  * ```
  * @module
  */

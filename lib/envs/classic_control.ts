@@ -20,10 +20,11 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { ENVIRONMENTS } from "./classic_control.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const env = ENVIRONMENTS["mountain-car"];
  * const s = env.reset(Rng.fromSeed(0)); // [position, 0], float64
  * const r = env.step(s, 2); // { state, reward: -1, terminated: false }
- * env.timeLimit; // 200
+ * assertEquals(env.timeLimit, 200);
  * ```
  * @module
  */

@@ -20,12 +20,16 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { MAZE_INPUTS, mazeWalls, observeMazes, resetMazes, stepMazes } from "./grid_maze.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const walls = mazeWalls(13);
  * const rng = Rng.fromSeed(0).stream("maze");
  * const s = resetMazes(walls, 13, 2, rng); // two mazes, agents at (6, 6)
  * const x = new Float32Array(2 * MAZE_INPUTS);
  * observeMazes(s, 200, x); // x[10] = 1 (bias), x[13] = 1 (previous action 0)
- * const r = stepMazes(s, Int32Array.of(0, 3), rng, { reward: 10, wallPenalty: 0 }); // [B] rewards
+ * assertEquals([x[10], x[13]], [1, 1]); // bias, previous action 0
+ * assertEquals([s.row[0], s.col[0]], [6, 6]);
+ * const r = stepMazes(s, Int32Array.of(0, 3), rng, { reward: 10, wallPenalty: 0 });
+ * assertEquals(r.length, 2); // one reward per maze
  * ```
  * @module
  */

@@ -13,8 +13,9 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { pavlovTrials, trueValue } from "./pavlov_timing.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const trials = pavlovTrials(Rng.fromSeed(0).stream("task"), { cues: 2, trialsPerCue: 50, delays: [10, 15], itiP: 0.5 });
- * trials[1].cue; // 1
+ * assertEquals(trials[1].cue, 1);
  * trueValue(trials[0].rewards, 0.5); // [.., 0.5, 1, 0]
  * ```
  * @module

@@ -12,9 +12,12 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { armProbabilities, pull } from "./two_armed_bandit.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const rng = Rng.fromSeed(0).stream("episodes");
  * const p = armProbabilities(rng, "correlated"); // [p1, 1 - p1]
- * const r = pull(p, 0, rng); // 0 or 1
+ * const r = pull(p, 0, rng);
+ * assert(r === 0 || r === 1);
+ * assert(Math.abs(p[0] + p[1] - 1) < 1e-12); // correlated arms
  * ```
  * @module
  */

@@ -18,11 +18,12 @@
  * @example
  * ```ts
  * import { a2cSimpsonLoss } from "./a2c.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // T = 1, B = 1, A = 2: equal logits, action 0, reward 1, value 0.
  * const r = a2cSimpsonLoss(Float64Array.of(0, 0), Float64Array.of(0), Int32Array.of(0), Float64Array.of(1), {
  *   T: 1, B: 1, actions: 2, gamma: 0.9, entropyCoef: 0.03, valueCoef: 0.1, valueOfElement0: false,
  * });
- * r.loss; // 0.03 * 0.5 + log(2) + 0.1 = 0.808...
+ * assertEquals(Math.abs(r.loss - (0.03 * 0.5 + Math.log(2) + 0.1)) < 1e-12, true); // 0.808...
  * ```
  * @module
  */

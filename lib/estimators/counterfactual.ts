@@ -18,9 +18,10 @@
  * const trace = sampleNet(net, tf.tensor2d([[1, -1, 1, 1]]), drawUniforms(net, 1, rng.stream("u")));
  * const advantage = tf.tensor1d([1]);
  * import { bernoulliChildDelta } from "./counterfactual.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // For each parent unit of hidden layer 2: log P(children | parent off) - log P(children | parent on).
  * const delta = await bernoulliChildDelta(net.hidden[1].W, trace.hidden[1], net.centered, "tfjs");
- * delta.shape; // [1, 3]: batch x parent units
+ * assertEquals(delta.shape, [1, 3]); // batch x parent units
  * ```
  * @module
  */

@@ -12,8 +12,10 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { outerProductGrads } from "./grads.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const g = outerProductGrads(tf.tensor2d([[1], [3]]), tf.tensor2d([[1, 0], [1, 1]]));
- * // dW = [[2, 1.5]], db = [2], varW = ((1 + 9*2)/2 - (4 + 2.25)) / 2
+ * assertEquals(Array.from(g.dW.dataSync()), [2, 1.5]); // dW = [[2, 1.5]], db = [2]
+ * assertEquals(Array.from(g.db.dataSync()), [2]);
  * ```
  * @module
  */

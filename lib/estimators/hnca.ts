@@ -18,8 +18,9 @@
  * const trace = sampleNet(net, tf.tensor2d([[1, -1, 1, 1]]), drawUniforms(net, 1, rng.stream("u")));
  * const advantage = tf.tensor1d([1]);
  * import { hnca } from "./hnca.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const signals = await hnca({ net, trace, advantage, path: "tfjs" });
- * signals.hidden.map((s) => s.shape); // [[1, 3], [1, 2]]: one logit signal per hidden layer
+ * assertEquals(signals.hidden.map((s) => s.shape), [[1, 3], [1, 2]]); // one logit signal per hidden layer
  * ```
  * @module
  */

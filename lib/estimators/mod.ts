@@ -4,7 +4,9 @@
  * @example
  * ```ts
  * import { BANDIT_ESTIMATORS } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const estimate = BANDIT_ESTIMATORS["hnca"];
+ * assertEquals(typeof estimate, "function");
  * ```
  * @module
  */

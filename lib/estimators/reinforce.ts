@@ -16,8 +16,9 @@
  * const trace = sampleNet(net, tf.tensor2d([[1, -1, 1, 1]]), drawUniforms(net, 1, rng.stream("u")));
  * const advantage = tf.tensor1d([1]);
  * import { reinforce } from "./reinforce.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const signals = await reinforce({ net, trace, advantage, path: "tfjs" });
- * signals.output.shape; // [1, 2]
+ * assertEquals(signals.output.shape, [1, 2]);
  * ```
  * @module
  */

@@ -11,10 +11,12 @@
  * @example
  * ```ts
  * import type { BanditEstimator } from "./types.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const zero: BanditEstimator = async ({ trace }) => ({
  *   hidden: trace.hidden.map((l) => l.fireRate.mul(0)),
  *   output: trace.output.probs.mul(0),
  * });
+ * assertEquals(typeof zero, "function");
  * ```
  * @module
  */

@@ -37,10 +37,11 @@
  * @example
  * ```ts
  * import { backpropamineMaze } from "./backpropamine_maze.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // deno task reproduce backpropamine-maze --profile quick
  * const c = backpropamineMaze.config.parse({ variant: "rnn" });
- * c.maze_size; // 13
- * backpropamineMaze.tables(c).map((t) => t.name); // ["metrics"]
+ * assertEquals(c.maze_size, 13);
+ * assertEquals(backpropamineMaze.tables(c).map((t) => t.name), ["metrics"]);
  * ```
  * @module
  */

@@ -4,7 +4,8 @@
  * @example
  * ```ts
  * import { banditTables } from "./bandit_tables.ts";
- * banditTables(["h1", "out"], []).map((t) => t.name); // ["metrics", "timing"]
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(banditTables(["h1", "out"], []).map((t) => t.name), ["metrics", "timing"]);
  * ```
  * @module
  */

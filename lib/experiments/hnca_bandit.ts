@@ -18,10 +18,11 @@
  * @example
  * ```ts
  * import { hncaBandit } from "./hnca_bandit.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // deno task reproduce hnca-bandit --profile quick
  * const c = hncaBandit.config.parse({ epochs: 2 });
- * c.batch_size; // 50
- * hncaBandit.tables(c).map((t) => t.name); // ["metrics", "timing"]
+ * assertEquals(c.batch_size, 50);
+ * assertEquals(hncaBandit.tables(c).map((t) => t.name), ["metrics", "timing"]);
  * ```
  * @module
  */

@@ -24,10 +24,11 @@
  * @example
  * ```ts
  * import { hncaNonlinearBandit } from "./hnca_nonlinear_bandit.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // deno task reproduce hnca-nonlinear-bandit --profile quick
  * const c = hncaNonlinearBandit.config.parse({ reference_quirks: ["adam_step_frozen"] });
- * c.channels; // 16
- * hncaNonlinearBandit.tables(c)[0].name; // "metrics"
+ * assertEquals(c.channels, 16);
+ * assertEquals(hncaNonlinearBandit.tables(c)[0].name, "metrics");
  * ```
  * @module
  */

@@ -29,10 +29,11 @@
  * @example
  * ```ts
  * import { hncaVae } from "./hnca_vae.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // deno task reproduce hnca-vae --profile quick
  * const c = hncaVae.config.parse({ estimator: "disarm" });
- * c.latent_layers; // 3
- * hncaVae.tables(c).map((t) => t.name); // ["metrics", "timing", "digits"]
+ * assertEquals(c.latent_layers, 3);
+ * assertEquals(hncaVae.tables(c).map((t) => t.name), ["metrics", "timing", "digits"]);
  * ```
  * @module
  */

@@ -65,10 +65,11 @@
  * @example
  * ```ts
  * import { metaRlBandit } from "./meta_rl_bandit.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // deno task reproduce meta-rl-bandit --profile quick
  * const c = metaRlBandit.config.parse({});
- * c.units; // 48
- * metaRlBandit.tables(c).map((t) => t.name); // ["metrics", "regret", "raster"]
+ * assertEquals(c.units, 48);
+ * assertEquals(metaRlBandit.tables(c).map((t) => t.name), ["metrics", "regret", "raster", "curve", "validation", "policy_map"]);
  * ```
  * @module
  */

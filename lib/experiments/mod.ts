@@ -5,8 +5,9 @@
  * @example
  * ```ts
  * import { datasets, experiments } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * experiments.map((e) => e.id); // ["hnca-bandit", ...]
- * Object.keys(datasets); // ["mnist"]
+ * assertEquals(Object.keys(datasets), ["mnist"]);
  * ```
  * @module
  */

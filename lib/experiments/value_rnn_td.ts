@@ -38,10 +38,11 @@
  * @example
  * ```ts
  * import { valueRnnTd } from "./value_rnn_td.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // deno task reproduce value-rnn-td --profile quick
  * const c = valueRnnTd.config.parse({ td_loss: "e386495" });
- * c.gamma; // 0.5
- * valueRnnTd.tables(c).map((t) => t.name); // ["metrics", "run", "cues", "trace"]
+ * assertEquals(c.gamma, 0.5);
+ * assertEquals(valueRnnTd.tables(c).map((t) => t.name), ["metrics", "run", "cues", "trace"]);
  * ```
  * @module
  */

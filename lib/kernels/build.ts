@@ -6,8 +6,9 @@
  * @example
  * ```ts
  * import { ASC_FLAGS, KERNELS } from "./build.ts";
- * KERNELS; // ["counterfactual", "tfjs_ops"]: built by `deno task build-kernels`, checked by `deno task build-kernels --check`
- * ASC_FLAGS.includes("simd"); // true
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(KERNELS, ["counterfactual", "tfjs_ops"]); // built by `deno task build-kernels`, checked by `deno task build-kernels --check`
+ * assertEquals(ASC_FLAGS.includes("simd"), true);
  * ```
  * @module
  */

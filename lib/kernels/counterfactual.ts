@@ -10,12 +10,14 @@
  * @example
  * ```ts
  * import { loadCounterfactualKernel } from "./counterfactual.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const kernel = await loadCounterfactualKernel();
  * const delta = kernel.bernoulliDelta({
  *   B: 1, K: 1, J: 1, centered: true,
  *   theta: Float32Array.of(0.5), logits: Float32Array.of(0.2), sample: Float32Array.of(1), parent: Float32Array.of(1),
  * });
- * // log sigmoid(0.2 - 1) - log sigmoid(0.2)
+ * const logSigmoid = (z: number) => -Math.log1p(Math.exp(-z));
+ * assert(Math.abs(delta[0] - (logSigmoid(0.2 - 1) - logSigmoid(0.2))) < 1e-6);
  * ```
  * @module
  */

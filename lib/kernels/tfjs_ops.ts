@@ -49,11 +49,12 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { tfjsOps } from "./tfjs_ops.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const ops = tfjsOps(); // null unless tf.getBackend() === "wasm"
  * if (ops) {
  *   const p = tf.ones([3]), g = tf.ones([3]), m = tf.zeros([3]), v = tf.zeros([3]);
  *   const out = ops.adamUpdate({ p, g, m, v }, { b1: 0.9, b2: 0.999, eps: 1e-8, count: 1, lr: 0.1 });
- *   out.p; // [0.9, 0.9, 0.9]
+ * assertEquals(out.p, [0.9, 0.9, 0.9]);
  * }
  * ```
  * @module

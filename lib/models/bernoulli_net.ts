@@ -13,9 +13,11 @@
  * import * as tf from "@tensorflow/tfjs";
  * import { Rng } from "../rng/mod.ts";
  * import { initBernoulliNet, sampleNet, drawUniforms, disposeTrace } from "./bernoulli_net.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const net = initBernoulliNet(Rng.fromSeed(0).stream("init"), { input: 4, hidden: [3, 3], output: 2, centered: true });
  * const x = tf.tensor2d([[0, 1, 1, 0]]);
  * const trace = sampleNet(net, x, drawUniforms(net, 1, Rng.fromSeed(0).stream("sample")));
+ * assertEquals(trace.output.probs.shape, [1, 2]);
  * disposeTrace(trace);
  * ```
  * @module

@@ -16,10 +16,12 @@
  * import * as tf from "@tensorflow/tfjs";
  * import { Rng } from "../rng/mod.ts";
  * import { disposeVaeTrace, drawVaeUniforms, encodeVae, initBinaryVae, vaeTerms } from "./binary_vae.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const vae = initBinaryVae(Rng.fromSeed(0).stream("init"), { pixels: 4, latent: [2, 2] });
  * const x = tf.tensor2d([[1, 0, 1, 1]]);
  * const trace = encodeVae(vae, x, drawVaeUniforms(vae, 1, Rng.fromSeed(0).stream("sample")));
  * const terms = await vaeTerms(trace); // terms.elbo[0]: the one-sample ELBO of x
+ * assert(terms.elbo.length === 1 && terms.elbo[0] < 0);
  * disposeVaeTrace(trace);
  * ```
  * @module

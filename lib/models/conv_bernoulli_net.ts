@@ -19,7 +19,9 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { convForward, initConvNet } from "./conv_bernoulli_net.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const net = initConvNet(Rng.fromSeed(0).stream("init"), { channels: 16, convLayers: 2, hidden: 200, actions: 10 });
+ * assert(typeof convForward === "function" && Object.keys(net.params).length > 0);
  * ```
  * @module
  */

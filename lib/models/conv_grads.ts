@@ -25,11 +25,12 @@
  * import { Rng } from "../rng/mod.ts";
  * import { convForward, initConvNet } from "./conv_bernoulli_net.ts";
  * import { convGradStats } from "./conv_grads.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const net = initConvNet(Rng.fromSeed(0).stream("init"), { channels: 4, convLayers: 2, hidden: 8, actions: 10 });
  * const x = tf.zeros([2, 28, 28, 1]) as tf.Tensor4D;
  * const act = convForward(net.params, 2, x);
  * const { grads, varSums } = await convGradStats(net.params, 2, x, act, tf.ones([2, 8]) as tf.Tensor2D, true);
- * Object.keys(grads); // ["conv2.w", "conv2.b", "conv1.w", "conv1.b", "dense.w", "dense.b"]
+ * assertEquals(Object.keys(grads), ["conv2.w", "conv2.b", "conv1.w", "conv1.b", "dense.w", "dense.b"]);
  * ```
  * @module
  */

@@ -11,8 +11,10 @@
  * import * as tf from "@tensorflow/tfjs";
  * import { Rng } from "../rng/mod.ts";
  * import { initActorCritic, actorCriticStep, zeroState } from "./haiku_lstm.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const p = initActorCritic(Rng.fromSeed(0).stream("init"), { inputs: 3, units: 48, actions: 2 });
- * const out = actorCriticStep(p, tf.zeros([5, 3]), zeroState(5, 48)); // logits [5, 2], value [5]
+ * const out = actorCriticStep(p, tf.zeros([5, 3]), zeroState(5, 48));
+ * assertEquals([out.logits.shape, out.value.shape], [[5, 2], [5]]);
  * ```
  * @module
  */

@@ -5,7 +5,11 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { glorotUniform } from "./init.ts";
- * const w = glorotUniform(Rng.fromSeed(0).stream("init", 0), 200, 784); // [200, 784]
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
+ * const w = glorotUniform(Rng.fromSeed(0).stream("init", 0), 200, 784);
+ * assertEquals(w.length, 200 * 784); // [200, 784], row-major
+ * const limit = Math.sqrt(6 / (200 + 784));
+ * assertEquals(w.every((v) => Math.abs(v) <= limit), true);
  * ```
  * @module
  */

@@ -9,8 +9,10 @@
  * import * as tf from "@tensorflow/tfjs";
  * import { Rng } from "../rng/mod.ts";
  * import { initLstm, lstmForward } from "./lstm.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const p = initLstm(Rng.fromSeed(0).stream("init"), 3, 2);
- * const h = lstmForward(p, tf.zeros([5, 4, 3])); // [T=5, B=4, H=2]
+ * const h = lstmForward(p, tf.zeros([5, 4, 3]));
+ * assertEquals(h.shape, [5, 4, 2]); // [T, B, H]
  * ```
  * @module
  */

@@ -33,16 +33,17 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { initPlasticRnn, parameterCount, plasticRnnBackward, unroll } from "./plastic_rnn.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const spec = { variant: "modplast" as const, inputs: 17, hidden: 100, actions: 4, traceClip: 1 };
  * const p = initPlasticRnn(Rng.fromSeed(0).stream("init"), spec);
- * parameterCount(spec); // 22406
+ * assertEquals(parameterCount(spec), 22406);
  * const x = new Float32Array(2 * 3 * 17).fill(0.5);
  * const traj = unroll(p, spec, 2, 3, {
  *   observe: (t, xt) => xt.set(x.subarray(t * 2 * 17, (t + 1) * 2 * 17)),
  *   act: (_t, _probs, actions) => actions.fill(1),
  * });
  * const grads = plasticRnnBackward(p, traj, new Float64Array(3 * 2 * 4).fill(0.1), new Float64Array(3 * 2));
- * grads["alpha"].length; // 10000
+ * assertEquals(grads["alpha"].length, 10000);
  * ```
  * @module
  */

@@ -7,10 +7,11 @@
  * ```ts
  * import { Rng } from "../rng/mod.ts";
  * import { ReplayBuffer } from "./replay_buffer.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const buf = new ReplayBuffer({ s: 2, a: 1, r: 1 }, 1000);
  * buf.record({ s: [0.1, 0.2], a: [1], r: [-1] });
  * const batch = buf.sample(4, Rng.fromSeed(0)); // batch.s: Float32Array [4 * 2]
- * buf.size; // 1
+ * assertEquals(buf.size, 1);
  * ```
  * @module
  */

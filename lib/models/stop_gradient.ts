@@ -6,7 +6,9 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { stopGradient } from "./stop_gradient.ts";
- * tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, stopGradient(x))))(tf.tensor1d([3])); // [3], not [6]
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, stopGradient(x))))(tf.tensor1d([3]));
+ * assertEquals(Array.from(g.dataSync()), [3]); // not [6]
  * ```
  * @module
  */

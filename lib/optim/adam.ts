@@ -14,10 +14,11 @@
  * import * as tf from "@tensorflow/tfjs";
  * import { adam } from "./adam.ts";
  * import { applyUpdates } from "./transform.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const opt = adam({ lr: 1e-4 });
  * const params = { w: tf.zeros([2]) };
  * const { updates } = opt.update({ w: tf.ones([2]) }, opt.init(params), params);
- * applyUpdates(params, updates).w; // [-1e-4, -1e-4]
+ * assertEquals(Array.from(applyUpdates(params, updates).w.dataSync()), [Math.fround(-1e-4), Math.fround(-1e-4)]);
  * ```
  * @module
  */

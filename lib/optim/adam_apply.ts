@@ -12,11 +12,12 @@
  * import * as tf from "@tensorflow/tfjs";
  * import { adam } from "./adam.ts";
  * import { adamApply } from "./adam_apply.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const cfg = { lr: 1e-3 };
  * const params = { w: tf.zeros([2]) };
  * const state = adam(cfg).init(params);
  * const next = adamApply(cfg, { w: tf.ones([2]) }, state, params);
- * next.params.w; // [-1e-3, -1e-3]
+ * assertEquals(Array.from(next.params.w.dataSync()), [Math.fround(-1e-3), Math.fround(-1e-3)]);
  * ```
  * @module
  */

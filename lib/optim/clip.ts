@@ -9,9 +9,10 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { clipByGlobalNorm } from "./clip.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const clip = clipByGlobalNorm(1);
  * const { updates } = clip.update({ a: tf.tensor1d([3, 4]) }, clip.init({}));
- * updates.a; // [0.6, 0.8]
+ * assertEquals(Array.from(updates.a.dataSync()), [Math.fround(0.6), Math.fround(0.8)]);
  * ```
  * @module
  */

@@ -7,10 +7,11 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { adam, applyUpdates, chain, clipByGlobalNorm } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const opt = chain(adam({ lr: (step) => 3e-4 * (1 - step / 100) }), clipByGlobalNorm(50));
  * const params = { w: tf.ones([3]) };
  * const { updates } = opt.update({ w: tf.ones([3]) }, opt.init(params), params);
- * applyUpdates(params, updates).w.shape; // [3]
+ * assertEquals(applyUpdates(params, updates).w.shape, [3]);
  * ```
  * @module
  */

@@ -16,11 +16,14 @@
  * import { adam } from "./adam.ts";
  * import { clipByGlobalNorm } from "./clip.ts";
  * import { applyUpdates, chain } from "./transform.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const opt = chain(adam({ lr: 1e-3 }), clipByGlobalNorm(50));
  * const params = { w: tf.zeros([2]) };
  * const state = opt.init(params);
  * const { updates, state: next } = opt.update({ w: tf.ones([2]) }, state, params);
- * const after = applyUpdates(params, updates); // w = [-1e-3, -1e-3]
+ * const after = applyUpdates(params, updates);
+ * assertEquals(Array.from(after.w.dataSync()), [Math.fround(-1e-3), Math.fround(-1e-3)]);
+ * assertEquals(Object.keys(next), Object.keys(state));
  * ```
  * @module
  */

@@ -20,9 +20,13 @@
  * ```ts
  * import { Rng } from "./rng.ts";
  * import { FastStream } from "./fast_stream.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const fast = FastStream.take(Rng.fromSeed(3).stream("binarize", 1));
  * const u = fast.fillUniform24(new Float32Array(4)); // as Rng.fillUniform24 would draw
- * const x = fast.binarize(Uint8Array.of(0, 128, 255)); // [0, 0 or 1, 1], as binarize() would draw
+ * const x = fast.binarize(Uint8Array.of(0, 128, 255)); // as binarize() would draw
+ * const slow = Rng.fromSeed(3).stream("binarize", 1);
+ * assertEquals(Array.from(u), Array.from(slow.fillUniform24(new Float32Array(4))));
+ * assertEquals([x[0], x[2]], [0, 1]);
  * ```
  * @module
  */

@@ -12,11 +12,14 @@
  * @example
  * ```ts
  * import { Rng } from "./rng.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const root = Rng.fromSeed(3);
  * const init = root.stream("init");
  * const shuffle = root.stream("shuffle", 0); // epoch 0
  * const w = init.uniform(); // in [0, 1)
  * const order = shuffle.permutation(10);
+ * assert(w >= 0 && w < 1);
+ * assertEquals([...order].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
  * ```
  * @module
  */

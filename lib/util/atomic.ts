@@ -5,7 +5,9 @@
  * @example
  * ```ts
  * import { writeFileAtomic } from "./atomic.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * await writeFileAtomic("/tmp/example.txt", "complete or absent\n");
+ * assertEquals(await Deno.readTextFile("/tmp/example.txt"), "complete or absent\n");
  * ```
  * @module
  */

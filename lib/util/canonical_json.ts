@@ -6,7 +6,8 @@
  * @example
  * ```ts
  * import { canonicalJson } from "./canonical_json.ts";
- * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(canonicalJson({ b: 1, a: [true, null] }), '{"a":[true,null],"b":1}');
  * ```
  * @module
  */

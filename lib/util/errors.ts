@@ -4,8 +4,9 @@
  * @example
  * ```ts
  * import { PipelineError } from "./errors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const e = new PipelineError([{ file: "pipelines/x.yaml", line: 3, col: 1, path: ["grid", "seeds"], message: "expected an array" }]);
- * e.message; // "pipelines/x.yaml:3:1: grid.seeds: expected an array"
+ * assertEquals(e.message, "pipelines/x.yaml:3:1: grid.seeds: expected an array");
  * ```
  * @module
  */

@@ -6,9 +6,10 @@
  * @example
  * ```ts
  * import { formatValue } from "./format.ts";
- * formatValue(Math.fround(0.1), "f32"); // "0.1" (not "0.10000000149011612")
- * formatValue(0.1 + 0.2, "f64"); // "0.30000000000000004"
- * formatValue(3, "int"); // "3"
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
+ * assertEquals(formatValue(Math.fround(0.1), "f32"), "0.1"); // not "0.10000000149011612"
+ * assertEquals(formatValue(0.1 + 0.2, "f64"), "0.30000000000000004");
+ * assertEquals(formatValue(3, "int"), "3");
  * ```
  * @module
  */

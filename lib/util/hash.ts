@@ -4,7 +4,8 @@
  * @example
  * ```ts
  * import { sha256Hex } from "./hash.ts";
- * await sha256Hex("abc"); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(await sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
  * ```
  * @module
  */

@@ -4,8 +4,9 @@
  * @example
  * ```ts
  * import { machineInfo } from "./machine.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const m = await machineInfo();
- * m.cpu; // "Intel(R) Xeon(R) ..."
+ * assertEquals(typeof m.cpu, "string"); // "Intel(R) Xeon(R) ...", or "unknown" off Linux
  * ```
  * @module
  */

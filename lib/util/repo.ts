@@ -5,8 +5,9 @@
  * @example
  * ```ts
  * import { repoRoot } from "./repo.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const pipelines = `${repoRoot()}/pipelines`;
- * pipelines.endsWith("/pipelines"); // true
+ * assertEquals(pipelines.endsWith("/pipelines"), true);
  * ```
  * @module
  */

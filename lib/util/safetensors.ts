@@ -9,10 +9,11 @@
  * @example
  * ```ts
  * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const bytes = encodeSafetensors({ w: { shape: [2], data: Float32Array.of(1, 2) } }, { epoch: "3" });
  * const { tensors, metadata } = decodeSafetensors(bytes);
  * tensors.w.data; // Float32Array [1, 2]
- * metadata.epoch; // "3"
+ * assertEquals(metadata.epoch, "3");
  * ```
  * @module
  */

@@ -5,9 +5,10 @@
  * @example
  * ```ts
  * import { describe, studentTQuantile } from "./stats.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * studentTQuantile(0.975, 4); // 2.7764451051977...
  * const d = describe([1, 2, 3, 4, 5], 0.95);
- * d.mean; // 3
+ * assertEquals(d.mean, 3);
  * d.ci; // [1.0367..., 4.9632...]
  * ```
  * @module

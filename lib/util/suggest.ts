@@ -5,8 +5,9 @@
  * @example
  * ```ts
  * import { didYouMean } from "./suggest.ts";
- * didYouMean("profle", ["profile", "backend", "jobs"]); // " Did you mean 'profile'?"
- * didYouMean("zzz", ["profile"]); // ""
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(didYouMean("profle", ["profile", "backend", "jobs"]), " Did you mean 'profile'?");
+ * assertEquals(didYouMean("zzz", ["profile"]), "");
  * ```
  * @module
  */

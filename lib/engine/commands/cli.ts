@@ -4,8 +4,9 @@
  * @example
  * ```ts
  * import { parseReproduceArgs } from "./cli.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const opts = parseReproduceArgs(["hnca-bandit", "--profile", "smoke", "--only", "seed=0"]);
- * opts.only; // { seed: ["0"] }
+ * assertEquals(opts.only, { seed: ["0"] });
  * ```
  * @module
  */

@@ -14,7 +14,8 @@
  * @example
  * ```ts
  * import { referenceDir } from "./reference.ts";
- * referenceDir("hnca-bandit", "quick").endsWith("results/reference/hnca-bandit/quick"); // true
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(referenceDir("hnca-bandit", "quick").endsWith("results/reference/hnca-bandit/quick"), true);
  * // await writeReference("hnca-bandit", "quick", { jobs: 2 }); // trains the profile: minutes
  * ```
  * @module

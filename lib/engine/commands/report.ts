@@ -7,9 +7,10 @@
  * @example
  * ```ts
  * import { writeReport } from "./report.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const out = await Deno.makeTempDir();
  * const { sections } = await writeReport({ resultsDir: "results/reference", outDir: out, pipelines: ["hnca-bandit"] });
- * sections; // 0: a reference folder holds no run store, so nothing to report from it
+ * assertEquals(sections, 2); // hnca-bandit's committed smoke and quick references
  * ```
  * @module
  */

@@ -14,9 +14,10 @@
  * @example
  * ```ts
  * import { reproduce } from "./reproduce.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const resultsDir = await Deno.makeTempDir();
  * const { exitCode } = await reproduce({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm", dryRun: true, resultsDir });
- * exitCode; // 0: the plan printed, nothing run
+ * assertEquals(exitCode, 0); // the plan printed, nothing run
  * ```
  * @module
  */

@@ -8,8 +8,10 @@
  * @example
  * ```ts
  * import { emitCommands } from "./run_commands.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * // Prints one `deno task run value-rnn-td <key> ...` line per run that is not complete (2 in smoke).
- * await emitCommands({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm", resultsDir: await Deno.makeTempDir() });
+ * const code = await emitCommands({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm", resultsDir: await Deno.makeTempDir() });
+ * assertEquals(code, 0);
  * ```
  * @module
  */

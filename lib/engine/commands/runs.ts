@@ -6,9 +6,10 @@
  * @example
  * ```ts
  * import { listRuns, runsText } from "./runs.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const rows = await listRuns({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm", resultsDir: await Deno.makeTempDir() });
- * rows.map((r) => r.state); // ["not started", "not started"]
- * runsText(rows).split("\n")[0].startsWith("run key"); // true
+ * assertEquals(rows.map((r) => r.state), ["not started", "not started"]);
+ * assertEquals(runsText(rows).split("\n")[0].startsWith("run key"), true);
  * ```
  * @module
  */

@@ -7,6 +7,7 @@
  * ```ts
  * import type { CheckContext } from "./types.ts";
  * import { columnCheck } from "./check.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const issues: string[] = [];
  * const ctx: CheckContext = {
  *   tables: [{ name: "metrics", doc: "", columns: [{ name: "loss", type: "f64", role: "metric", doc: "" }] }],
@@ -16,7 +17,7 @@
  *   issue: (path, message) => issues.push(`${path.join(".")}: ${message}`),
  * };
  * columnCheck(ctx, ["plots", 0, "y"], "metrics", "accuracy", "metric");
- * issues; // ["plots.0.y: table 'metrics' has no column 'accuracy' (columns: loss)"]
+ * assertEquals(issues, ["plots.0.y: table 'metrics' has no column 'accuracy' (columns: loss)"]);
  * ```
  * @module
  */

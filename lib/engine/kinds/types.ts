@@ -16,9 +16,10 @@
  * import type { PlotKind } from "./types.ts";
  * import { PLOT_KINDS } from "./plots/mod.ts";
  * import { CLAIM_KINDS } from "./claims/mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const curve: PlotKind = PLOT_KINDS.curve;
- * curve.kind; // "curve"
- * Object.keys(CLAIM_KINDS); // ["compare", "expect", "fraction"]
+ * assertEquals(curve.kind, "curve");
+ * assertEquals(Object.keys(CLAIM_KINDS), ["compare", "expect", "fraction"]);
  * ```
  * @module
  */

@@ -39,8 +39,9 @@
  *   runs,
  * };
  * import { seedGroups } from "./values.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const [g] = seedGroups(ctx, { table: "metrics", metric: "loss", at: "final" });
- * [...g.values]; // [[0, 0.25], [1, 1.25]]: seed -> the loss at each run's last epoch
+ * assertEquals([...g.values], [[0, 0.25], [1, 1.25]]); // seed -> the loss at each run's last epoch
  * ```
  * @module
  */

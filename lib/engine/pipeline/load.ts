@@ -6,9 +6,10 @@
  * @example
  * ```ts
  * import { loadPipeline } from "./load.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const p = await loadPipeline("pipelines/hnca-bandit.yaml");
- * p.data.name; // "hnca-bandit"
- * p.locate(["grid", "seeds"]); // { line: 42, col: 10 }
+ * assertEquals(p.data.name, "hnca-bandit");
+ * assertEquals(p.locate(["grid", "seeds"]), { line: 41, col: 10 }); // pipelines/hnca-bandit.yaml, 1-based
  * ```
  * @module
  */

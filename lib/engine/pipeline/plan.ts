@@ -13,6 +13,7 @@
  * import { loadPipeline } from "./load.ts";
  * import { defaultRegistryUrl, loadRegistry } from "./registry.ts";
  * import { planRuns } from "./plan.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const pipeline = await loadPipeline("pipelines/hnca-bandit.yaml");
  * const registry = await loadRegistry([defaultRegistryUrl()]);
  * const plan = await planRuns(pipeline, {
@@ -20,7 +21,8 @@
  *   registry,
  *   environment: { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } },
  * });
- * plan.runs.length;
+ * assertEquals(plan.runs.length, 4); // the smoke profile: 4 cells x 1 seed
+ * assert(plan.runs.every((r) => /^[0-9a-f]{64}$/.test(r.key)));
  * ```
  * @module
  */

@@ -11,9 +11,10 @@
  * @example
  * ```ts
  * import { defaultRegistryUrl, loadRegistry } from "./registry.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const registry = await loadRegistry([defaultRegistryUrl()]);
  * Object.keys(registry.experiments); // ["hnca-bandit", ...]
- * Object.keys(registry.datasets); // ["mnist"]
+ * assertEquals(Object.keys(registry.datasets), ["mnist"]);
  * ```
  * @module
  */

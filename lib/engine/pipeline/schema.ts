@@ -5,8 +5,9 @@
  * @example
  * ```ts
  * import { PipelineSchema } from "./schema.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const result = PipelineSchema.safeParse({ name: "x" });
- * result.success; // false: title, paper, experiment, ... are missing
+ * assertEquals(result.success, false); // title, paper, experiment, ... are missing
  * ```
  * @module
  */

@@ -27,8 +27,9 @@
  * ```
  * ```ts
  * import { searchSettings } from "./search.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const s = searchSettings({ samples: 3, seed: 0, digits: 3, space: { lr: { uniform: [0, 1] } } });
- * Object.keys(s); // ["s1", "s2", "s3"]
+ * assertEquals(Object.keys(s), ["s1", "s2", "s3"]);
  * ```
  * @module
  */
@@ -84,7 +85,8 @@ export type Search = z.infer<typeof SearchSchema>;
  * @example
  * ```ts
  * import { isSearch } from "./search.ts";
- * isSearch([1, 2]); // false
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(isSearch([1, 2]), false);
  * ```
  */
 export function isSearch(axis: unknown): axis is { search: Search } {
@@ -103,7 +105,8 @@ function round(x: number, digits: number): number {
  * @example
  * ```ts
  * import { nest } from "./search.ts";
- * nest("optimizer.lr", 0.1); // { optimizer: { lr: 0.1 } }
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(nest("optimizer.lr", 0.1), { optimizer: { lr: 0.1 } });
  * ```
  */
 export function nest(path: string, value: unknown): Record<string, unknown> {

@@ -15,9 +15,10 @@
  * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
  * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { checkClaims, claimsTable } from "./claims.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const results = checkClaims(plan, [], []);
  * results.map((r) => r.status); // each NOT CHECKED in the smoke profile, or INCONCLUSIVE without runs
- * claimsTable(results).startsWith("claim"); // true
+ * assertEquals(claimsTable(results).startsWith("claim"), true);
  * ```
  * @module
  */

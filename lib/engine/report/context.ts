@@ -11,8 +11,9 @@
  * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
  * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { reportContext } from "./context.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const ctx = reportContext(plan, [], []);
- * [ctx.pipeline, ctx.profile, ctx.level]; // ["value-rnn-td", "smoke", 0.05]
+ * assertEquals([ctx.pipeline, ctx.profile, ctx.level], ["value-rnn-td", "smoke", 0.05]);
  * ```
  * @module
  */

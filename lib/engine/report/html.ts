@@ -9,8 +9,9 @@
  * @example
  * ```ts
  * import { reportHtml } from "./html.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const html = reportHtml([], "2026-01-01");
- * html.startsWith("<!doctype html>"); // true
+ * assertEquals(html.startsWith("<!doctype html>"), true);
  * ```
  * @module
  */

@@ -14,9 +14,10 @@
  * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
  * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { renderPlots } from "./plot.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const { files, skipped } = await renderPlots(plan, [], await Deno.makeTempDir());
- * files.some((f) => f.endsWith("loss.png")); // true: an empty figure until runs complete
- * skipped.map((s) => s.id); // figures of picked runs have no run to draw
+ * assertEquals(files.some((f) => f.endsWith("loss.png")), false); // no runs yet: no loss curve
+ * assertEquals(skipped.map((s) => s.id).includes("loss"), true); // each skipped figure is listed with why
  * ```
  * @module
  */

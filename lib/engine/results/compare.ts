@@ -19,10 +19,11 @@
  * @example
  * ```ts
  * import { compareResults, formatReport } from "./compare.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // Your results against another machine's: compareResults("results", "other/results", ...).
  * const ref = "results/reference/hnca-bandit/smoke";
  * const report = await compareResults(`${ref}/hashes.csv`, ref, { tolerance: 0, match: "config", ignore: [] });
- * report.ok; // true when they share runs, every shared run is identical and nothing is corrupt
+ * assertEquals(report.ok, true); // when they share runs, every shared run is identical and nothing is corrupt
  * formatReport(report).startsWith("Matched 4 runs by config and seed: 4 identical"); // true
  * ```
  * @module

@@ -17,7 +17,8 @@
  * @example
  * ```ts
  * import { runDir } from "./layout.ts";
- * runDir("results", "3f2a"); // "results/runs/3f2a"
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(runDir("results", "3f2a"), "results/runs/3f2a");
  * ```
  * @module
  */

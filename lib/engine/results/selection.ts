@@ -16,13 +16,14 @@
  * @example
  * ```ts
  * import { rankSettings } from "./selection.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const table = { name: "val", doc: "", columns: [{ name: "loss", type: "f64" as const, role: "metric" as const, doc: "" }] };
  * const runs = ["s1", "s2", "s3"].map((s, i) => ({
  *   cell: `setting=${s}`, labels: { setting: s }, seed: 0,
  *   tables: { val: { header: ["loss"], rows: [[3 - i]] } },
  * }));
  * const ranking = rankSettings(runs, [table], { axis: "setting", top: 1, table: "val", metric: "loss", index: {}, direction: "lower" });
- * ranking.filter((r) => r.selected).map((r) => r.setting); // ["s3"]
+ * assertEquals(ranking.filter((r) => r.selected).map((r) => r.setting), ["s3"]);
  * ```
  * @module
  */

@@ -15,8 +15,9 @@
  * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
  * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { loadRunTables, summarize } from "./summary.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const runs = await loadRunTables(plan, await Deno.makeTempDir()); // none complete in an empty folder
- * summarize(plan, runs, 0.95).length; // 0
+ * assertEquals(summarize(plan, runs, 0.95).length, 0);
  * ```
  * @module
  */

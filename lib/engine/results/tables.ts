@@ -6,12 +6,13 @@
  * @example
  * ```ts
  * import { checkRow, toCsv } from "./tables.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const spec = { name: "metrics", doc: "", step: "epoch", columns: [
  *   { name: "epoch", type: "int" as const, role: "index" as const, doc: "" },
  *   { name: "loss", type: "f32" as const, role: "metric" as const, doc: "" },
  * ] };
  * const cells = checkRow(spec, { epoch: 1, loss: Math.fround(0.25) });
- * toCsv(spec, [cells]); // "epoch,loss\n1,0.25\n"
+ * assertEquals(toCsv(spec, [cells]), "epoch,loss\n1,0.25\n");
  * ```
  * @module
  */

@@ -17,9 +17,10 @@
  * @example
  * ```ts
  * import { chooseBackend, initBackend } from "./backend.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const name = await chooseBackend("wasm"); // "auto": webgpu on a real GPU adapter, else wasm
  * const info = await initBackend(name);
- * info.name; // "wasm"
+ * assertEquals(info.name, "wasm");
  * ```
  * @module
  */

@@ -9,8 +9,9 @@
  * @example
  * ```ts
  * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const bytes = encodeCheckpoint({ step: 1, tensors: {}, state: { n: 2 } }, { key: "k", rows: {}, elapsed: 0, attempts: 1 });
- * decodeCheckpoint(bytes, "k").data.state; // { n: 2 }
+ * assertEquals(decodeCheckpoint(bytes, "k").data.state, { n: 2 });
  * ```
  * @module
  */

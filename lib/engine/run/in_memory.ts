@@ -13,10 +13,11 @@
  * ```ts
  * import { runInProcess } from "./in_memory.ts";
  * import { valueRnnTd } from "../../experiments/value_rnn_td.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const { rows, checkpoints } = await runInProcess(valueRnnTd, { max_epochs: 2, checkpoint_every: 1 }, {});
- * rows.metrics.length; // 3: the loss before training and after each epoch
+ * assertEquals(rows.metrics.length, 3); // the loss before training and after each epoch
  * const resumed = await runInProcess(valueRnnTd, { max_epochs: 2, checkpoint_every: 1 }, {}, { resume: checkpoints[0] });
- * resumed.rows.metrics.length; // 1: only the epoch after the checkpoint
+ * assertEquals(resumed.rows.metrics.length, 1); // only the epoch after the checkpoint
  * ```
  * @module
  */

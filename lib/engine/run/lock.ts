@@ -13,9 +13,11 @@
  * @example
  * ```ts
  * import { acquireLock } from "./lock.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const lock = await acquireLock("/tmp/example.lock", "example");
  * try {
- *   // exclusive work
+ *   // exclusive work: a second taker is refused while it is held
+ *   await acquireLock("/tmp/example.lock", "other").then(() => assert(false, "taken twice"), () => {});
  * } finally {
  *   await lock.release();
  * }

@@ -6,11 +6,13 @@
  * @example
  * ```ts
  * import { createProgress } from "./progress.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const progress = createProgress({ total: 4, terminal: false, intervalS: 10 });
  * progress.runStarted("3f2a", "estimator=hnca seed 0");
  * progress.runProgress("3f2a", 5, 10, "epoch 5/10");
  * progress.runEnded("3f2a", "complete");
  * progress.stop();
+ * assertEquals(typeof progress.stop, "function");
  * ```
  * @module
  */

@@ -9,10 +9,12 @@
  * import { planRuns } from "../pipeline/plan.ts";
  * import { defaultRegistryUrl, loadRegistry } from "../pipeline/registry.ts";
  * const registry = await loadRegistry([defaultRegistryUrl()]);
- * const environment = { backend: "wasm", versions: { tfjs: "4.22.0", deno: "2.9.6", v8: "x" } };
+ * import { runtimeVersions } from "./backend.ts";
+ * const environment = { backend: "wasm", versions: runtimeVersions() };
  * const plan = await planRuns(await loadPipeline("pipelines/value-rnn-td.yaml"), { profile: "smoke", registry, environment });
  * import { executeRun } from "./run_one.ts";
  * import { runSpec } from "./scheduler.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const spec = runSpec(plan.runs[0], {
  *   resultsDir: await Deno.makeTempDir(),
  *   registry: [defaultRegistryUrl()],
@@ -20,7 +22,7 @@
  *   datasets: {},
  * });
  * const outcome = await executeRun(spec);
- * outcome.status; // "complete" (a smoke run of the value RNN: seconds)
+ * assertEquals(outcome.status, "complete"); // a smoke run of the value RNN: seconds
  * ```
  * @module
  */

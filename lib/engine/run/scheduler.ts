@@ -7,8 +7,9 @@
  * @example
  * ```ts
  * import { workerCommand } from "./scheduler.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const { args } = workerCommand("results/runs/3f2a/spec.json");
- * args.at(-1); // "results/runs/3f2a/spec.json": one process per run
+ * assertEquals(args.at(-1), "results/runs/3f2a/spec.json"); // one process per run
  * ```
  * @module
  */

@@ -28,8 +28,9 @@
  * @example
  * ```ts
  * import { batchScript } from "./slurm.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const script = batchScript({ manifest: "m.txt", outDir: "out", tasks: 3, maxParallel: 2, resources: { cpus: 1, mem: "2G", time: "01:00:00" }, name: "repro" }, ["deno", "run", "-A", "worker.ts"]);
- * script.includes("#SBATCH --array=0-2%2"); // true
+ * assert(script.includes("#SBATCH --array=0-2%2"));
  * ```
  * @module
  */

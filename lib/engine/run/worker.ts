@@ -13,8 +13,9 @@
  * @example
  * ```ts
  * import { EXIT_LOCKED } from "./worker.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // deno run -A lib/engine/run/worker.ts results/runs/<key>/spec.json
- * EXIT_LOCKED; // 75: another process holds the run
+ * assertEquals(EXIT_LOCKED, 75); // another process holds the run
  * ```
  * @module
  */

@@ -19,8 +19,9 @@
  * const terms = await vaeTerms(trace);
  * const flags = { allChild: false, fullReward: false };
  * import { vaeDisarm } from "./disarm.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const { signal } = await vaeDisarm({ layer: 0, vae, trace, terms, baseline: 0, flags, rng, upper: vae, path: "tfjs" });
- * signal.shape; // [1, 3]
+ * assertEquals(signal.shape, [1, 3]);
  * ```
  * @module
  */

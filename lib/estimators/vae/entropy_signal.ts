@@ -7,7 +7,9 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { entropyLogitSignal } from "./entropy_signal.ts";
- * const g = entropyLogitSignal(tf.tensor2d([[0.5, 0.9]])); // [[0, 0.09 ln 9]]
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
+ * const g = entropyLogitSignal(tf.tensor2d([[0.5, 0.9]])).dataSync();
+ * assert(Math.abs(g[0]) < 1e-7 && Math.abs(g[1] - 0.09 * Math.log(9)) < 1e-6); // [[0, 0.09 ln 9]]
  * ```
  * @module
  */

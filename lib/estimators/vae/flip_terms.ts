@@ -24,9 +24,10 @@
  * const terms = await vaeTerms(trace);
  * const flags = { allChild: false, fullReward: false };
  * import { childFlipTerms } from "./flip_terms.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // Flipping each unit of z_1 (3 units), the child encoder layer's likelihood and entropy terms.
  * const { ll, entropy } = await childFlipTerms(vae.encoder[1].W, trace.encoder[1], "tfjs", true);
- * [ll.shape, entropy?.shape]; // [[1, 3], [1, 3]]
+ * assertEquals([ll.shape, entropy?.shape], [[1, 3], [1, 3]]);
  * ```
  * @module
  */

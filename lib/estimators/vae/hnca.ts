@@ -34,9 +34,10 @@
  * const terms = await vaeTerms(trace);
  * const flags = { allChild: false, fullReward: false };
  * import { vaeHnca } from "./hnca.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const { signal, rewardMean } = await vaeHnca({ layer: 1, vae, trace, terms, baseline: 0, flags, rng, upper: vae, path: "tfjs" });
- * signal.shape; // [1, 2]
- * Number.isFinite(rewardMean); // true
+ * assertEquals(signal.shape, [1, 2]);
+ * assertEquals(Number.isFinite(rewardMean), true);
  * ```
  * @module
  */

@@ -5,7 +5,9 @@
  * @example
  * ```ts
  * import { VAE_ESTIMATORS } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const estimate = VAE_ESTIMATORS["disarm"];
+ * assertEquals(typeof estimate, "function");
  * ```
  * @module
  */

@@ -18,8 +18,9 @@
  * const terms = await vaeTerms(trace);
  * const flags = { allChild: false, fullReward: false };
  * import { vaeReinforceLoo } from "./reinforce_loo.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const { signal } = await vaeReinforceLoo({ layer: 0, vae, trace, terms, baseline: 0, flags, rng, upper: vae, path: "tfjs" });
- * signal.shape; // [1, 3]
+ * assertEquals(signal.shape, [1, 3]);
  * ```
  * @module
  */

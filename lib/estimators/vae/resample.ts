@@ -18,10 +18,11 @@
  * const terms = await vaeTerms(trace);
  * const flags = { allChild: false, fullReward: false };
  * import { resampledReward } from "./resample.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * // The reward of layer 0 with z_1 replaced by another sample and the layers above drawn again.
  * const zAlt = tf.tensor2d([[1, 0, 1]]);
  * const f = await resampledReward(vae, vae, trace, 0, zAlt, rng);
- * f.length; // 1: one reward per example
+ * assertEquals(f.length, 1); // one reward per example
  * ```
  * @module
  */

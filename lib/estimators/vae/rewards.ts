@@ -22,8 +22,9 @@
  * const terms = await vaeTerms(trace);
  * const flags = { allChild: false, fullReward: false };
  * import { reinforceReward } from "./rewards.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const f = reinforceReward(terms, 0);
- * f.length; // 1: one reward per example
+ * assertEquals(f.length, 1); // one reward per example
  * ```
  * @module
  */

@@ -13,8 +13,10 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import type { VaeEstimator } from "./types.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const zero: VaeEstimator = ({ layer, trace }) =>
  *   Promise.resolve({ signal: tf.zerosLike(trace.encoder[layer].fireRate), rewardMean: 0 });
+ * assertEquals(typeof zero, "function");
  * ```
  * @module
  */

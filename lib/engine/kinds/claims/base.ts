@@ -18,8 +18,9 @@
  * ```ts
  * import { decide } from "./base.ts";
  * import { pairedTTest } from "../../../util/stats.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const test = pairedTTest([3, 4, 5, 6, 5], [1, 2, 2, 3, 3], 0, 0.05);
- * decide([{ label: "a > b", test, margin: 0 }], 0.05).verdict; // "PASS"
+ * assertEquals(decide([{ label: "a > b", test, margin: 0 }], 0.05).verdict, "PASS");
  * ```
  * @module
  */

@@ -6,7 +6,8 @@
  * @example
  * ```ts
  * import { ClaimSchema } from "./mod.ts";
- * ClaimSchema.safeParse({ kind: "nope" }).success; // false: kind must be compare, expect or fraction
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(ClaimSchema.safeParse({ kind: "nope" }).success, false); // kind must be compare, expect or fraction
  * ```
  * @module
  */

@@ -7,7 +7,8 @@
  * @example
  * ```ts
  * import { seriesName } from "./common.ts";
- * seriesName({ estimator: "hnca", baseline: "true" }, ["estimator", "baseline"]); // "hnca, true"
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(seriesName({ estimator: "hnca", baseline: "true" }, ["estimator", "baseline"]), "hnca, true");
  * ```
  * @module
  */

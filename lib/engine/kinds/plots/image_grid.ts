@@ -7,8 +7,11 @@
  * @example
  * ```ts
  * import { encodePng, imageGridSvg } from "./image_grid.ts";
+ * import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
  * const png = await encodePng(2, 1, Uint8Array.of(0, 255)); // a black and a white pixel
  * const svg = await imageGridSvg({ title: "Digits", subtitle: "", images: [new Float32Array(4)], width: 2, height: 2 });
+ * assertEquals(Array.from(png.subarray(1, 4)), [80, 78, 71]); // "PNG"
+ * assert(svg.startsWith("<svg") || svg.includes("<svg"));
  * ```
  * @module
  */

@@ -6,7 +6,8 @@
  * @example
  * ```ts
  * import { PlotSchema } from "./mod.ts";
- * PlotSchema.parse({ id: "loss", title: "Loss", y: "loss", y_label: "Loss" }).kind; // "curve"
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(PlotSchema.parse({ id: "loss", title: "Loss", y: "loss", y_label: "Loss" }).kind, "curve");
  * ```
  * @module
  */
