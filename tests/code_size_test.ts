@@ -26,7 +26,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/engine/commands/reproduce.ts:reproduce": 133,
   "lib/engine/commands/cli.ts:parseReproduceArgs": 132,
   "lib/engine/run/scheduler.ts:executeRuns": 119,
-  "lib/experiments/meta_rl_bandit/tables.ts:tables": 110,
   "lib/experiments/hnca_vae.ts:run": 104,
   "lib/engine/kinds/plots/curve.ts:build": 103,
   "lib/engine/run/progress.ts:createProgress": 102,
