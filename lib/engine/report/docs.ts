@@ -20,7 +20,7 @@ import { referenceProfiles } from "../pipeline/schema.ts";
 import { repoRoot } from "../../util/repo.ts";
 import { benchmarksDoc, committedBenchRows } from "./bench_docs.ts";
 import { verdictCounts } from "./claims.ts";
-import { claimsTableDoc, paperClaimRows } from "./claims_table.ts";
+import { claimsTableDoc, type PaperClaimRow, paperClaimRows } from "./claims_table.ts";
 import { PIPELINE_DOCS_DIR, pipelineDocs } from "./pipeline_docs.ts";
 import { referenceClaims } from "./references.ts";
 
@@ -43,6 +43,32 @@ async function pipelineRow(name: string): Promise<string> {
   } |`;
 }
 
+/**
+ * One line per paper claim that a pipeline's default profile leaves undecided (INCONCLUSIVE, or not checked
+ * there), naming the committed profiles that decide it, or the run that would.
+ */
+async function undecidedByDefault(names: string[], rows: PaperClaimRow[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const name of names) {
+    const d = (await loadPipeline(join(repoRoot(), "pipelines", `${name}.yaml`))).data;
+    for (const r of rows.filter((x) => x.pipeline === name)) {
+      const atDefault = r.verdicts.find((v) => v.profile === d.default_profile)?.record.status;
+      if (atDefault === "PASS" || atDefault === "FAIL") continue;
+      const deciding = r.verdicts.filter((v) => v.record.status === "PASS" || v.record.status === "FAIL")
+        .map((v) => `\`${v.profile}\` ${v.record.status}`);
+      const where = deciding.length
+        ? `decided by ${deciding.join(", ")}`
+        : r.wouldDecide
+        ? `no committed profile decides it; \`${r.wouldDecide.profile}\` would (docs/claims.md)`
+        : "no profile checks it";
+      lines.push(
+        `- \`${name}\` \`${r.claim}\`: ${atDefault ?? "not checked"} at \`${d.default_profile}\`; ${where}.`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** The generated part of README.md: the pipeline table and the paper claims' tally. */
 export async function readmeSection(names: string[]): Promise<string> {
   const rows = (await Promise.all(names.map(paperClaimRows))).flat();
@@ -59,6 +85,10 @@ export async function readmeSection(names: string[]): Promise<string> {
     `(${decided.length - fails} PASS, ${fails} FAIL) and leave ${rows.length - decided.length} undecided: ` +
     "[docs/claims.md](docs/claims.md) lists each with the profile that decides it, its effect and cost, and for " +
     "the undecided ones the cost and command of the run that would decide them.",
+    "",
+    "Paper claims that a pipeline's default profile leaves undecided, and where they are decided:",
+    "",
+    ...await undecidedByDefault(names, rows),
     "",
     README_MARKERS[1],
   ].join("\n");
