@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { parseReproduceArgs, runMain } from "../lib/engine/commands/cli.ts";
 import { renderPlots } from "../lib/engine/report/plot.ts";
 import { repoRoot } from "../lib/util/repo.ts";
-import { loadAndPlan } from "../lib/engine/commands/reproduce.ts";
+import { loadAndPlan } from "../lib/engine/commands/load_plan.ts";
 import { profileDir } from "../lib/engine/results/layout.ts";
 import { loadRunTables, readSummaryCsv } from "../lib/engine/results/summary.ts";
 import { exists } from "../lib/util/atomic.ts";

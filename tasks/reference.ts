@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runMain } from "../lib/engine/commands/cli.ts";
 import { writeReference } from "../lib/engine/commands/reference.ts";
-import { loadAndPlan } from "../lib/engine/commands/reproduce.ts";
+import { loadAndPlan } from "../lib/engine/commands/load_plan.ts";
 import { pipelineNames } from "../lib/engine/pipeline/load.ts";
 import { UserError } from "../lib/util/errors.ts";
 import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";

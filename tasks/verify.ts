@@ -13,7 +13,7 @@
 import { join, resolve } from "node:path";
 import { parseReproduceArgs, runMain } from "../lib/engine/commands/cli.ts";
 import { referenceDir } from "../lib/engine/commands/reference.ts";
-import { loadAndPlan } from "../lib/engine/commands/reproduce.ts";
+import { loadAndPlan } from "../lib/engine/commands/load_plan.ts";
 import { compareResults, formatReport } from "../lib/engine/results/compare.ts";
 import { profileDir } from "../lib/engine/results/layout.ts";
 import { exists } from "../lib/util/atomic.ts";

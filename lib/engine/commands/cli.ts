@@ -15,7 +15,7 @@ import { parse as parseYaml } from "yaml";
 import type { BackendChoice } from "../run/backend.ts";
 import { UserError } from "../../util/errors.ts";
 import { didYouMean } from "../../util/suggest.ts";
-import type { ReproduceOptions } from "./reproduce.ts";
+import { type ReproduceOptions } from "./options.ts";
 
 /** Flags of reproduce, ablations, plot and run. */
 export const REPRODUCE_USAGE = `Usage: deno task reproduce <pipeline> [options]

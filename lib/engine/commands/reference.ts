@@ -27,7 +27,8 @@ import { repoRoot } from "../../util/repo.ts";
 import { runtimeVersions } from "../run/backend.ts";
 import { profileDir, referenceRunDir, runDir } from "../results/layout.ts";
 import { loadRunTables } from "../results/summary.ts";
-import { loadAndPlan, reproduce } from "./reproduce.ts";
+import { loadAndPlan } from "./load_plan.ts";
+import { reproduce } from "./reproduce.ts";
 
 /** Result tables larger than this are left out of a reference's run folders (metrics.csv never is). */
 export const REFERENCE_TABLE_LIMIT = 256 * 1024;

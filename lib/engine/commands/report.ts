@@ -23,7 +23,7 @@ import { profileDir, runDir, runState } from "../results/layout.ts";
 import { finalValues, loadRunTables, readSummaryCsv, summarize } from "../results/summary.ts";
 import { parseCsv } from "../results/tables.ts";
 import { loadPipeline } from "../pipeline/load.ts";
-import { loadAndPlan, reportedMetrics } from "./reproduce.ts";
+import { loadAndPlan, reportedMetrics } from "./load_plan.ts";
 import { pipelineNames, pipelinePath } from "../pipeline/load.ts";
 
 /** Options of writeReport. */

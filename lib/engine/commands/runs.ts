@@ -20,7 +20,8 @@ import { formatF64 } from "../../util/format.ts";
 import { decodeCheckpoint } from "../run/checkpoint.ts";
 import { type FailureRecord, runDir, type RunRecord, runState } from "../results/layout.ts";
 import { parseCsv } from "../results/tables.ts";
-import { loadAndPlan, reportedMetrics, type ReproduceOptions } from "./reproduce.ts";
+import { loadAndPlan, reportedMetrics } from "./load_plan.ts";
+import { type ReproduceOptions } from "./options.ts";
 
 /** One run's line. */
 export interface RunLine {
