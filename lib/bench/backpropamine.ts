@@ -18,7 +18,7 @@ const PAPER_RUNS = 40;
 async function measure(
   backend: "wasm" | "webgpu",
   variant: string,
-  impl: "fused" | "tfjs",
+  impl: "fused" | "kernels" | "tfjs",
   iterations: number,
   extra: Record<string, unknown> = {},
 ): Promise<BenchResult> {
@@ -58,6 +58,25 @@ export const benchmarks: Record<string, Benchmark> = Object.fromEntries([
       run: (backend) => measure(backend, variant, "fused", 5),
     },
   ]),
+  ...["modplast", "modul", "plastic", "rnn"].map((variant): [string, Benchmark] => [
+    `backpropamine-maze/train-${variant}-paper-kernels`,
+    {
+      id: `backpropamine-maze/train-${variant}-paper-kernels`,
+      description:
+        `Training iterations/s of ${variant} at the paper's sizes on the SIMD kernels (impl kernels), 5 iterations`,
+      backends: ["wasm"],
+      run: (backend) => measure(backend, variant, "kernels", 5),
+    },
+  ]),
+  [
+    "backpropamine-maze/train-modplast-fanout-simplemaze-kernels",
+    {
+      id: "backpropamine-maze/train-modplast-fanout-simplemaze-kernels",
+      description: "As train-modplast-fanout-simplemaze, on the SIMD kernels (impl kernels), 5 iterations",
+      backends: ["wasm"],
+      run: (backend) => measure(backend, "modplast-fanout", "kernels", 5, { maze_size: 11, trace_clip: 2 }),
+    },
+  ],
   [
     "backpropamine-maze/train-modplast-fanout-simplemaze",
     {

@@ -58,7 +58,17 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
     module: "./backpropamine.ts",
     backends: ["wasm" as const],
   })),
+  ...["modplast", "modul", "plastic", "rnn"].map((v) => ({
+    id: `backpropamine-maze/train-${v}-paper-kernels`,
+    module: "./backpropamine.ts",
+    backends: ["wasm" as const],
+  })),
   { id: "backpropamine-maze/train-modplast-fanout-simplemaze", module: "./backpropamine.ts", backends: ["wasm"] },
+  {
+    id: "backpropamine-maze/train-modplast-fanout-simplemaze-kernels",
+    module: "./backpropamine.ts",
+    backends: ["wasm"],
+  },
   { id: "backpropamine-maze/train-modplast-paper-tfjs", module: "./backpropamine.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-angc-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-dqn-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },

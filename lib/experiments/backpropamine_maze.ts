@@ -62,7 +62,9 @@ import {
   type PlasticRnnSpec,
   type Trajectory,
   unroll,
+  type UnrollDriver,
 } from "../models/plastic_rnn.ts";
+import { backwardKernel, unrollKernel } from "../models/plastic_rnn_kernel.ts";
 import {
   adam,
   applyUpdates,
@@ -117,8 +119,8 @@ export const BackpropamineConfig = z.strictObject({
   reference_quirks: z.array(z.enum(["advantage_value_of_element_0"])).default([]).describe(
     "advantage_value_of_element_0: the original's R - vs[t][0], batch element 0's value for every element (what produced the paper's figure)",
   ),
-  impl: z.enum(["fused", "tfjs"]).default("fused").describe(
-    "fused: forward and backpropagation through time as loops over typed arrays; tfjs: tf.grads of the network in tfjs ops",
+  impl: z.enum(["fused", "kernels", "tfjs"]).default("fused").describe(
+    "fused: forward and backpropagation through time as loops over typed arrays (what the committed references ran); kernels: the same with the H x H work on WebAssembly SIMD kernels (float32 sums in another order: equal within rounding, not bit for bit); tfjs: tf.grads of the network in tfjs ops (the path that runs on webgpu)",
   ),
 });
 /** The resolved config. */
@@ -186,7 +188,36 @@ interface IterationResult {
   grads: Params;
 }
 
-/** One iteration: B episodes with the current parameters, then the A2C loss's gradients. */
+/** The episodes of one iteration: B mazes, the driver that steps them, and the rewards it records [T, B]. */
+function mazeEpisodes(
+  c: BackpropamineConfig,
+  spec: PlasticRnnSpec,
+  walls: Uint8Array,
+  rng: RunContext<BackpropamineConfig>["rng"],
+  it: number,
+): { driver: UnrollDriver; rewards: Float32Array; hits: () => number } {
+  const B = c.batch, T = c.episode_length;
+  const mazeRng = rng.stream("maze", it), actionRng = rng.stream("actions", it);
+  const state = resetMazes(walls, c.maze_size, B, mazeRng);
+  const rewards = new Float32Array(T * B);
+  const driver: UnrollDriver = {
+    observe: (_t, x) => observeMazes(state, T, x as Float32Array),
+    act: (t, probs, actions) => {
+      sampleActions(probs, spec.actions, actions, () => actionRng.uniform());
+      rewards.set(stepMazes(state, actions, mazeRng, { reward: c.reward, wallPenalty: c.wall_penalty }), t * B);
+    },
+  };
+  return { driver, rewards, hits: () => state.hits.reduce((a, b) => a + b, 0) / B };
+}
+
+/** Gradients by parameter name as float32 tensors. */
+function gradTensors(g: Record<string, Float64Array>, spec: PlasticRnnSpec): Params {
+  const grads: Params = {};
+  for (const [name, shape] of plasticRnnShapes(spec)) grads[name] = tf.tensor(Float32Array.from(g[name]), shape);
+  return grads;
+}
+
+/** One iteration: B episodes with the current parameters, then the A2C loss's gradients (by `impl`). */
 function iteration(
   params: Params,
   arrays: PlasticRnnParams,
@@ -198,17 +229,7 @@ function iteration(
   workspace: { traj: Trajectory | null },
 ): IterationResult {
   const B = c.batch, T = c.episode_length;
-  const mazeRng = rng.stream("maze", it), actionRng = rng.stream("actions", it);
-  const state = resetMazes(walls, c.maze_size, B, mazeRng);
-  const rewards = new Float32Array(T * B);
-  const traj = unroll(arrays, spec, B, T, {
-    observe: (_t, x) => observeMazes(state, T, x as Float32Array),
-    act: (t, probs, actions) => {
-      sampleActions(probs, spec.actions, actions, () => actionRng.uniform());
-      rewards.set(stepMazes(state, actions, mazeRng, { reward: c.reward, wallPenalty: c.wall_penalty }), t * B);
-    },
-  }, { reuse: workspace.traj });
-  workspace.traj = traj;
+  const ep = mazeEpisodes(c, spec, walls, rng, it);
   const a2c: A2cConfig = {
     T,
     B,
@@ -218,27 +239,31 @@ function iteration(
     valueCoef: c.value_coef,
     valueOfElement0: c.reference_quirks.includes("advantage_value_of_element_0"),
   };
-  let reward = 0;
-  for (const r of rewards) reward += r;
-  const hits = state.hits.reduce((a, b) => a + b, 0) / B;
+  const meanReward = () => ep.rewards.reduce((a, r) => a + r, 0) / B;
+  if (c.impl === "kernels") {
+    const traj = unrollKernel(arrays, spec, B, T, ep.driver);
+    const { loss, gLogits, gValues } = a2cSimpsonLoss(traj.logits, traj.values, traj.actions, ep.rewards, a2c);
+    const grads = gradTensors(backwardKernel(arrays, traj, gLogits, gValues), spec);
+    return { reward: meanReward(), hits: ep.hits(), loss, grads };
+  }
+  const traj = unroll(arrays, spec, B, T, ep.driver, { reuse: workspace.traj });
+  workspace.traj = traj;
   if (c.impl === "fused") {
-    const { loss, gLogits, gValues } = a2cSimpsonLoss(traj.logits, traj.values, traj.actions, rewards, a2c);
-    const g = plasticRnnBackward(arrays, traj, gLogits, gValues);
-    const grads: Params = {};
-    for (const [name, shape] of plasticRnnShapes(spec)) grads[name] = tf.tensor(Float32Array.from(g[name]), shape);
-    return { reward: reward / B, hits, loss, grads };
+    const { loss, gLogits, gValues } = a2cSimpsonLoss(traj.logits, traj.values, traj.actions, ep.rewards, a2c);
+    const grads = gradTensors(plasticRnnBackward(arrays, traj, gLogits, gValues), spec);
+    return { reward: meanReward(), hits: ep.hits(), loss, grads };
   }
   const names = plasticRnnShapes(spec).map(([n]) => n);
   const x = tf.tensor3d(traj.x as Float32Array, [T, B, spec.inputs]);
   const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
     const p = Object.fromEntries(names.map((n, i) => [n, ps[i]]));
     const out = plasticRnnForwardTf(p, spec, x);
-    return a2cSimpsonLossTf(out.logits, out.values, traj.actions, rewards, a2c);
+    return a2cSimpsonLossTf(out.logits, out.values, traj.actions, ep.rewards, a2c);
   })(names.map((n) => params[n]));
   x.dispose();
   const loss = value.dataSync()[0];
   value.dispose();
-  return { reward: reward / B, hits, loss, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
+  return { reward: meanReward(), hits: ep.hits(), loss, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
 }
 
 async function run(ctx: RunContext<BackpropamineConfig>): Promise<void> {

@@ -7,7 +7,7 @@
  * ```ts
  * import { ASC_FLAGS, KERNELS } from "./build.ts";
  * import { deepStrictEqual as assertEquals } from "node:assert";
- * assertEquals(KERNELS, ["counterfactual", "tfjs_ops"]); // built by `deno task build-kernels`, checked by `deno task build-kernels --check`
+ * assertEquals(KERNELS, ["counterfactual", "tfjs_ops", "plastic_rnn"]); // built by `deno task build-kernels`, checked by `deno task build-kernels --check`
  * assertEquals(ASC_FLAGS.includes("simd"), true);
  * ```
  * @module
@@ -15,7 +15,7 @@
 import { join } from "node:path";
 
 /** Kernels: source under lib/kernels/assembly, binary under lib/kernels. */
-export const KERNELS = ["counterfactual", "tfjs_ops"];
+export const KERNELS = ["counterfactual", "tfjs_ops", "plastic_rnn"];
 
 /** Flags of one kernel besides ASC_FLAGS: tfjs_ops runs in tfjs-backend-wasm's memory, which it imports. */
 export const KERNEL_FLAGS: Record<string, string[]> = { tfjs_ops: ["--importMemory"] };

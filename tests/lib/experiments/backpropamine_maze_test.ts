@@ -63,13 +63,14 @@ for (const variant of ["modplast", "modul", "plastic", "rnn", "modplast-fanout"]
 }
 
 for (const variant of ["modul", "modplast-fanout"]) {
-  Deno.test(`backpropamineMaze (${variant}): the fused path and the tfjs path compute the same loss and gradient norm`, async () => {
+  Deno.test(`backpropamineMaze (${variant}): the fused, kernel and tfjs paths compute the same loss and gradient norm`, async () => {
     // No optimizer step (burn_in > iterations): both paths see the same parameters and episodes.
     const config = { ...tiny, iterations: 2, burn_in: 5, log_every: 1, variant, trace_clip: 2 };
     const fused = await runInProcess(backpropamineMaze, config, {}, { seed: 2 });
     const viaTf = await runInProcess(backpropamineMaze, { ...config, impl: "tfjs" }, {}, { seed: 2 });
-    for (let i = 0; i < 2; i++) {
-      const f = fused.rows.metrics[i], t = viaTf.rows.metrics[i];
+    const viaKernels = await runInProcess(backpropamineMaze, { ...config, impl: "kernels" }, {}, { seed: 2 });
+    for (let i = 0; i < 4; i++) {
+      const f = fused.rows.metrics[i % 2], t = (i < 2 ? viaTf : viaKernels).rows.metrics[i % 2];
       assertEquals(f.reward, t.reward);
       assert(
         Math.abs((f.loss as number) - (t.loss as number)) < 1e-5 * Math.abs(f.loss as number),
