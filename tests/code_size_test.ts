@@ -24,7 +24,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/experiments/value_rnn_td.ts:run": 162,
   "lib/experiments/hnca_nonlinear_bandit.ts:run": 140,
   "lib/engine/commands/reproduce.ts:reproduce": 133,
-  "lib/engine/commands/cli.ts:parseReproduceArgs": 132,
   "lib/engine/run/scheduler.ts:executeRuns": 119,
   "lib/experiments/hnca_vae.ts:run": 104,
   "lib/engine/kinds/plots/curve.ts:build": 103,

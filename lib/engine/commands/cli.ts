@@ -109,65 +109,66 @@ function keyValues(list: string[] | undefined, flag: string): [string, string][]
   });
 }
 
-/** Parses reproduce-style arguments. Throws UserError on unknown flags or bad values. */
-export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        profile: { type: "string" },
-        backend: { type: "string" },
-        jobs: { type: "string" },
-        "dry-run": { type: "boolean" },
-        "aggregate-only": { type: "boolean" },
-        explain: { type: "boolean" },
-        force: { type: "boolean" },
-        only: { type: "string", multiple: true },
-        set: { type: "string", multiple: true },
-        results: { type: "string" },
-        "mnist-dir": { type: "string" },
-        "dataset-dir": { type: "string", multiple: true },
-        registry: { type: "string", multiple: true },
-        progress: { type: "string" },
-        "emit-commands": { type: "boolean" },
-        "strict-claims": { type: "boolean" },
-        "no-plots": { type: "boolean" },
-        executor: { type: "string" },
-        detach: { type: "boolean" },
-        partition: { type: "string" },
-        account: { type: "string" },
-        qos: { type: "string" },
-        time: { type: "string" },
-        mem: { type: "string" },
-        "max-parallel": { type: "string" },
-        retries: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`${argsErrorText(e as Error, REPRODUCE_FLAGS)}\n\n${REPRODUCE_USAGE}`);
+/** The flags of reproduce-style commands, for node:util's parseArgs. */
+const REPRODUCE_OPTIONS = {
+  profile: { type: "string" },
+  backend: { type: "string" },
+  jobs: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "aggregate-only": { type: "boolean" },
+  explain: { type: "boolean" },
+  force: { type: "boolean" },
+  only: { type: "string", multiple: true },
+  set: { type: "string", multiple: true },
+  results: { type: "string" },
+  "mnist-dir": { type: "string" },
+  "dataset-dir": { type: "string", multiple: true },
+  registry: { type: "string", multiple: true },
+  progress: { type: "string" },
+  "emit-commands": { type: "boolean" },
+  "strict-claims": { type: "boolean" },
+  "no-plots": { type: "boolean" },
+  executor: { type: "string" },
+  detach: { type: "boolean" },
+  partition: { type: "string" },
+  account: { type: "string" },
+  qos: { type: "string" },
+  time: { type: "string" },
+  mem: { type: "string" },
+  "max-parallel": { type: "string" },
+  retries: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type ReproduceValues = ReturnType<
+  typeof parseArgs<{ options: typeof REPRODUCE_OPTIONS; allowPositionals: true }>
+>["values"];
+
+/** A flag's value, one of `allowed` (the default when absent). */
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  const v = (value ?? fallback) as T;
+  if (!allowed.includes(v)) {
+    throw new UserError(
+      `${flag} must be ${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}, got '${value}'.${
+        didYouMean(String(value), [...allowed])
+      }`,
+    );
   }
-  const v = parsed.values;
-  const backend = (v.backend ?? "auto") as BackendChoice;
-  if (!["auto", "wasm", "webgpu", "cpu"].includes(backend)) {
-    throw new UserError(`--backend must be auto, wasm, webgpu or cpu, got '${v.backend}'`);
-  }
-  let jobs: number | undefined;
-  if (v.jobs !== undefined) {
-    jobs = Number(v.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got '${v.jobs}'`);
-  }
-  const progress = (v.progress ?? "auto") as "auto" | "bars" | "lines";
-  if (!["auto", "bars", "lines"].includes(progress)) {
-    throw new UserError(`--progress must be auto, bars or lines, got '${v.progress}'`);
-  }
-  const only: Record<string, string[]> = {};
-  for (const [k, val] of keyValues(v.only, "--only")) (only[k] ??= []).push(val);
+  return v;
+}
+
+/** An integer flag of at least `min`, or undefined when absent. */
+function integerAtLeast(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+/** --set PATH=VALUE: YAML values, nested by the dots of PATH. */
+function parseSet(list: string[] | undefined): Record<string, unknown> {
   const set: Record<string, unknown> = {};
-  for (const [k, val] of keyValues(v.set, "--set")) {
+  for (const [k, val] of keyValues(list, "--set")) {
     let value: unknown;
     try {
       value = parseYaml(val);
@@ -179,18 +180,25 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
     for (const p of parts.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
     target[parts[parts.length - 1]] = value;
   }
-  const executor = (v.executor ?? "local") as "local" | "slurm";
-  if (executor !== "local" && executor !== "slurm") {
-    throw new UserError(
-      `--executor must be local or slurm, got '${v.executor}'.${didYouMean(v.executor!, ["local", "slurm"])}`,
-    );
+  return set;
+}
+
+/** --dataset-dir N=DIR and --mnist-dir DIR, which must not name two folders for MNIST. */
+function parseDatasetDirs(v: ReproduceValues): Record<string, string> {
+  const dirs: Record<string, string> = {};
+  for (const [k, val] of keyValues(v["dataset-dir"], "--dataset-dir")) dirs[k] = val;
+  if (v["mnist-dir"] !== undefined) {
+    if (dirs.mnist !== undefined && dirs.mnist !== v["mnist-dir"]) {
+      throw new UserError("--mnist-dir and --dataset-dir mnist=... name different folders; give one");
+    }
+    dirs.mnist = v["mnist-dir"];
   }
-  const positive = (flag: string, value: string | undefined, min = 1) => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got '${value}'`);
-    return n;
-  };
+  return dirs;
+}
+
+/** The executor and its Slurm flags, refusing Slurm flags without --executor slurm and training flags with --aggregate-only. */
+function parseExecution(v: ReproduceValues): Pick<ParsedReproduceArgs, "executor" | "slurm"> {
+  const executor = oneOf("--executor", v.executor, ["local", "slurm"] as const, "local");
   if (v["aggregate-only"]) {
     const training = ["force", "dry-run", "explain", "emit-commands", "executor"].filter((f) => v[f as keyof typeof v]);
     if (training.length) throw new UserError(`--aggregate-only trains nothing: drop --${training[0]}`);
@@ -206,41 +214,52 @@ export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
     qos: v.qos,
     time: v.time,
     mem: v.mem,
-    maxParallel: positive("--max-parallel", v["max-parallel"]),
-    retries: positive("--retries", v.retries, 0),
+    maxParallel: integerAtLeast("--max-parallel", v["max-parallel"], 1),
+    retries: integerAtLeast("--retries", v.retries, 0),
     detach: v.detach ?? false,
   };
-  const datasetDirs: Record<string, string> = {};
-  for (const [k, val] of keyValues(v["dataset-dir"], "--dataset-dir")) datasetDirs[k] = val;
-  if (v["mnist-dir"] !== undefined) {
-    if (datasetDirs.mnist !== undefined && datasetDirs.mnist !== v["mnist-dir"]) {
-      throw new UserError("--mnist-dir and --dataset-dir mnist=... name different folders; give one");
-    }
-    datasetDirs.mnist = v["mnist-dir"];
+  return { executor, slurm };
+}
+
+/** Parses reproduce-style arguments. Throws UserError on unknown flags or bad values. */
+export function parseReproduceArgs(args: string[]): ParsedReproduceArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: REPRODUCE_OPTIONS });
+  } catch (e) {
+    throw new UserError(`${argsErrorText(e as Error, REPRODUCE_FLAGS)}\n\n${REPRODUCE_USAGE}`);
   }
+  const v = parsed.values;
+  const only: Record<string, string[]> = {};
+  for (const [k, val] of keyValues(v.only, "--only")) (only[k] ??= []).push(val);
   return {
     pipeline: parsed.positionals[0] ?? "",
     positionals: parsed.positionals,
     profile: v.profile,
-    backend,
-    jobs,
+    backend: oneOf("--backend", v.backend, ["auto", "wasm", "webgpu", "cpu"] as const, "auto"),
+    jobs: v.jobs === undefined ? undefined : positiveJobs(v.jobs),
     dryRun: v["dry-run"] ?? false,
     aggregateOnly: v["aggregate-only"] ?? false,
     explain: v.explain ?? false,
     force: v.force ?? false,
     only,
-    set,
+    set: parseSet(v.set),
     resultsDir: v.results,
-    datasetDirs,
+    datasetDirs: parseDatasetDirs(v),
     registry: v.registry,
-    progress,
+    progress: oneOf("--progress", v.progress, ["auto", "bars", "lines"] as const, "auto"),
     emitCommands: v["emit-commands"] ?? false,
     strictClaims: v["strict-claims"] ?? false,
     noPlots: v["no-plots"] ?? false,
-    executor,
-    slurm,
+    ...parseExecution(v),
     help: v.help ?? false,
   };
+}
+
+function positiveJobs(value: string): number {
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got '${value}'`);
+  return jobs;
 }
 
 /** Runs a task's main function: prints UserErrors without a stack and exits with their code. */
