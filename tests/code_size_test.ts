@@ -18,7 +18,6 @@ const EXPERIMENT_FILE_LIMIT = 400;
 
 /** Functions over the limit when the rule came in: "file:name" -> lines then. To be split, not raised. */
 const FUNCTION_DEBT: Record<string, number> = {
-  "lib/kernels/tfjs_ops.ts:tfjsOps": 334,
   "lib/experiments/meta_rl_bandit.ts:run": 219,
   "lib/engine/run/run_one.ts:executeRun": 179,
   "lib/experiments/value_rnn_td.ts:run": 162,

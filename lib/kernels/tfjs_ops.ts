@@ -324,6 +324,404 @@ function floatTensor(name: string, t: tf.Tensor, shape?: readonly number[]): voi
   }
 }
 
+/** What every op needs: the bound kernels, tfjs's memory, and helpers over it. */
+interface OpsContext {
+  kernel: Kernels;
+  memory: WebAssembly.Memory;
+  /** A tensor's byte offset in tfjs's memory. */
+  at(t: tf.Tensor): number;
+  /** A new float32 tensor of tfjs's, for a kernel to write. */
+  output<T extends tf.Tensor>(shape: number[]): T;
+  /** Scratch regions of the given byte sizes in tfjs's heap, each 16-byte aligned, freed after fn. */
+  withScratch<R>(sizes: number[], fn: (...at: number[]) => R): R;
+  /** denseForward's scratch for B rows of F inputs: column lists (ints, floats), per-row positions, counts, flags. */
+  listScratch(B: number, F: number): number[];
+  f32(x: number): number;
+  /** Per-example sums of log-probabilities (target given) or entropies of clipped fire rates, [B]. */
+  rowSums(fireRate: tf.Tensor, target: tf.Tensor | null, B: number, K: number): Float32Array;
+}
+
+function adamUpdate(
+  ctx: OpsContext,
+  ...[{ p, g, m, v }, h]: Parameters<TfjsOps["adamUpdate"]>
+): ReturnType<TfjsOps["adamUpdate"]> {
+  const { kernel, at, output, f32 } = ctx;
+  for (const [n, t] of Object.entries({ g, m, v })) floatTensor(`adamUpdate(): ${n}`, t, p.shape);
+  floatTensor("adamUpdate(): p", p);
+  const out = { p: output(p.shape), m: output(p.shape), v: output(p.shape) };
+  // The scalars tfjs would make of the same JavaScript numbers (float32).
+  const c1 = 1 - Math.pow(h.b1, h.count), c2 = 1 - Math.pow(h.b2, h.count);
+  kernel.adamUpdate({
+    n: p.size,
+    p: at(p),
+    g: at(g),
+    m: at(m),
+    v: at(v),
+    pOut: at(out.p),
+    mOut: at(out.m),
+    vOut: at(out.v),
+    b1: f32(h.b1),
+    oneMinusB1: f32(1 - h.b1),
+    b2: f32(h.b2),
+    oneMinusB2: f32(1 - h.b2),
+    c1: f32(c1),
+    c2: f32(c2),
+    eps: f32(h.eps),
+    negLr: f32(-h.lr),
+  });
+  return out;
+}
+
+function convFilterGradStats(
+  ctx: OpsContext,
+  ...[a, delta]: Parameters<TfjsOps["convFilterGradStats"]>
+): ReturnType<TfjsOps["convFilterGradStats"]> {
+  const { kernel, memory, at, output, withScratch } = ctx;
+  floatTensor("convFilterGradStats(): a", a);
+  const [B, H, W, C] = a.shape;
+  const O = delta.shape[3];
+  floatTensor("convFilterGradStats(): delta", delta, [B, H - 2, W - 2, O]);
+  const mean = output<tf.Tensor4D>([3, 3, C, O]), biasMean = output<tf.Tensor1D>([O]);
+  return withScratch([B * 9 * C * O * 4, B * O * 4, 8], (per, biasPer, biasVar) => {
+    const varSum = kernel.convFilterGradStats({
+      B,
+      H,
+      W,
+      C,
+      O,
+      a: at(a),
+      delta: at(delta),
+      per,
+      mean: at(mean),
+      biasPer,
+      biasMean: at(biasMean),
+      biasVar,
+    });
+    const biasVarSum = new DataView(memory.buffer).getFloat64(biasVar, true);
+    return { mean, varSum, biasMean, biasVarSum };
+  });
+}
+
+function denseForward(
+  ctx: OpsContext,
+  ...[x, W]: Parameters<TfjsOps["denseForward"]>
+): ReturnType<TfjsOps["denseForward"]> {
+  const { kernel, at, output, withScratch, listScratch } = ctx;
+  floatTensor("denseForward(): x", x);
+  const [B, F] = x.shape;
+  floatTensor("denseForward(): W", W);
+  if (W.shape[0] !== F) throw new Error(`denseForward(): W must be [${F}, K] for x [${x.shape}], got [${W.shape}]`);
+  const out = output<tf.Tensor2D>([B, W.shape[1]]);
+  withScratch(
+    listScratch(B, F),
+    (idx, val, pos) => kernel.denseForward({ B, F, K: W.shape[1], x: at(x), W: at(W), out: at(out), idx, val, pos }),
+  );
+  return out;
+}
+
+function denseForwardT(
+  ctx: OpsContext,
+  ...[x, W]: Parameters<TfjsOps["denseForwardT"]>
+): ReturnType<TfjsOps["denseForwardT"]> {
+  const { kernel, at, output, withScratch, listScratch } = ctx;
+  floatTensor("denseForwardT(): x", x);
+  const [B, J] = x.shape;
+  floatTensor("denseForwardT(): W", W);
+  if (W.shape[1] !== J) {
+    throw new Error(`denseForwardT(): W must be [K, ${J}] for x [${x.shape}], got [${W.shape}]`);
+  }
+  const K = W.shape[0];
+  const out = output<tf.Tensor2D>([B, K]);
+  withScratch(
+    [J * K * 4, ...listScratch(B, J)],
+    (wt, idx, val, pos) => kernel.denseForwardT({ B, J, K, x: at(x), W: at(W), out: at(out), wt, idx, val, pos }),
+  );
+  return out;
+}
+
+function denseReluGrads(
+  ctx: OpsContext,
+  ...[x, g, W]: Parameters<TfjsOps["denseReluGrads"]>
+): ReturnType<TfjsOps["denseReluGrads"]> {
+  const { kernel, memory, at, output, withScratch } = ctx;
+  floatTensor("denseReluGrads(): x", x);
+  const [B, F] = x.shape;
+  const K = g.shape[1];
+  floatTensor("denseReluGrads(): g", g, [B, K]);
+  floatTensor("denseReluGrads(): W", W, [F, K]);
+  const dW = output<tf.Tensor2D>([F, K]), dx = output<tf.Tensor2D>([B, F]);
+  const sizes = [F * B * 4, F * B * 4, B * 16, B * 4, K * 4, 2 * B * 4];
+  return withScratch(sizes, (xT, dxT, list, gIdx, spare, rowSq) => {
+    const dWSumSq = kernel.denseReluGrads({
+      B,
+      F,
+      K,
+      x: at(x),
+      g: at(g),
+      W: at(W),
+      dW: at(dW),
+      dx: at(dx),
+      xT,
+      dxT,
+      list,
+      gIdx,
+      spare,
+      rowSq,
+    });
+    const sq = new Float32Array(memory.buffer, rowSq, 2 * B);
+    let s = 0;
+    for (let b = 0; b < B; b++) s += sq[b] * sq[B + b];
+    return { dW, dx, dWSumSq, varSum: s / B - dWSumSq };
+  });
+}
+
+function convInputGradRelu(
+  ctx: OpsContext,
+  ...[delta, w, z]: Parameters<TfjsOps["convInputGradRelu"]>
+): ReturnType<TfjsOps["convInputGradRelu"]> {
+  const { kernel, at, output, withScratch } = ctx;
+  floatTensor("convInputGradRelu(): z", z);
+  const [B, H, W, C] = z.shape;
+  const O = delta.shape[3];
+  floatTensor("convInputGradRelu(): delta", delta, [B, H - 2, W - 2, O]);
+  floatTensor("convInputGradRelu(): w", w, [3, 3, C, O]);
+  const out = output<tf.Tensor4D>([B, H, W, C]);
+  const n = B * (H - 2) * (W - 2);
+  withScratch(
+    [9 * O * C * 4, n * 4, n * O * 4, n * O * 4],
+    (wt, cnt, eoff, evals) =>
+      kernel.convInputGradRelu({
+        B,
+        H,
+        W,
+        C,
+        O,
+        delta: at(delta),
+        w: at(w),
+        z: at(z),
+        out: at(out),
+        wt,
+        cnt,
+        eoff,
+        evals,
+      }),
+  );
+  return out;
+}
+
+function flipTerms(
+  ctx: OpsContext,
+  ...[theta, logits, sample, parent, centered, withEntropy]: Parameters<TfjsOps["flipTerms"]>
+): ReturnType<TfjsOps["flipTerms"]> {
+  const { kernel, at, output, withScratch } = ctx;
+  floatTensor("flipTerms(): logits", logits);
+  const [B, K] = logits.shape;
+  const J = parent.shape[1];
+  floatTensor("flipTerms(): theta", theta, [K, J]);
+  floatTensor("flipTerms(): sample", sample, [B, K]);
+  floatTensor("flipTerms(): parent", parent, [B, J]);
+  const ll = output<tf.Tensor2D>([B, J]);
+  const entropy = withEntropy ? output<tf.Tensor2D>([B, J]) : null;
+  const Kp = Math.ceil(K / 4) * 4;
+  withScratch(
+    [(withEntropy ? 6 : 2) * J * Kp * 4, (withEntropy ? 3 : 2) * B * Kp * 4, B * J * 4, K * 4],
+    (tables, rows, ot, act) =>
+      kernel.flipTerms({
+        B,
+        K,
+        J,
+        centered: centered ? 1 : 0,
+        withEntropy: withEntropy ? 1 : 0,
+        theta: at(theta),
+        logits: at(logits),
+        sample: at(sample),
+        parent: at(parent),
+        ll: at(ll),
+        ent: entropy ? at(entropy) : 0,
+        tables,
+        rows,
+        ot,
+        act,
+      }),
+  );
+  return { ll, entropy };
+}
+
+function bernoulliForward(
+  ctx: OpsContext,
+  ...[x, W, bias, u, lo]: Parameters<TfjsOps["bernoulliForward"]>
+): ReturnType<TfjsOps["bernoulliForward"]> {
+  const { kernel, at, output, withScratch, listScratch } = ctx;
+  floatTensor("bernoulliForward(): x", x);
+  const [B, J] = x.shape;
+  const K = W.shape[0];
+  floatTensor("bernoulliForward(): W", W, [K, J]);
+  floatTensor("bernoulliForward(): bias", bias, [K]);
+  if (u) floatTensor("bernoulliForward(): u", u, [B, K]);
+  const logits = output<tf.Tensor2D>([B, K]), fireRate = output<tf.Tensor2D>([B, K]);
+  const sample = u ? output<tf.Tensor2D>([B, K]) : null;
+  withScratch(
+    [J * K * 4, ...listScratch(B, J), Math.ceil(J / 4) * 1024],
+    (wt, idx, val, pos, tbl) =>
+      kernel.bernoulliForward({
+        B,
+        J,
+        K,
+        x: at(x),
+        W: at(W),
+        bias: at(bias),
+        u: u ? at(u) : 0,
+        lo,
+        logits: at(logits),
+        fireRate: at(fireRate),
+        sample: sample ? at(sample) : 0,
+        wt,
+        idx,
+        val,
+        pos,
+        tbl,
+      }),
+  );
+  return { logits, fireRate, sample };
+}
+
+function bernoulliLogProbRows(
+  ctx: OpsContext,
+  ...[fireRate, target]: Parameters<TfjsOps["bernoulliLogProbRows"]>
+): ReturnType<TfjsOps["bernoulliLogProbRows"]> {
+  const { rowSums } = ctx;
+  floatTensor("bernoulliLogProbRows(): target", target);
+  const [B, K] = target.shape;
+  floatTensor("bernoulliLogProbRows(): fireRate", fireRate, fireRate.rank === 1 ? [K] : [B, K]);
+  return rowSums(fireRate, target, B, K);
+}
+
+function bernoulliEntropyRows(
+  ctx: OpsContext,
+  ...[fireRate]: Parameters<TfjsOps["bernoulliEntropyRows"]>
+): ReturnType<TfjsOps["bernoulliEntropyRows"]> {
+  const { rowSums } = ctx;
+  floatTensor("bernoulliEntropyRows(): fireRate", fireRate);
+  const [B, K] = fireRate.shape;
+  return rowSums(fireRate, null, B, K);
+}
+
+function outerGrads(
+  ctx: OpsContext,
+  ...[signal, target, x, withStats]: Parameters<TfjsOps["outerGrads"]>
+): ReturnType<TfjsOps["outerGrads"]> {
+  const { kernel, memory, at, output, withScratch } = ctx;
+  floatTensor("outerGrads(): signal", signal);
+  const [B, K] = signal.shape;
+  if (target) floatTensor("outerGrads(): target", target, [B, K]);
+  floatTensor("outerGrads(): x", x);
+  if (x.shape[0] !== B) {
+    throw new Error(`outerGrads(): x must be [${B}, J] for signal [${signal.shape}], got [${x.shape}]`);
+  }
+  const J = x.shape[1];
+  const dW = output<tf.Tensor2D>([K, J]), db = output<tf.Tensor1D>([K]);
+  const C = Math.ceil(B / 4);
+  const sizes = [J * K * 4, target ? B * K * 4 : 0, B * 4, B * 4, 32, J * C * 4, C * 1024];
+  return withScratch(sizes, (dWT, g, lists, vals, st, codes, tbl) => {
+    kernel.outerGrads({
+      B,
+      K,
+      J,
+      signal: at(signal),
+      target: target ? at(target) : 0,
+      x: at(x),
+      dW: at(dW),
+      db: at(db),
+      dWT,
+      gScratch: g,
+      lists,
+      vals,
+      withStats: withStats ? 1 : 0,
+      stats: st,
+      codes,
+      tbl,
+    });
+    if (!withStats) return { dW, db, stats: null };
+    const v = new Float64Array(memory.buffer, st, 4);
+    return { dW, db, stats: { gx: v[0], dWSq: v[1], gg: v[2], dbSq: v[3] } };
+  });
+}
+
+function hncaSignal(
+  ctx: OpsContext,
+  ...[{ fr, z, decLl, childLl, childEnt, pbar, logPSum, adv }]: Parameters<TfjsOps["hncaSignal"]>
+): ReturnType<TfjsOps["hncaSignal"]> {
+  const { kernel, memory, at, output, withScratch } = ctx;
+  floatTensor("hncaSignal(): fr", fr);
+  const [B, K] = fr.shape;
+  for (const [n, t] of Object.entries({ z, decLl, childLl, childEnt })) {
+    if (t) floatTensor(`hncaSignal(): ${n}`, t, [B, K]);
+  }
+  floatTensor("hncaSignal(): pbar", pbar, pbar.rank === 1 ? [K] : [B, K]);
+  for (const [n, v] of Object.entries({ logPSum, adv })) {
+    if (v.length !== B) throw new Error(`hncaSignal(): ${n} must have ${B} values, got ${v.length}`);
+  }
+  const out = output<tf.Tensor2D>([B, K]);
+  withScratch([B * 4, B * 4], (l, a) => {
+    new Float32Array(memory.buffer, l, B).set(logPSum);
+    new Float32Array(memory.buffer, a, B).set(adv);
+    kernel.hncaSignal({
+      B,
+      K,
+      fr: at(fr),
+      z: at(z),
+      decLl: at(decLl),
+      childLl: childLl ? at(childLl) : 0,
+      childEnt: childEnt ? at(childEnt) : 0,
+      pbar: at(pbar),
+      pbarStride: pbar.rank === 1 ? 0 : K,
+      logPSum: l,
+      adv: a,
+      out: at(out),
+    });
+  });
+  return out;
+}
+
+/** Per-example sums of log-probabilities (target given) or entropies of clipped fire rates. */
+function rowSums(
+  ctx: Pick<OpsContext, "kernel" | "memory" | "at" | "withScratch">,
+  fireRate: tf.Tensor,
+  target: tf.Tensor | null,
+  B: number,
+  K: number,
+): Float32Array {
+  const { kernel, memory, at, withScratch } = ctx;
+  return withScratch([B * 4], (o) => {
+    kernel.bernoulliRowSums({
+      B,
+      K,
+      fr: at(fireRate),
+      frStride: fireRate.rank === 1 ? 0 : K,
+      target: target ? at(target) : 0,
+      mode: target ? 0 : 1,
+      out: o,
+    });
+    return new Float32Array(memory.buffer, o, B).slice();
+  });
+}
+
+/** Every op, by name. */
+const OPS = {
+  adamUpdate,
+  convFilterGradStats,
+  denseForward,
+  denseForwardT,
+  denseReluGrads,
+  convInputGradRelu,
+  flipTerms,
+  bernoulliForward,
+  bernoulliLogProbRows,
+  bernoulliEntropyRows,
+  outerGrads,
+  hncaSignal,
+};
+
 /** The kernels for the active tfjs backend, or null when it is not wasm. */
 export function tfjsOps(): TfjsOps | null {
   if (tf.getBackend() !== "wasm") return null;
@@ -341,7 +739,6 @@ export function tfjsOps(): TfjsOps | null {
   const at = (t: tf.Tensor) => backend.getMemoryOffset(t.dataId);
   const output = <T extends tf.Tensor>(shape: number[]): T =>
     tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, "float32")) as T;
-  const f32 = Math.fround;
   // Scratch regions of the given byte sizes in tfjs's heap, each 16-byte aligned, freed after fn.
   const withScratch = <R>(sizes: number[], fn: (...at: number[]) => R): R => {
     const padded = sizes.map((n) => Math.ceil(n / 16) * 16);
@@ -354,308 +751,19 @@ export function tfjsOps(): TfjsOps | null {
       backend.wasm._free(base);
     }
   };
-  // denseForward's scratch for B rows of F inputs: column lists (ints, floats), per-row positions, counts and
-  // binary flags.
-  const listScratch = (B: number, F: number) => [B * F * 4, B * F * 4, B * 12];
-  const ops: TfjsOps = {
-    adamUpdate({ p, g, m, v }, h) {
-      for (const [n, t] of Object.entries({ g, m, v })) floatTensor(`adamUpdate(): ${n}`, t, p.shape);
-      floatTensor("adamUpdate(): p", p);
-      const out = { p: output(p.shape), m: output(p.shape), v: output(p.shape) };
-      // The scalars tfjs would make of the same JavaScript numbers (float32).
-      const c1 = 1 - Math.pow(h.b1, h.count), c2 = 1 - Math.pow(h.b2, h.count);
-      kernel.adamUpdate({
-        n: p.size,
-        p: at(p),
-        g: at(g),
-        m: at(m),
-        v: at(v),
-        pOut: at(out.p),
-        mOut: at(out.m),
-        vOut: at(out.v),
-        b1: f32(h.b1),
-        oneMinusB1: f32(1 - h.b1),
-        b2: f32(h.b2),
-        oneMinusB2: f32(1 - h.b2),
-        c1: f32(c1),
-        c2: f32(c2),
-        eps: f32(h.eps),
-        negLr: f32(-h.lr),
-      });
-      return out;
-    },
-    convFilterGradStats(a, delta) {
-      floatTensor("convFilterGradStats(): a", a);
-      const [B, H, W, C] = a.shape;
-      const O = delta.shape[3];
-      floatTensor("convFilterGradStats(): delta", delta, [B, H - 2, W - 2, O]);
-      const mean = output<tf.Tensor4D>([3, 3, C, O]), biasMean = output<tf.Tensor1D>([O]);
-      return withScratch([B * 9 * C * O * 4, B * O * 4, 8], (per, biasPer, biasVar) => {
-        const varSum = kernel.convFilterGradStats({
-          B,
-          H,
-          W,
-          C,
-          O,
-          a: at(a),
-          delta: at(delta),
-          per,
-          mean: at(mean),
-          biasPer,
-          biasMean: at(biasMean),
-          biasVar,
-        });
-        const biasVarSum = new DataView(memory.buffer).getFloat64(biasVar, true);
-        return { mean, varSum, biasMean, biasVarSum };
-      });
-    },
-    denseForward(x, W) {
-      floatTensor("denseForward(): x", x);
-      const [B, F] = x.shape;
-      floatTensor("denseForward(): W", W);
-      if (W.shape[0] !== F) throw new Error(`denseForward(): W must be [${F}, K] for x [${x.shape}], got [${W.shape}]`);
-      const out = output<tf.Tensor2D>([B, W.shape[1]]);
-      withScratch(
-        listScratch(B, F),
-        (idx, val, pos) =>
-          kernel.denseForward({ B, F, K: W.shape[1], x: at(x), W: at(W), out: at(out), idx, val, pos }),
-      );
-      return out;
-    },
-    denseForwardT(x, W) {
-      floatTensor("denseForwardT(): x", x);
-      const [B, J] = x.shape;
-      floatTensor("denseForwardT(): W", W);
-      if (W.shape[1] !== J) {
-        throw new Error(`denseForwardT(): W must be [K, ${J}] for x [${x.shape}], got [${W.shape}]`);
-      }
-      const K = W.shape[0];
-      const out = output<tf.Tensor2D>([B, K]);
-      withScratch(
-        [J * K * 4, ...listScratch(B, J)],
-        (wt, idx, val, pos) => kernel.denseForwardT({ B, J, K, x: at(x), W: at(W), out: at(out), wt, idx, val, pos }),
-      );
-      return out;
-    },
-    denseReluGrads(x, g, W) {
-      floatTensor("denseReluGrads(): x", x);
-      const [B, F] = x.shape;
-      const K = g.shape[1];
-      floatTensor("denseReluGrads(): g", g, [B, K]);
-      floatTensor("denseReluGrads(): W", W, [F, K]);
-      const dW = output<tf.Tensor2D>([F, K]), dx = output<tf.Tensor2D>([B, F]);
-      const sizes = [F * B * 4, F * B * 4, B * 16, B * 4, K * 4, 2 * B * 4];
-      return withScratch(sizes, (xT, dxT, list, gIdx, spare, rowSq) => {
-        const dWSumSq = kernel.denseReluGrads({
-          B,
-          F,
-          K,
-          x: at(x),
-          g: at(g),
-          W: at(W),
-          dW: at(dW),
-          dx: at(dx),
-          xT,
-          dxT,
-          list,
-          gIdx,
-          spare,
-          rowSq,
-        });
-        const sq = new Float32Array(memory.buffer, rowSq, 2 * B);
-        let s = 0;
-        for (let b = 0; b < B; b++) s += sq[b] * sq[B + b];
-        return { dW, dx, dWSumSq, varSum: s / B - dWSumSq };
-      });
-    },
-    convInputGradRelu(delta, w, z) {
-      floatTensor("convInputGradRelu(): z", z);
-      const [B, H, W, C] = z.shape;
-      const O = delta.shape[3];
-      floatTensor("convInputGradRelu(): delta", delta, [B, H - 2, W - 2, O]);
-      floatTensor("convInputGradRelu(): w", w, [3, 3, C, O]);
-      const out = output<tf.Tensor4D>([B, H, W, C]);
-      const n = B * (H - 2) * (W - 2);
-      withScratch(
-        [9 * O * C * 4, n * 4, n * O * 4, n * O * 4],
-        (wt, cnt, eoff, evals) =>
-          kernel.convInputGradRelu({
-            B,
-            H,
-            W,
-            C,
-            O,
-            delta: at(delta),
-            w: at(w),
-            z: at(z),
-            out: at(out),
-            wt,
-            cnt,
-            eoff,
-            evals,
-          }),
-      );
-      return out;
-    },
-    flipTerms(theta, logits, sample, parent, centered, withEntropy) {
-      floatTensor("flipTerms(): logits", logits);
-      const [B, K] = logits.shape;
-      const J = parent.shape[1];
-      floatTensor("flipTerms(): theta", theta, [K, J]);
-      floatTensor("flipTerms(): sample", sample, [B, K]);
-      floatTensor("flipTerms(): parent", parent, [B, J]);
-      const ll = output<tf.Tensor2D>([B, J]);
-      const entropy = withEntropy ? output<tf.Tensor2D>([B, J]) : null;
-      const Kp = Math.ceil(K / 4) * 4;
-      withScratch(
-        [(withEntropy ? 6 : 2) * J * Kp * 4, (withEntropy ? 3 : 2) * B * Kp * 4, B * J * 4, K * 4],
-        (tables, rows, ot, act) =>
-          kernel.flipTerms({
-            B,
-            K,
-            J,
-            centered: centered ? 1 : 0,
-            withEntropy: withEntropy ? 1 : 0,
-            theta: at(theta),
-            logits: at(logits),
-            sample: at(sample),
-            parent: at(parent),
-            ll: at(ll),
-            ent: entropy ? at(entropy) : 0,
-            tables,
-            rows,
-            ot,
-            act,
-          }),
-      );
-      return { ll, entropy };
-    },
-    bernoulliForward(x, W, bias, u, lo) {
-      floatTensor("bernoulliForward(): x", x);
-      const [B, J] = x.shape;
-      const K = W.shape[0];
-      floatTensor("bernoulliForward(): W", W, [K, J]);
-      floatTensor("bernoulliForward(): bias", bias, [K]);
-      if (u) floatTensor("bernoulliForward(): u", u, [B, K]);
-      const logits = output<tf.Tensor2D>([B, K]), fireRate = output<tf.Tensor2D>([B, K]);
-      const sample = u ? output<tf.Tensor2D>([B, K]) : null;
-      withScratch(
-        [J * K * 4, ...listScratch(B, J), Math.ceil(J / 4) * 1024],
-        (wt, idx, val, pos, tbl) =>
-          kernel.bernoulliForward({
-            B,
-            J,
-            K,
-            x: at(x),
-            W: at(W),
-            bias: at(bias),
-            u: u ? at(u) : 0,
-            lo,
-            logits: at(logits),
-            fireRate: at(fireRate),
-            sample: sample ? at(sample) : 0,
-            wt,
-            idx,
-            val,
-            pos,
-            tbl,
-          }),
-      );
-      return { logits, fireRate, sample };
-    },
-    bernoulliLogProbRows(fireRate, target) {
-      floatTensor("bernoulliLogProbRows(): target", target);
-      const [B, K] = target.shape;
-      floatTensor("bernoulliLogProbRows(): fireRate", fireRate, fireRate.rank === 1 ? [K] : [B, K]);
-      return rowSums(fireRate, target, B, K);
-    },
-    bernoulliEntropyRows(fireRate) {
-      floatTensor("bernoulliEntropyRows(): fireRate", fireRate);
-      const [B, K] = fireRate.shape;
-      return rowSums(fireRate, null, B, K);
-    },
-    outerGrads(signal, target, x, withStats) {
-      floatTensor("outerGrads(): signal", signal);
-      const [B, K] = signal.shape;
-      if (target) floatTensor("outerGrads(): target", target, [B, K]);
-      floatTensor("outerGrads(): x", x);
-      if (x.shape[0] !== B) {
-        throw new Error(`outerGrads(): x must be [${B}, J] for signal [${signal.shape}], got [${x.shape}]`);
-      }
-      const J = x.shape[1];
-      const dW = output<tf.Tensor2D>([K, J]), db = output<tf.Tensor1D>([K]);
-      const C = Math.ceil(B / 4);
-      const sizes = [J * K * 4, target ? B * K * 4 : 0, B * 4, B * 4, 32, J * C * 4, C * 1024];
-      return withScratch(sizes, (dWT, g, lists, vals, st, codes, tbl) => {
-        kernel.outerGrads({
-          B,
-          K,
-          J,
-          signal: at(signal),
-          target: target ? at(target) : 0,
-          x: at(x),
-          dW: at(dW),
-          db: at(db),
-          dWT,
-          gScratch: g,
-          lists,
-          vals,
-          withStats: withStats ? 1 : 0,
-          stats: st,
-          codes,
-          tbl,
-        });
-        if (!withStats) return { dW, db, stats: null };
-        const v = new Float64Array(memory.buffer, st, 4);
-        return { dW, db, stats: { gx: v[0], dWSq: v[1], gg: v[2], dbSq: v[3] } };
-      });
-    },
-    hncaSignal({ fr, z, decLl, childLl, childEnt, pbar, logPSum, adv }) {
-      floatTensor("hncaSignal(): fr", fr);
-      const [B, K] = fr.shape;
-      for (const [n, t] of Object.entries({ z, decLl, childLl, childEnt })) {
-        if (t) floatTensor(`hncaSignal(): ${n}`, t, [B, K]);
-      }
-      floatTensor("hncaSignal(): pbar", pbar, pbar.rank === 1 ? [K] : [B, K]);
-      for (const [n, v] of Object.entries({ logPSum, adv })) {
-        if (v.length !== B) throw new Error(`hncaSignal(): ${n} must have ${B} values, got ${v.length}`);
-      }
-      const out = output<tf.Tensor2D>([B, K]);
-      withScratch([B * 4, B * 4], (l, a) => {
-        new Float32Array(memory.buffer, l, B).set(logPSum);
-        new Float32Array(memory.buffer, a, B).set(adv);
-        kernel.hncaSignal({
-          B,
-          K,
-          fr: at(fr),
-          z: at(z),
-          decLl: at(decLl),
-          childLl: childLl ? at(childLl) : 0,
-          childEnt: childEnt ? at(childEnt) : 0,
-          pbar: at(pbar),
-          pbarStride: pbar.rank === 1 ? 0 : K,
-          logPSum: l,
-          adv: a,
-          out: at(out),
-        });
-      });
-      return out;
-    },
+  const base = { kernel, memory, at, withScratch };
+  const ctx: OpsContext = {
+    ...base,
+    output,
+    listScratch: (B, F) => [B * F * 4, B * F * 4, B * 12],
+    f32: Math.fround,
+    rowSums: (fireRate, target, B, K) => rowSums(base, fireRate, target, B, K),
   };
-  // Per-example sums of log-probabilities (target given) or entropies of clipped fire rates.
-  const rowSums = (fireRate: tf.Tensor, target: tf.Tensor | null, B: number, K: number): Float32Array =>
-    withScratch([B * 4], (o) => {
-      kernel.bernoulliRowSums({
-        B,
-        K,
-        fr: at(fireRate),
-        frStride: fireRate.rank === 1 ? 0 : K,
-        target: target ? at(target) : 0,
-        mode: target ? 0 : 1,
-        out: o,
-      });
-      return new Float32Array(memory.buffer, o, B).slice();
-    });
+  const ops = Object.fromEntries(
+    Object.entries(OPS).map((
+      [name, op],
+    ) => [name, (...args: never[]) => (op as (c: OpsContext, ...a: never[]) => unknown)(ctx, ...args)]),
+  ) as unknown as TfjsOps;
   bound.set(memory, ops);
   return ops;
 }

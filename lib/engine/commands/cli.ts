@@ -12,7 +12,6 @@
  */
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import type { BackendChoice } from "../run/backend.ts";
 import { UserError } from "../../util/errors.ts";
 import { didYouMean } from "../../util/suggest.ts";
 import { type ReproduceOptions } from "./options.ts";
