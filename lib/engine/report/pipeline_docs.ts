@@ -158,20 +158,33 @@ function describeType(schema: z.ZodType): string {
   return def.type;
 }
 
-function configSection(experiment: Experiment<unknown>): string[] {
+/** What a pipeline sets a key to: its base config's value, then each profile that changes it. */
+function pipelineValue(d: PipelineData, key: string): string {
+  const parts: string[] = [];
+  if (key in d.config) parts.push(`\`${JSON.stringify(d.config[key])}\``);
+  for (const [name, prof] of Object.entries(d.profiles)) {
+    if (key in prof.config) parts.push(`${name}: \`${JSON.stringify(prof.config[key])}\``);
+  }
+  return parts.join("; ");
+}
+
+function configSection(experiment: Experiment<unknown>, d: PipelineData): string[] {
   const defaults = experiment.config.parse({}) as Record<string, unknown>;
   const shape = (experiment.config as unknown as { shape: Record<string, z.ZodType> }).shape;
   const lines = [
     "## Config keys",
     "",
-    `Of experiment \`${experiment.id}\`; set them under \`config:\` or with \`--set key=value\`:`,
+    `Of experiment \`${experiment.id}\`; set them under \`config:\` or with \`--set key=value\`. "This pipeline" is ` +
+    "the value its base config sets, then each profile that changes it (a grid axis sets its own key per cell):",
     "",
-    "| key | type | default | meaning |",
-    "| --- | --- | --- | --- |",
+    "| key | type | default | this pipeline | meaning |",
+    "| --- | --- | --- | --- | --- |",
   ];
   for (const [key, schema] of Object.entries(shape)) {
     lines.push(
-      `| \`${key}\` | ${describeType(schema)} | \`${JSON.stringify(defaults[key])}\` | ${schema.description ?? ""} |`,
+      `| \`${key}\` | ${describeType(schema)} | \`${JSON.stringify(defaults[key])}\` | ${pipelineValue(d, key)} | ${
+        schema.description ?? ""
+      } |`,
     );
   }
   lines.push("");
@@ -234,7 +247,7 @@ export async function pipelineDocs(name: string): Promise<string> {
     ...claimsSection(d),
     ...await measuredSection(name, d),
     ...departuresSection(d),
-    ...configSection(experiment),
+    ...configSection(experiment, d),
     ...tablesSection(experiment),
   ];
   if (d.plots.length) lines.push(`Figures: ${d.plots.map((p) => `\`${p.id}\` (${p.title})`).join(", ")}.`, "");
