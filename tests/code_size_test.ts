@@ -30,7 +30,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/experiments/hnca_bandit.ts:run": 101,
   "lib/engine/kinds/plots/path.ts:build": 92,
   "lib/kernels/counterfactual.ts:loadCounterfactualKernel": 90,
-  "lib/experiments/backpropamine_maze.ts:run": 85,
   "lib/engine/results/compare.ts:compareResults": 82,
   "lib/engine/run/scheduler.ts:runOne": 81,
   "lib/engine/run/slurm.ts:runOnSlurm": 112,

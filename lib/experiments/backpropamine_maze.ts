@@ -46,15 +46,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { z } from "zod";
-import { type Experiment, f64Metric, type RunContext, type TableSpec } from "../engine/experiment.ts";
-import { MAZE_ACTIONS, MAZE_INPUTS, mazeWalls, observeMazes, resetMazes, stepMazes } from "../envs/grid_maze.ts";
+import { type Experiment, type RunContext } from "../engine/experiment.ts";
+import { mazeWalls, observeMazes, resetMazes, stepMazes } from "../envs/grid_maze.ts";
 import { type A2cConfig, a2cSimpsonLoss, a2cSimpsonLossTf } from "../estimators/a2c.ts";
 import {
   initPlasticRnn,
-  matchedHidden,
-  PAPER_HIDDEN,
-  PLASTIC_VARIANTS,
   plasticRnnBackward,
   plasticRnnForwardTf,
   type PlasticRnnParams,
@@ -73,6 +69,7 @@ import {
   disposeParams,
   disposeState,
   globalNorm,
+  type GradientTransformation,
   namedToParams,
   type OptState,
   type Params,
@@ -80,92 +77,10 @@ import {
   restoreState,
   saveState,
 } from "../optim/mod.ts";
+import { BackpropamineConfig, networkSpec } from "./backpropamine_maze/config.ts";
+import { tables } from "./backpropamine_maze/tables.ts";
 
-/** Hyperparameters; defaults are the paper's command for batch.py. */
-export const BackpropamineConfig = z.strictObject({
-  variant: z.enum(PLASTIC_VARIANTS as [string, ...string[]]).default("modplast").describe(
-    "network (--type): modplast (simple neuromodulation), modul (retroactive modulation), plastic (non-modulated), rnn (non-plastic); modplast-fanout: simplemaze/maze.py's network (the modulator fanned out to one rate per neuron)",
-  ),
-  hidden: z.number().int().positive().nullable().default(null).describe(
-    "hidden units (--hs) of modplast and modul (null: the paper's 100); see match_parameters for plastic and rnn",
-  ),
-  match_parameters: z.boolean().default(true).describe(
-    "plastic and rnn get the smallest hidden size with at least modplast's parameter count (at 100 units: the paper's 101 and 139); false: every variant gets `hidden`",
-  ),
-  maze_size: z.number().int().min(5).default(13).describe("maze side, odd (--msize)"),
-  episode_length: z.number().int().positive().default(200).describe("steps per episode (--eplen)"),
-  batch: z.number().int().positive().default(30).describe("mazes (episodes) per iteration (--bs)"),
-  reward: z.number().default(10).describe("reward for reaching the reward cell (--rew)"),
-  wall_penalty: z.number().default(0).describe("penalty for bumping into a wall (--wp)"),
-  trace_clip: z.number().positive().default(1).describe(
-    "plastic traces are clipped to [-trace_clip, trace_clip] (batch.py --addpw 3: 1; simplemaze/maze.py: 2)",
-  ),
-  simpson_coef: z.number().nonnegative().default(0.03).describe("coefficient of the Simpson index sum p^2 (--bent)"),
-  gamma: z.number().min(0).max(1).default(0.9).describe("discount of the returns (--gr)"),
-  value_coef: z.number().nonnegative().default(0.1).describe("coefficient of the value loss (--blossv)"),
-  lr: z.number().positive().default(1e-4).describe("Adam learning rate (--lr)"),
-  adam_eps: z.number().positive().default(1e-4).describe("Adam epsilon (batch.py: 1e-4)"),
-  clip_global_norm: z.number().positive().default(4).describe("gradient-norm clip before Adam (--gc)"),
-  burn_in: z.number().int().nonnegative().default(101).describe(
-    "iterations without an optimizer step at the start (batch.py steps when numiter > 100)",
-  ),
-  iterations: z.number().int().positive().default(200000).describe(
-    "training iterations, one episode per maze each (--nbiter; batch.py's 200,002 less the 2 past the last logged row); a multiple of log_every",
-  ),
-  log_every: z.number().int().positive().default(100).describe(
-    "iterations between metric rows (the figure script keeps every 100th iteration)",
-  ),
-  checkpoint_every: z.number().int().positive().default(1000).describe("iterations between checkpoints"),
-  reference_quirks: z.array(z.enum(["advantage_value_of_element_0"])).default([]).describe(
-    "advantage_value_of_element_0: the original's R - vs[t][0], batch element 0's value for every element (what produced the paper's figure)",
-  ),
-  impl: z.enum(["fused", "kernels", "tfjs"]).default("fused").describe(
-    "fused: forward and backpropagation through time as loops over typed arrays (what the committed references ran); kernels: the same with the H x H work on WebAssembly SIMD kernels (float32 sums in another order: equal within rounding, not bit for bit); tfjs: tf.grads of the network in tfjs ops (the path that runs on webgpu)",
-  ),
-});
-/** The resolved config. */
-export type BackpropamineConfig = z.infer<typeof BackpropamineConfig>;
-
-function tables(): TableSpec[] {
-  return [{
-    name: "metrics",
-    doc: "One row every log_every iterations.",
-    step: "iteration",
-    columns: [
-      {
-        name: "iteration",
-        type: "int",
-        role: "index",
-        doc: "training iterations completed (one episode in each of the batch's mazes)",
-      },
-      f64Metric(
-        "reward",
-        "reward per episode of this iteration, mean over the batch (what the original logs and its figure draws)",
-        "reward per episode",
-      ),
-      f64Metric(
-        "reward_mean",
-        "reward per episode, mean over the batch and the iterations since the previous row",
-        "reward per episode",
-      ),
-      f64Metric(
-        "hits",
-        "times the agent reached the reward per episode, mean over the batch and the window",
-        "rewards per episode",
-      ),
-      f64Metric("loss", "the A2C loss, mean over the window"),
-      f64Metric("grad_norm", "global gradient norm before clipping, mean over the window"),
-    ],
-  }];
-}
-
-/** The network's sizes for a config. */
-export function networkSpec(c: BackpropamineConfig): PlasticRnnSpec {
-  const variant = c.variant as PlasticRnnSpec["variant"];
-  const base = { inputs: MAZE_INPUTS, actions: MAZE_ACTIONS, traceClip: c.trace_clip };
-  const hidden = c.hidden ?? PAPER_HIDDEN.modplast;
-  return { ...base, variant, hidden: c.match_parameters ? matchedHidden(variant, hidden, base) : hidden };
-}
+export { BackpropamineConfig, networkSpec } from "./backpropamine_maze/config.ts";
 
 /** Samples one action per episode from probabilities [B, A] by inverse CDF with one uniform each. */
 function sampleActions(probs: ArrayLike<number>, A: number, actions: Int32Array, uniform: () => number): void {
@@ -266,8 +181,8 @@ function iteration(
   return { reward: meanReward(), hits: ep.hits(), loss, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
 }
 
-async function run(ctx: RunContext<BackpropamineConfig>): Promise<void> {
-  const c = ctx.config;
+/** Refuses configs the run cannot honour: an even maze, a last metric row over part of a window. */
+function checkRunConfig(c: BackpropamineConfig): void {
   if (c.maze_size % 2 === 0) throw new Error(`maze_size must be odd, got ${c.maze_size}`);
   if (c.iterations % c.log_every !== 0) {
     // A last row over fewer iterations would be what claims at the final step read (200,002 and 100 gave 2).
@@ -275,81 +190,116 @@ async function run(ctx: RunContext<BackpropamineConfig>): Promise<void> {
       `iterations (${c.iterations}) must be a multiple of log_every (${c.log_every}), so that the last row averages a whole window`,
     );
   }
+}
+
+/** Sums over the current logging window. */
+interface Window {
+  iterations: number;
+  reward: number;
+  hits: number;
+  loss: number;
+  gradNorm: number;
+}
+
+const emptyWindow = (): Window => ({ iterations: 0, reward: 0, hits: 0, loss: 0, gradNorm: 0 });
+
+/** The window's row, and a fresh window. */
+function emitWindow(ctx: RunContext<BackpropamineConfig>, done: number, lastReward: number, win: Window): void {
+  const n = win.iterations;
+  ctx.emit("metrics", {
+    iteration: done,
+    reward: lastReward,
+    reward_mean: win.reward / n,
+    hits: win.hits / n,
+    loss: win.loss / n,
+    grad_norm: win.gradNorm / n,
+  });
+  Object.assign(win, emptyWindow());
+}
+
+/** Training state: parameters, optimizer state, iterations done, the open window. */
+interface TrainState {
+  params: Params;
+  state: OptState;
+  done: number;
+  win: Window;
+}
+
+/** Fresh parameters and optimizer state, or those of the checkpoint the run resumes from. */
+function startState(
+  ctx: RunContext<BackpropamineConfig>,
+  spec: PlasticRnnSpec,
+  optimizer: GradientTransformation,
+): TrainState {
+  const names = plasticRnnShapes(spec).map(([n]) => n);
+  const init = initPlasticRnn(ctx.rng.stream("init"), spec);
+  if (!ctx.resume) {
+    const params: Params = Object.fromEntries(plasticRnnShapes(spec).map(([n, s]) => [n, tf.tensor(init[n], s)]));
+    return { params, state: optimizer.init(params), done: 0, win: emptyWindow() };
+  }
+  const s = ctx.resume.state as { opt: unknown; done: number; win: Window };
+  return {
+    params: namedToParams(ctx.resume.tensors, names, ""),
+    state: restoreState(s.opt, ctx.resume.tensors),
+    done: s.done,
+    win: { ...emptyWindow(), ...s.win },
+  };
+}
+
+function describeRun(c: BackpropamineConfig, spec: PlasticRnnSpec, params: Params): string {
+  const count = Object.values(params).reduce((n, t) => n + t.size, 0);
+  const advantage = c.reference_quirks.includes("advantage_value_of_element_0")
+    ? "batch element 0's value (the original's quirk)"
+    : "each element's own value";
+  return `${spec.variant}: ${spec.hidden} hidden units, ${count} parameters; impl ${c.impl}; advantage uses ${advantage}`;
+}
+
+async function run(ctx: RunContext<BackpropamineConfig>): Promise<void> {
+  const c = ctx.config;
+  checkRunConfig(c);
   const spec = networkSpec(c);
   const names = plasticRnnShapes(spec).map(([n]) => n);
   const walls = mazeWalls(c.maze_size);
-  const init = initPlasticRnn(ctx.rng.stream("init"), spec);
-  let params: Params = Object.fromEntries(plasticRnnShapes(spec).map(([n, s]) => [n, tf.tensor(init[n], s)]));
   const optimizer = chain(clipByGlobalNorm(c.clip_global_norm), adam({ lr: c.lr, eps: c.adam_eps }));
-  let state: OptState = optimizer.init(params);
-  let done = 0;
-  const win = { iterations: 0, reward: 0, hits: 0, loss: 0, gradNorm: 0 };
-  if (ctx.resume) {
-    disposeParams(params);
-    disposeState(state);
-    params = namedToParams(ctx.resume.tensors, names, "");
-    const s = ctx.resume.state as { opt: unknown; done: number; win: typeof win };
-    state = restoreState(s.opt, ctx.resume.tensors);
-    done = s.done;
-    Object.assign(win, s.win);
-  }
-  ctx.log(
-    `${spec.variant}: ${spec.hidden} hidden units, ${
-      names.reduce((n, k) => n + params[k].size, 0)
-    } parameters; impl ${c.impl}; advantage uses ${
-      c.reference_quirks.includes("advantage_value_of_element_0")
-        ? "batch element 0's value (the original's quirk)"
-        : "each element's own value"
-    }`,
-  );
+  const t = startState(ctx, spec, optimizer);
+  ctx.log(describeRun(c, spec, t.params));
   const toArrays = (): PlasticRnnParams =>
-    Object.fromEntries(names.map((n) => [n, params[n].dataSync() as Float32Array]));
+    Object.fromEntries(names.map((n) => [n, t.params[n].dataSync() as Float32Array]));
   let arrays = toArrays();
   // The trajectory's arrays are reused from one iteration to the next.
   const workspace = { traj: null as Trajectory | null };
-  while (done < c.iterations) {
-    const r = iteration(params, arrays, spec, c, walls, ctx.rng, done, workspace);
+  while (t.done < c.iterations) {
+    const r = iteration(t.params, arrays, spec, c, walls, ctx.rng, t.done, workspace);
     const norm = globalNorm(r.grads);
-    if (done >= c.burn_in) {
-      const { updates, state: next } = optimizer.update(r.grads, state, params);
-      const updated = applyUpdates(params, updates);
+    if (t.done >= c.burn_in) {
+      const { updates, state: next } = optimizer.update(r.grads, t.state, t.params);
+      const updated = applyUpdates(t.params, updates);
       disposeParams(updates);
-      disposeParams(params);
-      disposeState(state);
-      params = updated;
-      state = next;
+      disposeParams(t.params);
+      disposeState(t.state);
+      t.params = updated;
+      t.state = next;
       arrays = toArrays();
     }
     disposeParams(r.grads);
-    done++;
-    win.iterations++;
-    win.reward += r.reward;
-    win.hits += r.hits;
-    win.loss += r.loss;
-    win.gradNorm += norm;
-    ctx.progress(done, c.iterations, `iteration ${done}, reward ${r.reward.toFixed(1)}`);
-    if (done % c.log_every === 0 || done === c.iterations) {
-      const n = win.iterations;
-      ctx.emit("metrics", {
-        iteration: done,
-        reward: r.reward,
-        reward_mean: win.reward / n,
-        hits: win.hits / n,
-        loss: win.loss / n,
-        grad_norm: win.gradNorm / n,
-      });
-      Object.assign(win, { iterations: 0, reward: 0, hits: 0, loss: 0, gradNorm: 0 });
-    }
-    if (done % c.checkpoint_every === 0 && done < c.iterations) {
-      const tensors = await paramsToNamed(params);
-      const saved = await saveState(state);
+    t.done++;
+    t.win.iterations++;
+    t.win.reward += r.reward;
+    t.win.hits += r.hits;
+    t.win.loss += r.loss;
+    t.win.gradNorm += norm;
+    ctx.progress(t.done, c.iterations, `iteration ${t.done}, reward ${r.reward.toFixed(1)}`);
+    if (t.done % c.log_every === 0 || t.done === c.iterations) emitWindow(ctx, t.done, r.reward, t.win);
+    if (t.done % c.checkpoint_every === 0 && t.done < c.iterations) {
+      const tensors = await paramsToNamed(t.params);
+      const saved = await saveState(t.state);
       Object.assign(tensors, saved.tensors);
-      await ctx.checkpoint({ step: done, tensors, state: { opt: saved.skeleton, done, win } });
+      await ctx.checkpoint({ step: t.done, tensors, state: { opt: saved.skeleton, done: t.done, win: t.win } });
     }
   }
-  ctx.saveParams(await paramsToNamed(params));
-  disposeParams(params);
-  disposeState(state);
+  ctx.saveParams(await paramsToNamed(t.params));
+  disposeParams(t.params);
+  disposeState(t.state);
 }
 
 /** The registered experiment. */
