@@ -48,7 +48,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Experiment, type RunContext } from "../engine/experiment.ts";
-import { makeTrial, pavlovTrials } from "../envs/pavlov_timing.ts";
+import { pavlovTrials, type Trial } from "../envs/pavlov_timing.ts";
 import { initLstm, LSTM_PARAMS } from "../models/lstm.ts";
 import {
   adam,
@@ -67,15 +67,13 @@ import {
   disposeBatch,
   earlyStopping,
   makeBatch,
-  probe,
-  targetValue,
   tdLoss,
   tdLossAndGrads,
   TrainState,
-  value,
 } from "./value_rnn_td/td.ts";
 import { ValueRnnConfig } from "./value_rnn_td/config.ts";
 import { tables } from "./value_rnn_td/tables.ts";
+import { evaluate } from "./value_rnn_td/evaluate.ts";
 
 export { ValueRnnConfig } from "./value_rnn_td/config.ts";
 export {
@@ -88,20 +86,26 @@ export {
   type TrainState,
 } from "./value_rnn_td/td.ts";
 
-async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
+/** The task's training trials, drawn from the run's "task" stream. */
+function taskTrials(ctx: RunContext<ValueRnnConfig>): Trial[] {
   const c = ctx.config;
   const delays = Array.from({ length: c.cues }, (_, i) => c.delay_base + c.delay_step * i);
-  const inputs = c.cues + 1;
-  const trials = pavlovTrials(ctx.rng.stream("task"), {
-    cues: c.cues,
-    trialsPerCue: c.trials_per_cue,
-    delays,
-    itiP: c.iti_p,
-  });
+  return pavlovTrials(ctx.rng.stream("task"), { cues: c.cues, trialsPerCue: c.trials_per_cue, delays, itiP: c.iti_p });
+}
+
+/** The training trials in batches of batch_size, in order. */
+function batchTrials(trials: Trial[], c: ValueRnnConfig): Batch[] {
   const batches: Batch[] = [];
   for (let i = 0; i < trials.length; i += c.batch_size) {
-    batches.push(makeBatch(trials.slice(i, i + c.batch_size), inputs, 0, c.td_loss));
+    batches.push(makeBatch(trials.slice(i, i + c.batch_size), c.cues + 1, 0, c.td_loss));
   }
+  return batches;
+}
+
+async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
+  const c = ctx.config;
+  const inputs = c.cues + 1;
+  const batches = batchTrials(taskTrials(ctx), c);
   const initial = initLstm(ctx.rng.stream("init"), inputs, c.hidden_size);
   const opt = adam({ lr: c.lr });
   let params = cloneParams(initial);
@@ -167,80 +171,7 @@ async function run(ctx: RunContext<ValueRnnConfig>): Promise<void> {
     `${s.stopped ? "early stopping" : "max_epochs"} after ${s.epoch} epochs; best epoch ${s.bestEpoch}, loss ${s.best}`,
   );
 
-  // Evaluation with the restored (best) weights: all rows but the last, the cue-to-reward rows, the reward row.
-  const all = { sq: 0, n: 0 }, timing = { sq: 0, n: 0 }, rewardRow = { abs: 0, n: 0 };
-  const perCue = Array.from({ length: c.cues }, () => ({ sq: 0, n: 0, timingSq: 0, timingN: 0, abs: 0, absN: 0 }));
-  for (const batch of batches) {
-    const { v, h } = value(best, batch.x);
-    const vs = await v.data();
-    tf.dispose([v, h]);
-    const B = batch.trials.length;
-    batch.trials.forEach((tr, b) => {
-      const truth = targetValue(tr, c.gamma, c.td_loss);
-      const k = perCue[tr.cue];
-      for (let t = 0; t < tr.length - 1; t++) {
-        const d = vs[t * B + b] - truth[t];
-        const e = d ** 2;
-        all.sq += e;
-        all.n++;
-        k.sq += e;
-        k.n++;
-        if (t >= tr.iti && t < tr.iti + tr.isi) {
-          timing.sq += e;
-          timing.n++;
-          k.timingSq += e;
-          k.timingN++;
-        } else if (t === tr.iti + tr.isi) {
-          rewardRow.abs += Math.abs(d);
-          rewardRow.n++;
-          k.abs += Math.abs(d);
-          k.absN++;
-        }
-      }
-    });
-  }
-  ctx.emit("run", {
-    epochs_run: s.epoch,
-    early_stopped: s.stopped ? 1 : 0,
-    best_epoch: s.bestEpoch,
-    best_loss: s.best,
-    rmse: Math.sqrt(all.sq / all.n),
-    rmse_timing: Math.sqrt(timing.sq / timing.n),
-    error_reward_row: rewardRow.abs / rewardRow.n,
-  });
-  for (let cue = 0; cue < c.cues; cue++) {
-    const trial = makeTrial(cue, c.probe_iti, delays[cue], c.cues);
-    const before = await probe(initial, trial, inputs, c.gamma, c.td_loss);
-    const after = await probe(best, trial, inputs, c.gamma, c.td_loss);
-    const truth = targetValue(trial, c.gamma, c.td_loss);
-    // The row whose TD target holds the reward: the row before it (a966010), the reward row itself (e386495).
-    const rewardStep = trial.iti + trial.isi - (c.td_loss === "e386495" ? 0 : 1);
-    const k = perCue[cue];
-    ctx.emit("cues", {
-      cue,
-      rmse: Math.sqrt(k.sq / k.n),
-      rmse_timing: Math.sqrt(k.timingSq / k.timingN),
-      error_reward_row: k.abs / k.absN,
-      value_at_cue: after.v[trial.iti],
-      value_at_cue_true: truth[trial.iti],
-      rpe_at_reward_before: Math.abs(before.rpe[rewardStep]),
-      rpe_at_reward_after: Math.abs(after.rpe[rewardStep]),
-    });
-    // Rows 0 .. length - 2: where Vhat, the true value and the RPE are all defined.
-    for (let t = 0; t < trial.length - 1; t++) {
-      ctx.emit("trace", {
-        cue,
-        t: t - trial.iti,
-        vhat: after.v[t],
-        v_true: truth[t],
-        z1: after.z[t][0],
-        z2: after.z[t][1],
-        rpe_before: before.rpe[t],
-        rpe_after: after.rpe[t],
-        reward: t === trial.iti + trial.isi ? 1 : 0,
-      });
-    }
-  }
+  await evaluate(ctx, batches, initial, best, s);
   ctx.saveParams(await paramsToNamed(best));
   tf.dispose([
     ...Object.values(params),
