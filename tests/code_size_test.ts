@@ -18,7 +18,7 @@ const EXPERIMENT_FILE_LIMIT = 400;
 
 /** Functions over the limit when the rule came in: "file:name" -> lines then. To be split, not raised. */
 const FUNCTION_DEBT: Record<string, number> = {
-  "lib/experiments/meta_rl_bandit.ts:run": 219,
+  "lib/experiments/meta_rl_bandit.ts:run": 157,
   "lib/engine/run/run_one.ts:executeRun": 179,
   "lib/experiments/hnca_nonlinear_bandit.ts:run": 140,
   "lib/engine/commands/reproduce.ts:reproduce": 133,

@@ -93,8 +93,8 @@ import {
   saveState,
 } from "../optim/mod.ts";
 import { inputSize, lossAndGrads, polynomialSchedule, rollout, toArrays } from "./meta_rl_bandit/rollout.ts";
-import { episodeStats, playBaseline, policyMap } from "./meta_rl_bandit/evaluate.ts";
-import { MetaRlConfig } from "./meta_rl_bandit/config.ts";
+import { episodeStats, evaluateFrozen, playBaseline, stalenessText } from "./meta_rl_bandit/evaluate.ts";
+import { checkConfig, MetaRlConfig } from "./meta_rl_bandit/config.ts";
 
 export { MetaRlConfig } from "./meta_rl_bandit/config.ts";
 export { actorCriticLoss, polynomialSchedule, writeInput } from "./meta_rl_bandit/rollout.ts";
@@ -103,13 +103,7 @@ import { tables } from "./meta_rl_bandit/tables.ts";
 async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
   const c = ctx.config;
   const T = c.trials, B = c.batch_episodes;
-  if (2 * c.map_pulls >= T) {
-    throw new Error(`map_pulls (${c.map_pulls}) must be below trials / 2 (${T / 2}); 0 draws no policy map`);
-  }
-  if (c.episodes % B !== 0) throw new Error(`episodes (${c.episodes}) must be a multiple of batch_episodes (${B})`);
-  if (c.eval_every % B !== 0) {
-    throw new Error(`eval_every (${c.eval_every}) must be a multiple of batch_episodes (${B})`);
-  }
+  checkConfig(c);
   let params = initActorCritic(ctx.rng.stream("init"), { inputs: inputSize(c), units: c.units, actions: 2 });
   // Each worker's parameters: those the manager returned after its previous update.
   let workers: ActorCriticParams[] = Array.from({ length: c.update === "workers" ? B : 0 }, () => cloneParams(params));
@@ -257,64 +251,8 @@ async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
     }
   }
   workers.forEach(disposeParams);
-  if (c.update === "workers") {
-    const counts = new Map<number, number>();
-    for (const s of staleness) counts.set(s, (counts.get(s) ?? 0) + 1);
-    ctx.log(
-      `worker updates: staleness (updates applied between a worker's parameters and its own update) of the first ${
-        Math.min(staleness.length, 2 * B)
-      }: ${staleness.slice(0, 2 * B).join(", ")}; counts ${
-        [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ")
-      }`,
-    );
-  }
-  const frozen = toArrays(params);
-  if (c.map_pulls > 0) policyMap(frozen, c, bayesArms, ctx.rng.stream("policy-map"), ctx.emit);
-
-  // Frozen: the raster of 101 episodes, p1 = 0 .. 1.
-  const rasterProbs = Array.from({ length: 101 }, (_, k): [number, number] => [k / 100, 1 - k / 100]);
-  const raster = rollout(frozen, rasterProbs, T, ctx.rng.stream("raster-actions"), ctx.rng.stream("raster-rewards"));
-  if (c.raster) {
-    rasterProbs.forEach((pr, k) => {
-      for (let t = 0; t < T; t++) ctx.emit("raster", { p1: pr[0], t: t + 1, arm2: raster.actions[t * 101 + k] });
-    });
-  }
-
-  // Frozen: regret on shared random episodes, the agent and each baseline.
-  const testRng = ctx.rng.stream("test-episodes");
-  const testProbs = Array.from({ length: c.test_episodes }, () => armProbabilities(testRng, c.structure));
-  const agent = rollout(
-    frozen,
-    testProbs,
-    T,
-    ctx.rng.stream("test-actions", "meta-rl"),
-    ctx.rng.stream("test-rewards", "meta-rl"),
-  );
-  const emitRegret = (name: string, regrets: Float32Array, optimal: Float32Array) => {
-    const N = c.test_episodes;
-    const cum = new Float64Array(N);
-    for (let t = 0; t < T; t++) {
-      let opt = 0, sum = 0;
-      for (let e = 0; e < N; e++) {
-        cum[e] += regrets[t * N + e];
-        sum += cum[e];
-        opt += optimal[t * N + e];
-      }
-      ctx.emit("regret", { agent: name, t: t + 1, cumulative_regret: sum / N, optimal_choice: opt / N });
-    }
-  };
-  emitRegret("meta-rl", agent.regrets, agent.optimal);
-  for (const name of c.baselines) {
-    const { regrets, optimal } = playBaseline(
-      name,
-      testProbs,
-      T,
-      c,
-      ctx.rng.stream("test-actions", name),
-      ctx.rng.stream("test-rewards", name),
-    );
-    emitRegret(name, regrets, optimal);
-  }
+  if (c.update === "workers") ctx.log(stalenessText(staleness, B));
+  evaluateFrozen(ctx, toArrays(params), bayesArms);
   ctx.saveParams(await paramsToNamed(params));
   disposeParams(params);
   disposeState(state);

@@ -89,3 +89,15 @@ export const MetaRlConfig = z.strictObject({
 });
 /** The resolved config. */
 export type MetaRlConfig = z.infer<typeof MetaRlConfig>;
+
+/** Refuses settings the run cannot honour (a policy map past half the trials, episodes not in whole batches). */
+export function checkConfig(c: MetaRlConfig): void {
+  const T = c.trials, B = c.batch_episodes;
+  if (2 * c.map_pulls >= T) {
+    throw new Error(`map_pulls (${c.map_pulls}) must be below trials / 2 (${T / 2}); 0 draws no policy map`);
+  }
+  if (c.episodes % B !== 0) throw new Error(`episodes (${c.episodes}) must be a multiple of batch_episodes (${B})`);
+  if (c.eval_every % B !== 0) {
+    throw new Error(`eval_every (${c.eval_every}) must be a multiple of batch_episodes (${B})`);
+  }
+}

@@ -13,11 +13,11 @@
  */
 import { bayesOptimalArms, makePolicy, type PolicyName } from "../../baselines/bandit_policies.ts";
 import { type RunContext } from "../../engine/experiment.ts";
-import { pull, regret } from "../../envs/two_armed_bandit.ts";
+import { armProbabilities, pull, regret } from "../../envs/two_armed_bandit.ts";
 import { lstmStepArrays } from "../../models/haiku_lstm.ts";
 import type { Rng } from "../../rng/mod.ts";
-import { PolicyArrays, policyLogits, writeInput } from "./rollout.ts";
-import { MetaRlConfig } from "./config.ts";
+import { type PolicyArrays, policyLogits, rollout, writeInput } from "./rollout.ts";
+import type { MetaRlConfig } from "./config.ts";
 
 /** Episode statistics: cumulative regret at the last trial (mean over episodes) and agreement with Bayes-optimal. */
 export function episodeStats(
@@ -115,4 +115,70 @@ export function playBaseline(
     }
   }
   return { regrets, optimal, actions, rewards };
+}
+
+/** The staleness of the round-robin workers' updates, for the run's log. */
+export function stalenessText(staleness: number[], B: number): string {
+  const counts = new Map<number, number>();
+  for (const s of staleness) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return `worker updates: staleness (updates applied between a worker's parameters and its own update) of the first ${
+    Math.min(staleness.length, 2 * B)
+  }: ${staleness.slice(0, 2 * B).join(", ")}; counts ${
+    [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${n}`).join(", ")
+  }`;
+}
+
+/** The frozen agent after training: its policy map, the raster, and regret against the baselines on test episodes. */
+export function evaluateFrozen(
+  ctx: RunContext<MetaRlConfig>,
+  frozen: PolicyArrays,
+  bayesArms: ReturnType<typeof bayesOptimalArms>,
+): void {
+  const c = ctx.config, T = c.trials;
+  if (c.map_pulls > 0) policyMap(frozen, c, bayesArms, ctx.rng.stream("policy-map"), ctx.emit);
+
+  // Frozen: the raster of 101 episodes, p1 = 0 .. 1.
+  const rasterProbs = Array.from({ length: 101 }, (_, k): [number, number] => [k / 100, 1 - k / 100]);
+  const raster = rollout(frozen, rasterProbs, T, ctx.rng.stream("raster-actions"), ctx.rng.stream("raster-rewards"));
+  if (c.raster) {
+    rasterProbs.forEach((pr, k) => {
+      for (let t = 0; t < T; t++) ctx.emit("raster", { p1: pr[0], t: t + 1, arm2: raster.actions[t * 101 + k] });
+    });
+  }
+
+  // Frozen: regret on shared random episodes, the agent and each baseline.
+  const testRng = ctx.rng.stream("test-episodes");
+  const testProbs = Array.from({ length: c.test_episodes }, () => armProbabilities(testRng, c.structure));
+  const agent = rollout(
+    frozen,
+    testProbs,
+    T,
+    ctx.rng.stream("test-actions", "meta-rl"),
+    ctx.rng.stream("test-rewards", "meta-rl"),
+  );
+  const emitRegret = (name: string, regrets: Float32Array, optimal: Float32Array) => {
+    const N = c.test_episodes;
+    const cum = new Float64Array(N);
+    for (let t = 0; t < T; t++) {
+      let opt = 0, sum = 0;
+      for (let e = 0; e < N; e++) {
+        cum[e] += regrets[t * N + e];
+        sum += cum[e];
+        opt += optimal[t * N + e];
+      }
+      ctx.emit("regret", { agent: name, t: t + 1, cumulative_regret: sum / N, optimal_choice: opt / N });
+    }
+  };
+  emitRegret("meta-rl", agent.regrets, agent.optimal);
+  for (const name of c.baselines) {
+    const { regrets, optimal } = playBaseline(
+      name,
+      testProbs,
+      T,
+      c,
+      ctx.rng.stream("test-actions", name),
+      ctx.rng.stream("test-rewards", name),
+    );
+    emitRegret(name, regrets, optimal);
+  }
 }
