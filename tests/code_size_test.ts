@@ -23,7 +23,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/experiments/hnca_nonlinear_bandit.ts:run": 140,
   "lib/engine/commands/reproduce.ts:reproduce": 133,
   "lib/engine/run/scheduler.ts:executeRuns": 119,
-  "lib/experiments/hnca_vae.ts:run": 104,
   "lib/engine/kinds/plots/curve.ts:build": 103,
   "lib/engine/run/progress.ts:createProgress": 102,
   "lib/experiments/hnca_bandit.ts:run": 101,

@@ -39,7 +39,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Mnist } from "../data/mnist.ts";
-import { mnistBatch } from "../data/mnist_batch.ts";
 import { type Experiment, type RunContext } from "../engine/experiment.ts";
 import { chooseCounterfactualPath } from "../estimators/counterfactual.ts";
 import { timingRow } from "./bandit_tables.ts";
@@ -56,11 +55,48 @@ import {
 } from "../optim/mod.ts";
 import { FastStream } from "../rng/fast_stream.ts";
 import { checkConfig, HncaVaeConfig, layerNames } from "./hnca_vae/config.ts";
-import { emitDigits, testElbo, testIwBound, trainBatch } from "./hnca_vae/evaluate.ts";
+import { emitDigits, testElbo, testImageSource, testIwBound, trainBatch } from "./hnca_vae/evaluate.ts";
 import { trainStep } from "./hnca_vae/train_step.ts";
 import { tables } from "./hnca_vae/tables.ts";
 
 export { HncaVaeConfig } from "./hnca_vae/config.ts";
+
+/** What one epoch measured, for its metrics row. */
+interface EpochSums {
+  epoch: number;
+  steps: number;
+  elboSum: number;
+  meanVarSum: number;
+  varSums: Float64Array;
+  baselines: number[];
+  test: number;
+  iw: number | null;
+  /** Wall time of the epoch's training updates (for the log only). */
+  seconds: number;
+}
+
+/** The epoch's metrics row (means over its updates, the test bounds, the baselines), and its log line. */
+function emitEpoch(ctx: RunContext<HncaVaeConfig>, e: EpochSums): void {
+  const c = ctx.config;
+  const row: Record<string, number | null> = {
+    epoch: e.epoch,
+    train_elbo: e.elboSum / e.steps,
+    test_elbo: e.test,
+    test_iw_bound: e.iw,
+    grad_var_mean: e.meanVarSum / e.steps,
+  };
+  layerNames(c).forEach((l, k) => {
+    row[`grad_var_w_${l}`] = e.varSums[2 * k] / e.steps;
+    row[`grad_var_b_${l}`] = e.varSums[2 * k + 1] / e.steps;
+  });
+  layerNames(c).forEach((l, k) => (row[`baseline_${l}`] = e.baselines[k]));
+  ctx.emit("metrics", row);
+  ctx.log(
+    `epoch ${e.epoch}: train ELBO ${row.train_elbo!.toFixed(2)} test ELBO ${e.test.toFixed(2)}${
+      e.iw === null ? "" : ` IW(${c.iw_samples}) ${e.iw.toFixed(2)}`
+    } (${e.seconds.toFixed(1)} s)`,
+  );
+}
 
 async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
   const c = ctx.config;
@@ -96,14 +132,7 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
   }
   const counts = params.slice(0, 2 * L).map((p) => p.size);
   const encoderParams = counts.reduce((a, b) => a + b, 0);
-  // The test set is binarized once per run, so that every epoch scores the same images.
-  const testBin = ctx.rng.stream("binarize-test");
-  const testImages = mnistBatch(mnist.test, Array.from({ length: nTest }, (_, i) => i), mnist.pixels, testBin).x;
-  const images = (idx: number[]) => {
-    const out = new Float32Array(idx.length * mnist.pixels);
-    idx.forEach((i, n) => out.set(testImages.subarray(i * mnist.pixels, (i + 1) * mnist.pixels), n * mnist.pixels));
-    return out;
-  };
+  const images = testImageSource(mnist, nTest, ctx.rng.stream("binarize-test"));
 
   for (let epoch = start + 1; epoch <= c.epochs; epoch++) {
     const t0 = performance.now();
@@ -138,25 +167,8 @@ async function run(ctx: RunContext<HncaVaeConfig>): Promise<void> {
       ? await testIwBound(vae, images, nTest, c.iw_samples, c.test_batch_size, ctx.rng.stream("sample-iw", epoch))
       : null;
     const t2 = performance.now();
-    const row: Record<string, number | null> = {
-      epoch,
-      train_elbo: elboSum / steps,
-      test_elbo: test,
-      test_iw_bound: iw,
-      grad_var_mean: meanVarSum / steps,
-    };
-    layerNames(c).forEach((l, k) => {
-      row[`grad_var_w_${l}`] = varSums[2 * k] / steps;
-      row[`grad_var_b_${l}`] = varSums[2 * k + 1] / steps;
-    });
-    layerNames(c).forEach((l, k) => (row[`baseline_${l}`] = baselines[k]));
-    ctx.emit("metrics", row);
+    emitEpoch(ctx, { epoch, steps, elboSum, meanVarSum, varSums, baselines, test, iw, seconds: (t1 - t0) / 1000 });
     ctx.emit("timing", timingRow(epoch, t0, t1, t2, steps * c.batch_size));
-    ctx.log(
-      `epoch ${epoch}: train ELBO ${row.train_elbo!.toFixed(2)} test ELBO ${test.toFixed(2)}${
-        iw === null ? "" : ` IW(${c.iw_samples}) ${iw.toFixed(2)}`
-      } (${((t1 - t0) / 1000).toFixed(1)} s)`,
-    );
     const saved = await saveState(state);
     const tensors = { ...await paramsToNamed(zipParams(names, params)), ...saved.tensors };
     await ctx.checkpoint({ step: epoch, tensors, state: { opt: saved.skeleton, baselines } });

@@ -11,7 +11,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { MnistSplit } from "../../data/mnist.ts";
+import type { Mnist, MnistSplit } from "../../data/mnist.ts";
+import { mnistBatch } from "../../data/mnist_batch.ts";
 import { type RunContext } from "../../engine/experiment.ts";
 import {
   type BinaryVae,
@@ -118,4 +119,17 @@ export async function emitDigits(ctx: RunContext<HncaVaeConfig>, vae: BinaryVae,
       });
     }
   }
+}
+
+/**
+ * The test images, binarized once per run (so that every epoch scores the same images), as a function
+ * of example indices to their pixels [n * pixels].
+ */
+export function testImageSource(mnist: Mnist, nTest: number, rng: Rng): (idx: number[]) => Float32Array {
+  const testImages = mnistBatch(mnist.test, Array.from({ length: nTest }, (_, i) => i), mnist.pixels, rng).x;
+  return (idx: number[]) => {
+    const out = new Float32Array(idx.length * mnist.pixels);
+    idx.forEach((i, n) => out.set(testImages.subarray(i * mnist.pixels, (i + 1) * mnist.pixels), n * mnist.pixels));
+    return out;
+  };
 }
