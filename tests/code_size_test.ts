@@ -25,7 +25,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/engine/run/scheduler.ts:executeRuns": 119,
   "lib/engine/kinds/plots/curve.ts:build": 103,
   "lib/engine/run/progress.ts:createProgress": 102,
-  "lib/experiments/hnca_bandit.ts:run": 101,
   "lib/engine/kinds/plots/path.ts:build": 92,
   "lib/kernels/counterfactual.ts:loadCounterfactualKernel": 90,
   "lib/engine/results/compare.ts:compareResults": 82,

@@ -179,6 +179,68 @@ function paramNames(net: BernoulliNet): string[] {
   return [...net.hidden.flatMap((_, l) => [`h${l + 1}.W`, `h${l + 1}.b`]), "out.W", "out.b"];
 }
 
+/** A fresh network and optimizer state, or those of the checkpoint the run resumes from. */
+function startState(
+  ctx: RunContext<HncaBanditConfig>,
+  pixels: number,
+  opt: GradientTransformation,
+): { net: BernoulliNet; state: OptState; baseline: number; start: number } {
+  const c = ctx.config;
+  const net = initBernoulliNet(ctx.rng.stream("init"), {
+    input: pixels,
+    hidden: Array(c.hidden_layers).fill(c.hidden_width),
+    output: 10,
+    centered: c.centered,
+  });
+  const names = paramNames(net);
+  if (!ctx.resume) return { net, state: opt.init(zipParams(names, netParams(net))), baseline: 0, start: 0 };
+  const t = ctx.resume.tensors;
+  disposeNet(net);
+  const restored = namedToParams(t, names);
+  const s = ctx.resume.state as { opt: unknown; baseline: number };
+  return {
+    net: withParams(net, names.map((n) => restored[n])),
+    state: restoreState(s.opt, t),
+    baseline: s.baseline,
+    start: ctx.resume.step,
+  };
+}
+
+/** What one epoch measured, for its metrics row. */
+interface EpochSums {
+  epoch: number;
+  steps: number;
+  rewardSum: number;
+  meanVarSum: number;
+  varSums: Float64Array;
+  baseline: number;
+  test: { sampled: number; greedy: number };
+  /** Wall time of the epoch's training updates (for the log only). */
+  seconds: number;
+}
+
+/** The epoch's metrics row and its log line. */
+function emitEpoch(ctx: RunContext<HncaBanditConfig>, e: EpochSums): void {
+  const row: Record<string, number> = {
+    epoch: e.epoch,
+    train_accuracy: e.rewardSum / e.steps,
+    test_accuracy: e.test.sampled,
+    test_accuracy_greedy: e.test.greedy,
+    grad_var_mean: e.meanVarSum / e.steps,
+    baseline: e.baseline,
+  };
+  layerNames(ctx.config).forEach((l, i) => {
+    row[`grad_var_w_${l}`] = e.varSums[2 * i] / e.steps;
+    row[`grad_var_b_${l}`] = e.varSums[2 * i + 1] / e.steps;
+  });
+  ctx.emit("metrics", row);
+  ctx.log(
+    `epoch ${e.epoch}: train ${row.train_accuracy.toFixed(4)} test ${e.test.sampled.toFixed(4)} (${
+      e.seconds.toFixed(1)
+    } s)`,
+  );
+}
+
 async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
   const c = ctx.config;
   const mnist = ctx.data.mnist as Mnist;
@@ -189,28 +251,9 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
   const path = chooseCounterfactualPath(c.counterfactual, ctx.backend.name);
   ctx.log(`counterfactual path: ${path}; ${steps} updates per epoch`);
 
-  let net = initBernoulliNet(ctx.rng.stream("init"), {
-    input: mnist.pixels,
-    hidden: Array(c.hidden_layers).fill(c.hidden_width),
-    output: 10,
-    centered: c.centered,
-  });
-  const names = paramNames(net);
   const opt = c.optimizer === "adam" ? adam({ lr: c.lr }) : sgd({ lr: c.lr });
-  let state = opt.init(zipParams(names, netParams(net)));
-  let baseline = 0;
-  let start = 0;
-  if (ctx.resume) {
-    const t = ctx.resume.tensors;
-    disposeNet(net);
-    const restored = namedToParams(t, names);
-    net = withParams(net, names.map((n) => restored[n]));
-    const s = ctx.resume.state as { opt: unknown; baseline: number };
-    disposeState(state);
-    state = restoreState(s.opt, t);
-    baseline = s.baseline;
-    start = ctx.resume.step;
-  }
+  let { net, state, baseline, start } = startState(ctx, mnist.pixels, opt);
+  const names = paramNames(net);
   const counts = [...net.hidden, net.output].map((l) => [l.W.size, l.b.size]);
   const totalParams = counts.flat().reduce((a, b) => a + b, 0);
 
@@ -253,25 +296,8 @@ async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {
       ctx.rng.stream("sample-test", epoch),
     );
     const t2 = performance.now();
-    const row: Record<string, number> = {
-      epoch,
-      train_accuracy: rewardSum / steps,
-      test_accuracy: test.sampled,
-      test_accuracy_greedy: test.greedy,
-      grad_var_mean: meanVarSum / steps,
-      baseline,
-    };
-    layerNames(c).forEach((l, i) => {
-      row[`grad_var_w_${l}`] = varSums[2 * i] / steps;
-      row[`grad_var_b_${l}`] = varSums[2 * i + 1] / steps;
-    });
-    ctx.emit("metrics", row);
+    emitEpoch(ctx, { epoch, steps, rewardSum, meanVarSum, varSums, baseline, test, seconds: (t1 - t0) / 1000 });
     ctx.emit("timing", timingRow(epoch, t0, t1, t2, steps * c.batch_size));
-    ctx.log(
-      `epoch ${epoch}: train ${row.train_accuracy.toFixed(4)} test ${test.sampled.toFixed(4)} (${
-        ((t1 - t0) / 1000).toFixed(1)
-      } s)`,
-    );
     const saved = await saveState(state);
     const tensors = { ...await paramsToNamed(zipParams(names, netParams(net))), ...saved.tensors };
     await ctx.checkpoint({ step: epoch, tensors, state: { opt: saved.skeleton, baseline } });
