@@ -20,7 +20,6 @@ const EXPERIMENT_FILE_LIMIT = 400;
 const FUNCTION_DEBT: Record<string, number> = {
   "lib/experiments/meta_rl_bandit.ts:run": 157,
   "lib/engine/run/run_one.ts:executeRun": 179,
-  "lib/experiments/hnca_nonlinear_bandit.ts:run": 140,
   "lib/engine/commands/reproduce.ts:reproduce": 133,
   "lib/engine/run/scheduler.ts:executeRuns": 119,
   "lib/engine/kinds/plots/curve.ts:build": 103,

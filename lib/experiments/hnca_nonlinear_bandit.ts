@@ -40,6 +40,7 @@ import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts"
 import { banditTables, timingRow } from "./bandit_tables.ts";
 import {
   chooseCounterfactualPath,
+  type CounterfactualPath,
   hncaLogitSignal,
   outerProductGrads,
   softmaxChildDelta,
@@ -140,6 +141,137 @@ function disposeSample(smp: ReturnType<typeof sample>): void {
   ]);
 }
 
+/** Options of one update: the epoch's streams, the counterfactual path, whether to measure gradient variances. */
+interface UpdateOptions {
+  binRng: Rng;
+  sampleRng: Rng;
+  path: CounterfactualPath;
+  measure: boolean;
+}
+
+/**
+ * One update on the examples `idx`: sample the network, the estimator's learning signal for the Bernoulli
+ * layer (HNCA or REINFORCE) and the output layer's REINFORCE signal, backpropagation into the convolutions,
+ * Adam. Returns the new parameters and state, the batch's mean reward, and (when measured) each parameter's
+ * summed per-example gradient variance.
+ */
+async function trainUpdate(
+  ctx: RunContext<HncaNonlinearBanditConfig>,
+  net: ConvNet,
+  state: OptState,
+  idx: Uint32Array,
+  o: UpdateOptions,
+): Promise<{ net: ConvNet; state: OptState; meanReward: number; variances: Float64Array | null }> {
+  const c = ctx.config, mnist = ctx.data.mnist as Mnist, names = convParamNames(c.conv_layers);
+  const quirk = (q: typeof NONLINEAR_QUIRKS[number]) => c.reference_quirks.includes(q);
+  const adamConfig = { lr: c.lr, frozenCount: quirk("adam_step_frozen") };
+  const B = c.batch_size;
+  const { x, y } = mnistBatch(mnist.train, idx, 784, o.binRng);
+  const xt = tf.tensor4d(x, [B, 28, 28, 1]);
+  const u = o.sampleRng.fillUniform24(new Float32Array(B * c.hidden_width));
+  const ua = o.sampleRng.fillUniform24(new Float32Array(B));
+  const smp = sample(net, xt, u, ua, c.centered);
+  const action = await smp.action.data();
+  const reward = new Float32Array(B);
+  for (let b = 0; b < B; b++) reward[b] = action[b] === y[b] ? 1 : 0;
+  const R = tf.tensor1d(reward);
+  // Output layer: REINFORCE softmax signal; its counterfactuals use the parameters of the forward pass.
+  const outSignal = softmaxSignal(smp.onehot, smp.probs, R);
+  const out = outerProductGrads(outSignal, smp.h); // dW: [A, J]
+  let signal: tf.Tensor2D;
+  if (c.estimator === "hnca") {
+    const outW = tf.transpose(net.params["out.w"]) as tf.Tensor2D; // [A, J]
+    const trace: OutputTrace = {
+      input: smp.h,
+      logits: smp.logits,
+      probs: smp.probs,
+      action: smp.action,
+      onehot: smp.onehot,
+    };
+    const delta = await softmaxChildDelta(outW, trace, c.centered, o.path);
+    signal = hncaLogitSignal(smp.fr, delta, R, quirk("rho_not_stopped"));
+    tf.dispose([outW, delta]);
+  } else {
+    signal = tf.tidy(() => tf.mul(tf.sub(smp.o, smp.fr), tf.neg(tf.expandDims(R, 1))) as tf.Tensor2D);
+  }
+  const stats = await convGradStats(net.params, c.conv_layers, xt, smp.act, signal, o.measure);
+  let v: Float64Array | null = null;
+  if (stats.varSums) {
+    const outVar = tf.tidy(() => tf.stack([tf.mul(out.varW, out.dW.size), tf.mul(out.varB, out.db.size)]));
+    const [w, b] = await outVar.data();
+    outVar.dispose();
+    v = Float64Array.from(names, (n) => n === "out.w" ? w : n === "out.b" ? b : stats.varSums![n]);
+  }
+  const allGrads: Params = { ...stats.grads, "out.w": tf.transpose(out.dW), "out.b": out.db };
+  const { params: updated, state: next } = adamApply(adamConfig, allGrads, state, net.params);
+  tf.dispose([xt, R, outSignal, signal, out.dW, out.varW, out.varB]);
+  disposeParams(allGrads);
+  disposeSample(smp);
+  disposeConvNet(net);
+  disposeState(state);
+  return {
+    net: { params: updated, convLayers: c.conv_layers },
+    state: next,
+    meanReward: reward.reduce((a, b) => a + b, 0) / B,
+    variances: v,
+  };
+}
+
+/** A fresh network and Adam state, or those of the checkpoint the run resumes from. */
+function startState(ctx: RunContext<HncaNonlinearBanditConfig>): { net: ConvNet; state: OptState; start: number } {
+  const c = ctx.config;
+  const net = initConvNet(ctx.rng.stream("init"), {
+    channels: c.channels,
+    convLayers: c.conv_layers,
+    hidden: c.hidden_width,
+    actions: 10,
+  });
+  const adamConfig = { lr: c.lr, frozenCount: c.reference_quirks.includes("adam_step_frozen") };
+  if (!ctx.resume) return { net, state: adam(adamConfig).init(net.params), start: 0 };
+  const t = ctx.resume.tensors;
+  disposeConvNet(net);
+  return {
+    net: { params: namedToParams(t, convParamNames(c.conv_layers)), convLayers: c.conv_layers },
+    state: restoreState((ctx.resume.state as { opt: unknown }).opt, t),
+    start: ctx.resume.step,
+  };
+}
+
+/** What one epoch measured, for its metrics row. */
+interface EpochSums {
+  epoch: number;
+  steps: number;
+  rewardSum: number;
+  meanVarSum: number;
+  varSums: Float64Array;
+  /** Updates whose gradient variance was measured (every variance_every-th). */
+  measured: number;
+  test: { sampled: number; greedy: number };
+  /** Wall time of the epoch's training updates (for the log only). */
+  seconds: number;
+}
+
+/** The epoch's metrics row and its log line. */
+function emitEpoch(ctx: RunContext<HncaNonlinearBanditConfig>, e: EpochSums): void {
+  const row: Record<string, number> = {
+    epoch: e.epoch,
+    train_accuracy: e.rewardSum / e.steps,
+    test_accuracy: e.test.sampled,
+    test_accuracy_greedy: e.test.greedy,
+    grad_var_mean: e.meanVarSum / e.measured,
+  };
+  convParamNames(ctx.config.conv_layers).forEach((n, i) => {
+    const [layer, kind] = n.split(".");
+    row[`grad_var_${kind === "w" ? "w" : "b"}_${layer}`] = e.varSums[i] / e.measured;
+  });
+  ctx.emit("metrics", row);
+  ctx.log(
+    `epoch ${e.epoch}: train ${row.train_accuracy.toFixed(4)} test ${e.test.sampled.toFixed(4)} (${
+      e.seconds.toFixed(1)
+    } s)`,
+  );
+}
+
 async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
   const c = ctx.config;
   const quirk = (q: typeof NONLINEAR_QUIRKS[number]) => c.reference_quirks.includes(q);
@@ -151,24 +283,8 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
   const path = chooseCounterfactualPath(c.counterfactual, ctx.backend.name);
   ctx.log(`counterfactual path: ${path}; quirks: ${c.reference_quirks.join(", ") || "none"}`);
 
-  let net = initConvNet(ctx.rng.stream("init"), {
-    channels: c.channels,
-    convLayers: c.conv_layers,
-    hidden: c.hidden_width,
-    actions: 10,
-  });
+  let { net, state, start } = startState(ctx);
   const names = convParamNames(c.conv_layers);
-  const adamConfig = { lr: c.lr, frozenCount: quirk("adam_step_frozen") };
-  let state: OptState = adam(adamConfig).init(net.params);
-  let start = 0;
-  if (ctx.resume) {
-    const t = ctx.resume.tensors;
-    disposeConvNet(net);
-    disposeState(state);
-    net = { params: namedToParams(t, names), convLayers: c.conv_layers };
-    state = restoreState((ctx.resume.state as { opt: unknown }).opt, t);
-    start = ctx.resume.step;
-  }
   const sizes = names.map((n) => net.params[n].size);
   // variance_shape_sum: the original divides by the sum of each per-example gradient's dimensions, batch included.
   const denominator = quirk("variance_shape_sum")
@@ -183,59 +299,20 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
     let rewardSum = 0, meanVarSum = 0, measured = 0;
     const varSums = new Float64Array(names.length);
     for (let s = 0; s < steps; s++) {
-      const B = c.batch_size;
-      const { x, y } = mnistBatch(mnist.train, order.subarray(s * B, (s + 1) * B), 784, binRng);
-      const xt = tf.tensor4d(x, [B, 28, 28, 1]);
-      const u = sampleRng.fillUniform24(new Float32Array(B * c.hidden_width));
-      const ua = sampleRng.fillUniform24(new Float32Array(B));
-      const smp = sample(net, xt, u, ua, c.centered);
-      const action = await smp.action.data();
-      const reward = new Float32Array(B);
-      for (let b = 0; b < B; b++) reward[b] = action[b] === y[b] ? 1 : 0;
-      const R = tf.tensor1d(reward);
-      // Output layer: REINFORCE softmax signal; its counterfactuals use the parameters of the forward pass.
-      const outSignal = softmaxSignal(smp.onehot, smp.probs, R);
-      const out = outerProductGrads(outSignal, smp.h); // dW: [A, J]
-      let signal: tf.Tensor2D;
-      if (c.estimator === "hnca") {
-        const outW = tf.transpose(net.params["out.w"]) as tf.Tensor2D; // [A, J]
-        const trace: OutputTrace = {
-          input: smp.h,
-          logits: smp.logits,
-          probs: smp.probs,
-          action: smp.action,
-          onehot: smp.onehot,
-        };
-        const delta = await softmaxChildDelta(outW, trace, c.centered, path);
-        signal = hncaLogitSignal(smp.fr, delta, R, quirk("rho_not_stopped"));
-        tf.dispose([outW, delta]);
-      } else {
-        signal = tf.tidy(() => tf.mul(tf.sub(smp.o, smp.fr), tf.neg(tf.expandDims(R, 1))) as tf.Tensor2D);
-      }
-      const measure = s % c.variance_every === 0;
-      const stats = await convGradStats(net.params, c.conv_layers, xt, smp.act, signal, measure);
-      let v: Float64Array | null = null;
-      if (stats.varSums) {
-        const outVar = tf.tidy(() => tf.stack([tf.mul(out.varW, out.dW.size), tf.mul(out.varB, out.db.size)]));
-        const [w, b] = await outVar.data();
-        outVar.dispose();
-        v = Float64Array.from(names, (n) => n === "out.w" ? w : n === "out.b" ? b : stats.varSums![n]);
-      }
-      const allGrads: Params = { ...stats.grads, "out.w": tf.transpose(out.dW), "out.b": out.db };
-      const { params: updated, state: next } = adamApply(adamConfig, allGrads, state, net.params);
-      tf.dispose([xt, R, outSignal, signal, out.dW, out.varW, out.varB]);
-      disposeParams(allGrads);
-      disposeSample(smp);
-      disposeConvNet(net);
-      disposeState(state);
-      net = { params: updated, convLayers: c.conv_layers };
-      state = next;
-      rewardSum += reward.reduce((a, b) => a + b, 0) / B;
-      if (v) {
+      const r = await trainUpdate(ctx, net, state, order.subarray(s * c.batch_size, (s + 1) * c.batch_size), {
+        binRng,
+        sampleRng,
+        path,
+        measure: s % c.variance_every === 0,
+      });
+      net = r.net;
+      state = r.state;
+      rewardSum += r.meanReward;
+      if (r.variances) {
         let total = 0;
         for (let i = 0; i < names.length; i++) {
-          varSums[i] += v[i] / sizes[i];
-          total += v[i];
+          varSums[i] += r.variances[i] / sizes[i];
+          total += r.variances[i];
         }
         meanVarSum += total / denominator;
         measured++;
@@ -251,24 +328,8 @@ async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
       ctx.rng.stream("binarize-test", epoch),
       ctx.rng.stream("sample-test", epoch),
     );
-    const row: Record<string, number> = {
-      epoch,
-      train_accuracy: rewardSum / steps,
-      test_accuracy: test.sampled,
-      test_accuracy_greedy: test.greedy,
-      grad_var_mean: meanVarSum / measured,
-    };
-    names.forEach((n, i) => {
-      const [layer, kind] = n.split(".");
-      row[`grad_var_${kind === "w" ? "w" : "b"}_${layer}`] = varSums[i] / measured;
-    });
-    ctx.emit("metrics", row);
+    emitEpoch(ctx, { epoch, steps, rewardSum, meanVarSum, varSums, measured, test, seconds: (t1 - t0) / 1000 });
     ctx.emit("timing", timingRow(epoch, t0, t1, performance.now(), steps * c.batch_size));
-    ctx.log(
-      `epoch ${epoch}: train ${row.train_accuracy.toFixed(4)} test ${test.sampled.toFixed(4)} (${
-        ((t1 - t0) / 1000).toFixed(1)
-      } s)`,
-    );
     const saved = await saveState(state);
     await ctx.checkpoint({
       step: epoch,
