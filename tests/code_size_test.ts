@@ -22,7 +22,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/engine/run/run_one.ts:executeRun": 179,
   "lib/engine/commands/reproduce.ts:reproduce": 133,
   "lib/engine/run/scheduler.ts:executeRuns": 119,
-  "lib/engine/kinds/plots/curve.ts:build": 103,
   "lib/engine/run/progress.ts:createProgress": 102,
   "lib/engine/kinds/plots/path.ts:build": 92,
   "lib/kernels/counterfactual.ts:loadCounterfactualKernel": 90,

@@ -217,6 +217,52 @@ function significantX(plot: CurvePlot, ctx: ReportContext, xName: string): numbe
   return out.sort((p, q) => p - q);
 }
 
+/** The subtitle: pipeline, profile, and what the line and band show over how many seeds. */
+function curveSubtitle(plot: CurvePlot, ctx: ReportContext): string {
+  const seeds = seedCount(ctx, plot.table);
+  const what = `${plot.center}${plot.smooth > 1 ? ` (moving average of ${plot.smooth})` : ""}`;
+  if (plot.runs) return `${ctx.pipeline} · profile ${ctx.profile} · individual runs ranked by ${plot.runs.by.metric}`;
+  if (plot.band === "iqr") {
+    return `${ctx.pipeline} · profile ${ctx.profile} · ${what} and interquartile range over ${seeds} seed${
+      seeds === 1 ? "" : "s"
+    }`;
+  }
+  return subtitle(ctx, what, seeds, plot.band === "ci");
+}
+
+/** Horizontal reference lines with their labels at the right end (xLast). */
+function ruleLayers(rules: { y: number; label: string }[], xLast: number): Record<string, unknown>[] {
+  if (!rules.length) return [];
+  return [
+    {
+      data: { values: rules },
+      mark: { type: "rule", color: "#444", strokeDash: [3, 3], strokeWidth: 1.2 },
+      encoding: { y: { field: "y", type: "quantitative" } },
+    },
+    {
+      data: { values: rules },
+      mark: { type: "text", align: "right", dx: -4, dy: -6, fontSize: 10, color: "#333" },
+      encoding: {
+        y: { field: "y", type: "quantitative" },
+        x: { datum: xLast, type: "quantitative" },
+        text: { field: "label" },
+      },
+    },
+  ];
+}
+
+/** The significance marks along the top, where the plot's test separates its two groups. */
+function significanceLayers(plot: CurvePlot, ctx: ReportContext, xName: string): Record<string, unknown>[] {
+  if (!plot.significance) return [];
+  const marks = significantX(plot, ctx, xName).map((x) => ({ x, label: plot.significance!.label }));
+  if (!marks.length) return [];
+  return [{
+    data: { values: marks },
+    mark: { type: "text", baseline: "top", fontSize: 12, color: "black" },
+    encoding: { x: { field: "x", type: "quantitative" }, y: { value: 2 }, text: { field: "label" } },
+  }];
+}
+
 /** The curve kind. */
 export const curvePlot: PlotKind<CurvePlot> = {
   kind: "curve",
@@ -264,15 +310,7 @@ export const curvePlot: PlotKind<CurvePlot> = {
       const where = Object.keys(plot.where ?? {}).length ? ` (where ${JSON.stringify(plot.where)})` : "";
       return { type: "skip", reason: `nothing to draw: no cell of profile ${ctx.profile} has these values${where}` };
     }
-    const seeds = seedCount(ctx, plot.table);
-    const what = `${plot.center}${plot.smooth > 1 ? ` (moving average of ${plot.smooth})` : ""}`;
-    const sub = plot.runs
-      ? `${ctx.pipeline} · profile ${ctx.profile} · individual runs ranked by ${plot.runs.by.metric}`
-      : plot.band === "iqr"
-      ? `${ctx.pipeline} · profile ${ctx.profile} · ${what} and interquartile range over ${seeds} seed${
-        seeds === 1 ? "" : "s"
-      }`
-      : subtitle(ctx, what, seeds, plot.band === "ci");
+    const sub = curveSubtitle(plot, ctx);
     const series = [...new Set(pts.map((p) => p.series))];
     const dashedSeries = new Set(pts.filter((p) => p.dashed).map((p) => p.series));
     const enc = seriesEncodings(series, plot.runs ? "run" : legendTitle(seriesAxes(plot, ctx), plot.y_label));
@@ -319,33 +357,8 @@ export const curvePlot: PlotKind<CurvePlot> = {
         },
       });
     }
-    const rules = ruleValues(plot, ctx);
-    if (rules.length) {
-      layers.push({
-        data: { values: rules },
-        mark: { type: "rule", color: "#444", strokeDash: [3, 3], strokeWidth: 1.2 },
-        encoding: { y: { field: "y", type: "quantitative" } },
-      });
-      layers.push({
-        data: { values: rules },
-        mark: { type: "text", align: "right", dx: -4, dy: -6, fontSize: 10, color: "#333" },
-        encoding: {
-          y: { field: "y", type: "quantitative" },
-          x: { datum: xs[xs.length - 1] ?? 0, type: "quantitative" },
-          text: { field: "label" },
-        },
-      });
-    }
-    if (plot.significance) {
-      const marks = significantX(plot, ctx, xName).map((x) => ({ x, label: plot.significance!.label }));
-      if (marks.length) {
-        layers.push({
-          data: { values: marks },
-          mark: { type: "text", baseline: "top", fontSize: 12, color: "black" },
-          encoding: { x: { field: "x", type: "quantitative" }, y: { value: 2 }, text: { field: "label" } },
-        });
-      }
-    }
+    layers.push(...ruleLayers(ruleValues(plot, ctx), xs[xs.length - 1] ?? 0));
+    layers.push(...significanceLayers(plot, ctx, xName));
     return {
       type: "vega-lite",
       spec: {
