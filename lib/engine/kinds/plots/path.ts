@@ -19,7 +19,7 @@
  */
 import { z } from "zod";
 import { columnCheck } from "../check.ts";
-import type { PlotKind, SummaryRow } from "../types.ts";
+import type { PlotKind, ReportContext, SummaryRow } from "../types.ts";
 import { matches } from "../values.ts";
 import {
   baseSpec,
@@ -58,6 +58,54 @@ interface Point {
   values: Record<string, unknown>;
 }
 
+/** Names a point's series from its cell labels, index values and an optional prefix. */
+type SeriesNamer = (labels: Record<string, string>, idx: Record<string, unknown>, extra?: string) => string;
+
+/** Points of the picked runs' own rows (plot.runs). */
+function runPoints(plot: PathPlot, ctx: ReportContext, y: string, orderCol: string, name: SeriesNamer): Point[] {
+  const pts: Point[] = [];
+  for (const picked of pickRuns(plot, ctx)) {
+    const t = picked.run.tables[plot.table];
+    for (const row of t.rows) {
+      const values = Object.fromEntries(t.header.map((h, i) => [h, row[i]]));
+      if (plot.index && !matches(values, plot.index)) continue;
+      pts.push({
+        x: Number(values[plot.x]),
+        y: Number(values[y]),
+        series: name(picked.run.labels, values, picked.label),
+        order: Number(values[orderCol]),
+        values,
+      });
+    }
+  }
+  return pts;
+}
+
+/** Points of the summary's means over seeds, one per cell and index value. */
+function summaryPoints(plot: PathPlot, ctx: ReportContext, y: string, orderCol: string, name: SeriesNamer): Point[] {
+  const byPoint = new Map<string, Record<string, SummaryRow>>();
+  for (const r of ctx.summary) {
+    if (r.table !== plot.table || r.at !== "each" || !matches(r.labels, plot.where)) continue;
+    if (plot.index && !matches(r.index, plot.index)) continue;
+    const k = JSON.stringify([r.cell, r.index]);
+    if (!byPoint.has(k)) byPoint.set(k, {});
+    byPoint.get(k)![r.metric] = r;
+  }
+  const pts: Point[] = [];
+  for (const m of byPoint.values()) {
+    const xr = m[plot.x], yr = m[y];
+    if (!xr || !yr) continue;
+    pts.push({
+      x: xr.mean,
+      y: yr.mean,
+      series: name(xr.labels, xr.index),
+      order: Number(xr.index[orderCol]),
+      values: { ...xr.index, ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.mean])) },
+    });
+  }
+  return pts;
+}
+
 /** The path kind. */
 export const pathPlot: PlotKind<PathPlot> = {
   kind: "path",
@@ -84,43 +132,7 @@ export const pathPlot: PlotKind<PathPlot> = {
     const free = indexCols.filter((c) => c !== orderCol && !(plot.index && c in plot.index));
     const name = (labels: Record<string, string>, idx: Record<string, unknown>, extra = "") =>
       [extra, seriesName(labels, axes), ...free.map((c) => `${c} ${idx[c]}`)].filter(Boolean).join(", ") || "all";
-    const pts: Point[] = [];
-    if (plot.runs) {
-      for (const picked of pickRuns(plot, ctx)) {
-        const t = picked.run.tables[plot.table];
-        for (const row of t.rows) {
-          const values = Object.fromEntries(t.header.map((h, i) => [h, row[i]]));
-          if (plot.index && !matches(values, plot.index)) continue;
-          pts.push({
-            x: Number(values[plot.x]),
-            y: Number(values[y]),
-            series: name(picked.run.labels, values, picked.label),
-            order: Number(values[orderCol]),
-            values,
-          });
-        }
-      }
-    } else {
-      const byPoint = new Map<string, Record<string, SummaryRow>>();
-      for (const r of ctx.summary) {
-        if (r.table !== plot.table || r.at !== "each" || !matches(r.labels, plot.where)) continue;
-        if (plot.index && !matches(r.index, plot.index)) continue;
-        const k = JSON.stringify([r.cell, r.index]);
-        if (!byPoint.has(k)) byPoint.set(k, {});
-        byPoint.get(k)![r.metric] = r;
-      }
-      for (const m of byPoint.values()) {
-        const xr = m[plot.x], yr = m[y];
-        if (!xr || !yr) continue;
-        pts.push({
-          x: xr.mean,
-          y: yr.mean,
-          series: name(xr.labels, xr.index),
-          order: Number(xr.index[orderCol]),
-          values: { ...xr.index, ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.mean])) },
-        });
-      }
-    }
+    const pts = plot.runs ? runPoints(plot, ctx, y, orderCol, name) : summaryPoints(plot, ctx, y, orderCol, name);
     const series = [...new Set(pts.map((p) => p.series))];
     const enc = seriesEncodings(series, plot.runs ? "run" : legendTitle(axes));
     const marks = plot.marks.flatMap((mk) =>
