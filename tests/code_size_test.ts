@@ -23,7 +23,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/engine/commands/reproduce.ts:reproduce": 133,
   "lib/engine/run/scheduler.ts:executeRuns": 119,
   "lib/engine/run/progress.ts:createProgress": 102,
-  "lib/kernels/counterfactual.ts:loadCounterfactualKernel": 90,
   "lib/engine/results/compare.ts:compareResults": 82,
   "lib/engine/run/scheduler.ts:runOne": 81,
   "lib/engine/run/slurm.ts:runOnSlurm": 112,

@@ -70,15 +70,144 @@ export interface CounterfactualKernel {
   bernoulliFlipTerms(args: BernoulliDeltaArgs): { ll: Float32Array; entropy: Float32Array };
 }
 
-interface Exports {
-  memory: WebAssembly.Memory;
-  bernoulliDelta(...args: number[]): void;
-  softmaxDelta(...args: number[]): void;
-  bernoulliFlipTerms(...args: number[]): void;
-}
+/** Each kernel's parameters in the order of its AssemblyScript signature (tests/lib/kernels checks them). */
+export const COUNTERFACTUAL_KERNEL_PARAMS = {
+  bernoulliDelta: [
+    "B",
+    "K",
+    "J",
+    "Jp",
+    "centered",
+    "theta",
+    "logits",
+    "sample",
+    "parent",
+    "delta",
+    "t",
+    "tables",
+    "rec",
+    "sd",
+  ],
+  softmaxDelta: ["B", "A", "J", "centered", "theta", "logits", "action", "parent", "delta", "p", "ep", "em"],
+  bernoulliFlipTerms: [
+    "B",
+    "K",
+    "J",
+    "Jp",
+    "centered",
+    "theta",
+    "logits",
+    "sample",
+    "parent",
+    "ll",
+    "ent",
+    "t",
+    "tables",
+    "rec",
+    "sd",
+  ],
+} as const;
+
+type Name = keyof typeof COUNTERFACTUAL_KERNEL_PARAMS;
+type Kernels = { [K in Name]: (args: { [P in (typeof COUNTERFACTUAL_KERNEL_PARAMS)[K][number]]: number }) => void };
 
 function check(name: string, a: ArrayLike<number>, n: number, shape: string): void {
   if (a.length !== n) throw new Error(`${name} must have shape ${shape} (${n} values), got ${a.length} values`);
+}
+
+/** The module's memory above its static data, handed out in 16-byte aligned regions and reset per call. */
+class Heap {
+  static readonly BASE = 65536;
+  private top = Heap.BASE;
+  constructor(readonly memory: WebAssembly.Memory) {}
+  reset(): void {
+    this.top = Heap.BASE;
+  }
+  alloc(bytes: number): number {
+    const at = this.top;
+    this.top += Math.ceil(bytes / 16) * 16;
+    const need = this.top - this.memory.buffer.byteLength;
+    if (need > 0) this.memory.grow(Math.ceil(need / 65536));
+    return at;
+  }
+  put(a: Float32Array | Int32Array): number {
+    const at = this.alloc(a.byteLength);
+    new Uint8Array(this.memory.buffer, at, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    return at;
+  }
+  floats(at: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer.slice(at, at + n * 4));
+  }
+}
+
+function checkBernoulli(a: BernoulliDeltaArgs): void {
+  const { B, K, J } = a;
+  check("theta", a.theta, K * J, "[K, J]");
+  check("logits", a.logits, B * K, "[B, K]");
+  check("sample", a.sample, B * K, "[B, K]");
+  check("parent", a.parent, B * J, "[B, J]");
+}
+
+/** The inputs of a Bernoulli child layer in the heap, with the kernels' shared scratch (`recBytes` per [B, K] entry). */
+function bernoulliInputs(heap: Heap, a: BernoulliDeltaArgs, recBytes: number) {
+  const { B, K, J } = a, Jp = Math.ceil(J / 16) * 16;
+  heap.reset();
+  const inputs = {
+    theta: heap.put(a.theta),
+    logits: heap.put(a.logits),
+    sample: heap.put(a.sample),
+    parent: heap.put(a.parent),
+  };
+  return {
+    B,
+    K,
+    J,
+    Jp,
+    centered: a.centered ? 1 : 0,
+    ...inputs,
+    outputs: () => ({
+      t: heap.alloc(K * Jp * 4),
+      tables: heap.alloc(4 * K * Jp * 4),
+      rec: heap.alloc(B * K * recBytes),
+      sd: heap.alloc(B * Jp * 4),
+    }),
+  };
+}
+
+function bernoulliDelta(kernels: Kernels, heap: Heap, a: BernoulliDeltaArgs): Float32Array {
+  checkBernoulli(a);
+  const { outputs, ...inputs } = bernoulliInputs(heap, a, 16);
+  const delta = heap.alloc(a.B * a.J * 4);
+  kernels.bernoulliDelta({ ...inputs, delta, ...outputs() });
+  return heap.floats(delta, a.B * a.J);
+}
+
+function bernoulliFlipTerms(
+  kernels: Kernels,
+  heap: Heap,
+  a: BernoulliDeltaArgs,
+): { ll: Float32Array; entropy: Float32Array } {
+  checkBernoulli(a);
+  const { outputs, ...inputs } = bernoulliInputs(heap, a, 32);
+  const ll = heap.alloc(a.B * a.J * 4), ent = heap.alloc(a.B * a.J * 4);
+  kernels.bernoulliFlipTerms({ ...inputs, ll, ent, ...outputs() });
+  return { ll: heap.floats(ll, a.B * a.J), entropy: heap.floats(ent, a.B * a.J) };
+}
+
+function softmaxDelta(kernels: Kernels, heap: Heap, a: SoftmaxDeltaArgs): Float32Array {
+  const { B, A, J } = a;
+  check("theta", a.theta, A * J, "[A, J]");
+  check("logits", a.logits, B * A, "[B, A]");
+  check("action", a.action, B, "[B]");
+  check("parent", a.parent, B * J, "[B, J]");
+  heap.reset();
+  const theta = heap.put(a.theta),
+    logits = heap.put(a.logits),
+    action = heap.put(a.action),
+    parent = heap.put(a.parent);
+  const delta = heap.alloc(B * J * 4), p = heap.alloc(A * 4), ep = heap.alloc(A * J * 4), em = heap.alloc(A * J * 4);
+  kernels.softmaxDelta({ B, A, J, centered: a.centered ? 1 : 0, theta, logits, action, parent, delta, p, ep, em });
+  return heap.floats(delta, B * J);
 }
 
 let cached: Promise<CounterfactualKernel> | null = null;
@@ -94,82 +223,18 @@ export function loadCounterfactualKernel(): Promise<CounterfactualKernel> {
         },
       },
     });
-    const ex = instance.exports as unknown as Exports;
-    const BASE = 65536; // above the module's static data
-    let top = BASE;
-    const alloc = (bytes: number) => {
-      const at = top;
-      top += Math.ceil(bytes / 16) * 16;
-      const need = top - ex.memory.buffer.byteLength;
-      if (need > 0) ex.memory.grow(Math.ceil(need / 65536));
-      return at;
-    };
-    const put = (a: Float32Array | Int32Array) => {
-      const at = alloc(a.byteLength);
-      new Uint8Array(ex.memory.buffer, at, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-      return at;
-    };
-    const checkBernoulli = (a: BernoulliDeltaArgs) => {
-      const { B, K, J } = a;
-      check("theta", a.theta, K * J, "[K, J]");
-      check("logits", a.logits, B * K, "[B, K]");
-      check("sample", a.sample, B * K, "[B, K]");
-      check("parent", a.parent, B * J, "[B, J]");
-    };
+    const ex = instance.exports as Record<string, unknown>;
+    const kernels = Object.fromEntries(
+      Object.entries(COUNTERFACTUAL_KERNEL_PARAMS).map(([name, params]) => {
+        const fn = ex[name] as (...a: number[]) => void;
+        return [name, (args: Record<string, number>) => fn(...params.map((p) => args[p]))];
+      }),
+    ) as unknown as Kernels;
+    const heap = new Heap(ex.memory as WebAssembly.Memory);
     return {
-      bernoulliDelta(a) {
-        const { B, K, J } = a;
-        checkBernoulli(a);
-        const Jp = Math.ceil(J / 16) * 16;
-        top = BASE;
-        const theta = put(a.theta), logits = put(a.logits), sample = put(a.sample), parent = put(a.parent);
-        const delta = alloc(B * J * 4);
-        const t = alloc(K * Jp * 4), tables = alloc(4 * K * Jp * 4), rec = alloc(B * K * 16), sd = alloc(B * Jp * 4);
-        ex.bernoulliDelta(B, K, J, Jp, a.centered ? 1 : 0, theta, logits, sample, parent, delta, t, tables, rec, sd);
-        return new Float32Array(ex.memory.buffer.slice(delta, delta + B * J * 4));
-      },
-      bernoulliFlipTerms(a) {
-        const { B, K, J } = a;
-        checkBernoulli(a);
-        const Jp = Math.ceil(J / 16) * 16;
-        top = BASE;
-        const theta = put(a.theta), logits = put(a.logits), sample = put(a.sample), parent = put(a.parent);
-        const ll = alloc(B * J * 4), entropy = alloc(B * J * 4);
-        const t = alloc(K * Jp * 4), tables = alloc(4 * K * Jp * 4), rec = alloc(B * K * 32), sd = alloc(B * Jp * 4);
-        ex.bernoulliFlipTerms(
-          B,
-          K,
-          J,
-          Jp,
-          a.centered ? 1 : 0,
-          theta,
-          logits,
-          sample,
-          parent,
-          ll,
-          entropy,
-          t,
-          tables,
-          rec,
-          sd,
-        );
-        return {
-          ll: new Float32Array(ex.memory.buffer.slice(ll, ll + B * J * 4)),
-          entropy: new Float32Array(ex.memory.buffer.slice(entropy, entropy + B * J * 4)),
-        };
-      },
-      softmaxDelta(a) {
-        const { B, A, J } = a;
-        check("theta", a.theta, A * J, "[A, J]");
-        check("logits", a.logits, B * A, "[B, A]");
-        check("action", a.action, B, "[B]");
-        check("parent", a.parent, B * J, "[B, J]");
-        top = BASE;
-        const theta = put(a.theta), logits = put(a.logits), action = put(a.action), parent = put(a.parent);
-        const delta = alloc(B * J * 4), p = alloc(A * 4), ep = alloc(A * J * 4), em = alloc(A * J * 4);
-        ex.softmaxDelta(B, A, J, a.centered ? 1 : 0, theta, logits, action, parent, delta, p, ep, em);
-        return new Float32Array(ex.memory.buffer.slice(delta, delta + B * J * 4));
-      },
+      bernoulliDelta: (a) => bernoulliDelta(kernels, heap, a),
+      bernoulliFlipTerms: (a) => bernoulliFlipTerms(kernels, heap, a),
+      softmaxDelta: (a) => softmaxDelta(kernels, heap, a),
     };
   })();
   return cached;

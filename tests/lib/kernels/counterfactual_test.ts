@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertThrows } from "../../helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../helpers/assert.ts";
 import { initBackend } from "../../../lib/engine/run/backend.ts";
-import { loadCounterfactualKernel } from "../../../lib/kernels/counterfactual.ts";
+import { COUNTERFACTUAL_KERNEL_PARAMS, loadCounterfactualKernel } from "../../../lib/kernels/counterfactual.ts";
 import { bernoulliChildDelta, softmaxChildDelta } from "../../../lib/estimators/mod.ts";
 import type { HiddenTrace, OutputTrace } from "../../../lib/models/bernoulli_net.ts";
 import { Rng } from "../../../lib/rng/mod.ts";
@@ -108,4 +108,18 @@ Deno.test("the kernel checks the shapes it is given", async () => {
       }),
     /theta must have shape \[K, J\] \(4 values\), got 3 values/,
   );
+});
+
+Deno.test("COUNTERFACTUAL_KERNEL_PARAMS names each kernel's parameters in the order of its AssemblyScript signature", async () => {
+  const source = await Deno.readTextFile(new URL("../../../lib/kernels/assembly/counterfactual.ts", import.meta.url));
+  const signatures = new Map(
+    [...source.matchAll(/export function (\w+)\(([^)]*)\)/g)].map((m) => [
+      m[1],
+      m[2].split(",").map((s) => s.trim().split(":")[0].trim()).filter(Boolean),
+    ]),
+  );
+  assertEquals(new Set(Object.keys(COUNTERFACTUAL_KERNEL_PARAMS)), new Set(signatures.keys()));
+  for (const [name, list] of Object.entries(COUNTERFACTUAL_KERNEL_PARAMS)) {
+    assertEquals([...list], signatures.get(name), name);
+  }
 });
