@@ -359,6 +359,34 @@ async function csvFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** Two runs' bytes: identical by their hashes, else each table's first differing row and largest differences. */
+async function comparePair(
+  a: RunEntry,
+  b: RunEntry,
+  tolerance: number,
+): Promise<{ status: PairResult["status"]; tables: TableDiff[] }> {
+  const same = a.result_hash === b.result_hash &&
+    (a.outputs_hash === null || b.outputs_hash === null || a.outputs_hash === b.outputs_hash);
+  const tables: TableDiff[] = [];
+  if (same) return { status: "identical", tables };
+  if (!a.dir || !b.dir) return { status: "different", tables };
+  const known = a.files ? Object.keys(a.files) : null;
+  const files = (await csvFiles(a.dir)).filter((f) => known === null || known.includes(f));
+  let withinTolerance = tolerance > 0;
+  for (const f of files) {
+    if (!(await exists(join(b.dir, f)))) {
+      tables.push({ file: f, first_row: null, columns: [], note: "not on side b" });
+      if (f === "metrics.csv") withinTolerance = false;
+      continue;
+    }
+    const d = diffTables(f, await Deno.readTextFile(join(a.dir, f)), await Deno.readTextFile(join(b.dir, f)));
+    if (d.first_row || d.note) tables.push(d);
+    if (d.note || d.columns.some((c) => c.max_abs > tolerance)) withinTolerance = false;
+    if (d.first_row && d.columns.length === 0 && !d.note) withinTolerance = false; // text differs, not numbers
+  }
+  return { status: withinTolerance ? "within tolerance" : "different", tables };
+}
+
 /** Compares two sides. */
 export async function compareResults(pathA: string, pathB: string, options: CompareOptions): Promise<CompareReport> {
   const match = options.match === "key" ? "key" : "config";
@@ -414,28 +442,7 @@ export async function compareResults(pathA: string, pathB: string, options: Comp
       pairs.push({ a, b, status: "corrupt", tables: [], key_differences });
       continue;
     }
-    const same = a.result_hash === b.result_hash &&
-      (a.outputs_hash === null || b.outputs_hash === null || a.outputs_hash === b.outputs_hash);
-    const tables: TableDiff[] = [];
-    let status: PairResult["status"] = same ? "identical" : "different";
-    if (!same && a.dir && b.dir) {
-      const known = a.files ? Object.keys(a.files) : null;
-      const files = (await csvFiles(a.dir)).filter((f) => known === null || known.includes(f));
-      let withinTolerance = options.tolerance > 0;
-      for (const f of files) {
-        if (!(await exists(join(b.dir, f)))) {
-          tables.push({ file: f, first_row: null, columns: [], note: "not on side b" });
-          if (f === "metrics.csv") withinTolerance = false;
-          continue;
-        }
-        const d = diffTables(f, await Deno.readTextFile(join(a.dir, f)), await Deno.readTextFile(join(b.dir, f)));
-        if (d.first_row || d.note) tables.push(d);
-        if (d.note || d.columns.some((c) => c.max_abs > options.tolerance)) withinTolerance = false;
-        if (d.first_row && d.columns.length === 0 && !d.note) withinTolerance = false; // text differs, not numbers
-      }
-      if (withinTolerance) status = "within tolerance";
-    }
-    pairs.push({ a, b, status, tables, key_differences });
+    pairs.push({ a, b, ...await comparePair(a, b, options.tolerance), key_differences });
   }
   const onlyB = listB.filter((e) => !seenB.has(id(e)));
   const ok = pairs.length > 0 && corrupt.length === 0 &&

@@ -104,6 +104,43 @@ async function tail(path: string, lines: number): Promise<string> {
   }
 }
 
+/**
+ * Reads a worker's stdout: one JSON message per line; progress messages go to `onProgress`, and the last
+ * other message (complete, failed, locked) is the outcome. Lines that are not JSON are stray output.
+ */
+async function workerOutcome(
+  stdout: ReadableStream<Uint8Array>,
+  onProgress: (done: number, total: number, note?: string) => void,
+): Promise<Record<string, unknown> | null> {
+  let outcome: Record<string, unknown> | null = null;
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stdout) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue; // stray output
+      }
+      if (msg.type === "progress") onProgress(msg.done as number, msg.total as number, msg.note as string | undefined);
+      else outcome = msg;
+    }
+  }
+  return outcome;
+}
+
+/** A stream's whole text. */
+async function readText(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of stream) chunks.push(c);
+  return new TextDecoder().decode(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+}
+
 /** Executes the runs that are not complete (all of them with `force`). */
 export async function executeRuns(runs: PlannedRun[], options: ScheduleOptions): Promise<ScheduleResult> {
   const result: ScheduleResult = { cached: [], completed: [], failed: [], locked: [], interrupted: [] };
@@ -143,40 +180,13 @@ export async function executeRuns(runs: PlannedRun[], options: ScheduleOptions):
     }).spawn();
     active.add(child);
     options.progress.runStarted(run.key, `${run.cell} seed ${run.seed}`);
-    let outcome: Record<string, unknown> | null = null;
-    const readStdout = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for await (const chunk of child.stdout) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let nl;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          let msg: Record<string, unknown>;
-          try {
-            msg = JSON.parse(line);
-          } catch {
-            continue; // stray output
-          }
-          if (msg.type === "progress") {
-            options.progress.runProgress(
-              run.key,
-              msg.done as number,
-              msg.total as number,
-              msg.note as string | undefined,
-            );
-          } else outcome = msg;
-        }
-      }
-    })();
-    const stderr = (async () => {
-      const chunks: Uint8Array[] = [];
-      for await (const c of child.stderr) chunks.push(c);
-      return new TextDecoder().decode(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
-    })();
+    const readStdout = workerOutcome(
+      child.stdout,
+      (done, total, note) => options.progress.runProgress(run.key, done, total, note),
+    );
+    const stderr = readText(child.stderr);
     const status = await child.status;
-    await readStdout;
+    const outcome = await readStdout;
     const errText = (await stderr).trim();
     active.delete(child);
     const logPath = join(dir, "run.log");
