@@ -22,7 +22,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/engine/run/run_one.ts:executeRun": 179,
   "lib/engine/commands/reproduce.ts:reproduce": 133,
   "lib/engine/run/scheduler.ts:executeRuns": 92,
-  "lib/engine/run/progress.ts:createProgress": 102,
   "lib/engine/run/slurm.ts:runOnSlurm": 112,
   "lib/models/plastic_rnn.ts:unroll": 102,
   "lib/models/plastic_rnn.ts:plasticRnnBackward": 132,

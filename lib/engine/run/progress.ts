@@ -54,100 +54,110 @@ function formatDuration(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(sec).padStart(2, "0")}s` : `${sec}s`;
 }
 
-/** Creates the sink that fits the output. */
-export function createProgress(options: ProgressOptions): ProgressSink {
-  const write = options.write ?? ((line: string) => Deno.stderr.writeSync(new TextEncoder().encode(line + "\n")));
-  const started = performance.now();
-  const active = new Map<string, Active>();
-  let done = 0, failed = 0;
-  const fraction = () => {
-    let f = done;
-    for (const a of active.values()) f += a.fraction;
-    return options.total === 0 ? 1 : f / options.total;
-  };
-  const eta = () => {
-    const f = fraction();
-    const elapsed = (performance.now() - started) / 1000;
-    return f > 0 ? formatDuration(elapsed * (1 - f) / f) : "?";
-  };
-
-  if (options.terminal) {
-    const multi = new cliProgress.MultiBar({
-      format: "{label} |{bar}| {percentage}% {note}",
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: false,
-      stopOnComplete: false,
-      forceRedraw: true,
-    }, cliProgress.Presets.shades_classic);
-    const overall = multi.create(options.total, 0, { label: "all runs".padEnd(28), note: "" });
-    const refresh = () =>
-      overall.update(done, {
-        note: `${done}/${options.total} done${failed ? `, ${failed} failed` : ""}, ETA ${eta()}`,
-      });
-    const timer = setInterval(refresh, 1000);
-    return {
-      runStarted(key, label) {
-        const bar = multi.create(1000, 0, {
-          label: `${key.slice(0, 8)} ${label}`.slice(0, 28).padEnd(28),
-          note: "starting",
-        });
-        active.set(key, { label, fraction: 0, note: "", bar });
-      },
-      runProgress(key, d, total, note) {
-        const a = active.get(key);
-        if (!a) return;
-        a.fraction = total > 0 ? Math.min(1, d / total) : 0;
-        a.bar?.update(Math.round(a.fraction * 1000), { note: note ?? "" });
-      },
-      runEnded(key, status) {
-        const a = active.get(key);
-        if (a?.bar) multi.remove(a.bar);
-        active.delete(key);
-        if (status === "complete" || status === "failed") done++;
-        if (status === "failed") failed++;
-        if (status !== "complete") multi.log(`${key.slice(0, 12)} ${a?.label ?? ""}: ${status}\n`);
-        refresh();
-      },
-      message(line) {
-        multi.log(line + "\n");
-      },
-      stop() {
-        clearInterval(timer);
-        refresh();
-        multi.stop();
-      },
-    };
+/** What both sinks count: runs ended and failed, the runs under way, and the time since the start. */
+class Tally {
+  readonly started = performance.now();
+  readonly active = new Map<string, Active>();
+  done = 0;
+  failed = 0;
+  constructor(readonly total: number) {}
+  /** The fraction of all runs done, counting the running ones' progress. */
+  fraction(): number {
+    let f = this.done;
+    for (const a of this.active.values()) f += a.fraction;
+    return this.total === 0 ? 1 : f / this.total;
   }
+  eta(): string {
+    const f = this.fraction();
+    const elapsed = (performance.now() - this.started) / 1000;
+    return f > 0 ? formatDuration(elapsed * (1 - f) / f) : "?";
+  }
+  /** Records a run's end; returns its entry (gone from `active`). */
+  end(key: string, status: string): Active | undefined {
+    const a = this.active.get(key);
+    this.active.delete(key);
+    if (status === "complete" || status === "failed") this.done++;
+    if (status === "failed") this.failed++;
+    return a;
+  }
+  setProgress(key: string, d: number, total: number, note?: string): Active | undefined {
+    const a = this.active.get(key);
+    if (!a) return undefined;
+    a.fraction = total > 0 ? Math.min(1, d / total) : 0;
+    a.note = note ?? "";
+    return a;
+  }
+}
 
+/** Progress bars on a terminal: one for all runs, one per running run. */
+function barsSink(t: Tally): ProgressSink {
+  const multi = new cliProgress.MultiBar({
+    format: "{label} |{bar}| {percentage}% {note}",
+    barsize: 24,
+    hideCursor: true,
+    clearOnComplete: false,
+    stopOnComplete: false,
+    forceRedraw: true,
+  }, cliProgress.Presets.shades_classic);
+  const overall = multi.create(t.total, 0, { label: "all runs".padEnd(28), note: "" });
+  const refresh = () =>
+    overall.update(t.done, {
+      note: `${t.done}/${t.total} done${t.failed ? `, ${t.failed} failed` : ""}, ETA ${t.eta()}`,
+    });
+  const timer = setInterval(refresh, 1000);
+  return {
+    runStarted(key, label) {
+      const bar = multi.create(1000, 0, {
+        label: `${key.slice(0, 8)} ${label}`.slice(0, 28).padEnd(28),
+        note: "starting",
+      });
+      t.active.set(key, { label, fraction: 0, note: "", bar });
+    },
+    runProgress(key, d, total, note) {
+      const a = t.setProgress(key, d, total, note);
+      a?.bar?.update(Math.round(a.fraction * 1000), { note: note ?? "" });
+    },
+    runEnded(key, status) {
+      const a = t.end(key, status);
+      if (a?.bar) multi.remove(a.bar);
+      if (status !== "complete") multi.log(`${key.slice(0, 12)} ${a?.label ?? ""}: ${status}\n`);
+      refresh();
+    },
+    message(line) {
+      multi.log(line + "\n");
+    },
+    stop() {
+      clearInterval(timer);
+      refresh();
+      multi.stop();
+    },
+  };
+}
+
+/** Lines: one when a run starts or ends, and a summary every intervalS seconds. */
+function linesSink(t: Tally, intervalS: number, write: (line: string) => void): ProgressSink {
   const line = () => {
-    const parts = [...active.entries()].map(([k, a]) =>
+    const parts = [...t.active.entries()].map(([k, a]) =>
       `${k.slice(0, 8)} ${a.note || `${Math.round(a.fraction * 100)}%`}`
     );
     write(
-      `[progress ${formatDuration((performance.now() - started) / 1000)}] ${done}/${options.total} runs done` +
-        `${failed ? ` (${failed} failed)` : ""}, ${Math.round(fraction() * 100)}%, ETA ${eta()}` +
+      `[progress ${formatDuration((performance.now() - t.started) / 1000)}] ${t.done}/${t.total} runs done` +
+        `${t.failed ? ` (${t.failed} failed)` : ""}, ${Math.round(t.fraction() * 100)}%, ETA ${t.eta()}` +
         (parts.length ? `; running: ${parts.join("; ")}` : ""),
     );
   };
-  const timer = options.total > 0 ? setInterval(line, options.intervalS * 1000) : undefined;
+  const timer = t.total > 0 ? setInterval(line, intervalS * 1000) : undefined;
   return {
     runStarted(key, label) {
-      active.set(key, { label, fraction: 0, note: "" });
+      t.active.set(key, { label, fraction: 0, note: "" });
       write(`[run] start ${key.slice(0, 12)} ${label}`);
     },
     runProgress(key, d, total, note) {
-      const a = active.get(key);
-      if (!a) return;
-      a.fraction = total > 0 ? Math.min(1, d / total) : 0;
-      a.note = note ?? "";
+      t.setProgress(key, d, total, note);
     },
     runEnded(key, status) {
-      const a = active.get(key);
-      active.delete(key);
-      if (status === "complete" || status === "failed") done++;
-      if (status === "failed") failed++;
-      write(`[run] ${status} ${key.slice(0, 12)} ${a?.label ?? ""} (${done}/${options.total} done)`);
+      const a = t.end(key, status);
+      write(`[run] ${status} ${key.slice(0, 12)} ${a?.label ?? ""} (${t.done}/${t.total} done)`);
     },
     message(l) {
       write(l);
@@ -156,4 +166,11 @@ export function createProgress(options: ProgressOptions): ProgressSink {
       if (timer !== undefined) clearInterval(timer);
     },
   };
+}
+
+/** Creates the sink that fits the output. */
+export function createProgress(options: ProgressOptions): ProgressSink {
+  const write = options.write ?? ((line: string) => Deno.stderr.writeSync(new TextEncoder().encode(line + "\n")));
+  const tally = new Tally(options.total);
+  return options.terminal ? barsSink(tally) : linesSink(tally, options.intervalS, write);
 }
