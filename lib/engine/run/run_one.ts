@@ -71,6 +71,86 @@ async function readCheckpoint(path: string, key: string) {
   return decodeCheckpoint(bytes, key, path);
 }
 
+/** What a checked spec yields: the runtime versions, the registry, the experiment, its source, config and tables. */
+interface CheckedSpec {
+  versions: ReturnType<typeof runtimeVersions>;
+  registry: Awaited<ReturnType<typeof loadRegistry>>;
+  experiment: Experiment<unknown>;
+  source: Awaited<ReturnType<typeof sourceDigest>>;
+  config: unknown;
+  tables: TableSpec[];
+}
+
+/**
+ * Refuses a spec this process cannot run as planned: its key must hash from its parts, and the runtime
+ * versions, the experiment's code and the resolved config must be those the key records.
+ */
+async function checkSpec(spec: RunSpec): Promise<CheckedSpec> {
+  const actualKey = await sha256Hex(canonicalJson(spec.parts));
+  if (actualKey !== spec.key) {
+    throw new Error(`spec.json is inconsistent: its key parts hash to ${actualKey}, not ${spec.key}`);
+  }
+  const versions = runtimeVersions();
+  if (canonicalJson(versions) !== canonicalJson(spec.parts.versions)) {
+    throw new Error(
+      `This process runs ${canonicalJson(versions)} but the run was planned for ${
+        canonicalJson(spec.parts.versions)
+      }; plan it again`,
+    );
+  }
+  const registry = await loadRegistry(spec.registry);
+  const experiment = getExperiment(registry, spec.parts.experiment.id) as Experiment<unknown>;
+  const source = await sourceDigest(experiment.module);
+  if (source.digest !== spec.parts.experiment.source || experiment.version !== spec.parts.experiment.version) {
+    throw new Error(`The code of experiment '${experiment.id}' changed since this run was planned; plan it again`);
+  }
+  const parsed = experiment.config.safeParse(spec.config);
+  if (!parsed.success || canonicalJson(parsed.data) !== canonicalJson(spec.config)) {
+    throw new Error(`The run's config is not a resolved config of '${experiment.id}'; plan it again`);
+  }
+  const tables = experiment.tables(parsed.data);
+  checkTableSpecs(tables, experiment.id);
+  return { versions, registry, experiment, source, config: parsed.data, tables };
+}
+
+/** The experiment's datasets, each loaded from the folder it was prepared in. */
+async function loadDatasets(
+  registry: CheckedSpec["registry"],
+  experiment: Experiment<unknown>,
+  spec: RunSpec,
+): Promise<Record<string, unknown>> {
+  const data: Record<string, unknown> = {};
+  for (const name of experiment.datasets) {
+    const provider = getDataset(registry, name);
+    if (!spec.datasets[name]) throw new Error(`Dataset '${name}' was not prepared for this run`);
+    data[name] = await provider.load(spec.datasets[name]);
+  }
+  return data;
+}
+
+/** Writes the tables and parameters; their SHA-256 by file name (non-deterministic tables apart). */
+async function writeOutputs(
+  dir: string,
+  tables: TableSpec[],
+  rows: Record<string, string[][]>,
+  params: Record<string, NamedTensor> | null,
+  experimentId: string,
+): Promise<{ outputs: Record<string, string>; unhashed: Record<string, string> }> {
+  const outputs: Record<string, string> = {};
+  const unhashed: Record<string, string> = {};
+  for (const t of tables) {
+    const text = toCsv(t, rows[t.name]);
+    await writeFileAtomic(join(dir, `${t.name}.csv`), text);
+    (t.deterministic === false ? unhashed : outputs)[`${t.name}.csv`] = await sha256Hex(text);
+  }
+  if (params) {
+    const bytes = encodeSafetensors(params, { format: "repro-params/1", experiment: experimentId });
+    await writeFileAtomic(join(dir, "params.safetensors"), bytes);
+    outputs["params.safetensors"] = await sha256Hex(bytes);
+  }
+  return { outputs, unhashed };
+}
+
 /** Runs one spec to completion or failure. Throws LockedError if another process holds the run. */
 export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): Promise<RunOutcome> {
   const dir = spec.dir;
@@ -88,31 +168,7 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
     for await (const e of Deno.readDir(dir)) {
       if (e.isFile && /\.tmp-\d+-/.test(e.name)) await Deno.remove(join(dir, e.name)).catch(() => {});
     }
-    const actualKey = await sha256Hex(canonicalJson(spec.parts));
-    if (actualKey !== spec.key) {
-      throw new Error(`spec.json is inconsistent: its key parts hash to ${actualKey}, not ${spec.key}`);
-    }
-    const versions = runtimeVersions();
-    if (canonicalJson(versions) !== canonicalJson(spec.parts.versions)) {
-      throw new Error(
-        `This process runs ${canonicalJson(versions)} but the run was planned for ${
-          canonicalJson(spec.parts.versions)
-        }; plan it again`,
-      );
-    }
-    const registry = await loadRegistry(spec.registry);
-    const experiment = getExperiment(registry, spec.parts.experiment.id) as Experiment<unknown>;
-    const source = await sourceDigest(experiment.module);
-    if (source.digest !== spec.parts.experiment.source || experiment.version !== spec.parts.experiment.version) {
-      throw new Error(`The code of experiment '${experiment.id}' changed since this run was planned; plan it again`);
-    }
-    const parsed = experiment.config.safeParse(spec.config);
-    if (!parsed.success || canonicalJson(parsed.data) !== canonicalJson(spec.config)) {
-      throw new Error(`The run's config is not a resolved config of '${experiment.id}'; plan it again`);
-    }
-    const config = parsed.data;
-    const tables = experiment.tables(config);
-    checkTableSpecs(tables, experiment.id);
+    const { versions, registry, experiment, source, config, tables } = await checkSpec(spec);
     const byName = new Map<string, TableSpec>(tables.map((t) => [t.name, t]));
 
     const backend = await initBackend(spec.backend);
@@ -127,12 +183,7 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
     );
     log(`config ${JSON.stringify(config)}`);
 
-    const data: Record<string, unknown> = {};
-    for (const name of experiment.datasets) {
-      const provider = getDataset(registry, name);
-      if (!spec.datasets[name]) throw new Error(`Dataset '${name}' was not prepared for this run`);
-      data[name] = await provider.load(spec.datasets[name]);
-    }
+    const data = await loadDatasets(registry, experiment, spec);
 
     const checkpointPath = join(dir, "checkpoint.safetensors");
     const restored = await readCheckpoint(checkpointPath, spec.key);
@@ -192,18 +243,7 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
     await experiment.run(ctx);
 
     // Outputs: tables, parameters, then run.json.
-    const outputs: Record<string, string> = {};
-    const unhashed: Record<string, string> = {};
-    for (const t of tables) {
-      const text = toCsv(t, rows[t.name]);
-      await writeFileAtomic(join(dir, `${t.name}.csv`), text);
-      (t.deterministic === false ? unhashed : outputs)[`${t.name}.csv`] = await sha256Hex(text);
-    }
-    if (params) {
-      const bytes = encodeSafetensors(params, { format: "repro-params/1", experiment: experiment.id });
-      await writeFileAtomic(join(dir, "params.safetensors"), bytes);
-      outputs["params.safetensors"] = await sha256Hex(bytes);
-    }
+    const { outputs, unhashed } = await writeOutputs(dir, tables, rows, params, experiment.id);
     const wall = previousElapsed + (performance.now() - started) / 1000;
     const record: RunRecord = {
       status: "complete",
