@@ -6,7 +6,7 @@
  *
  * ```
  * results/reference/<pipeline>/<profile>/
- *   hashes.csv, summary*.csv, claims.csv, environment.json
+ *   hashes.csv, summary*.csv (but those over REFERENCE_SUMMARY_LIMIT), claims.csv, environment.json
  *   figures/<plot>.png
  *   runs/<cell>-seed<k>/run.json, metrics.csv and the other small result tables
  * ```
@@ -32,6 +32,12 @@ import { reproduce } from "./reproduce.ts";
 
 /** Result tables larger than this are left out of a reference's run folders (metrics.csv never is). */
 export const REFERENCE_TABLE_LIMIT = 256 * 1024;
+
+/**
+ * Summaries of other tables than metrics larger than this (a random search's per-setting summaries) are left
+ * out of a reference: the runs' own tables it keeps are what they are computed from.
+ */
+export const REFERENCE_SUMMARY_LIMIT = 4 * 1024 * 1024;
 
 /** The folder of a pipeline profile's committed reference. */
 export function referenceDir(pipeline: string, profile: string): string {
@@ -69,7 +75,11 @@ export async function writeReference(
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     const src = profileDir(tmp, plan.pipeline.data.name, profile);
     for await (const e of Deno.readDir(src)) {
-      if (e.isFile && e.name.endsWith(".csv")) await copyFileAtomic(join(src, e.name), join(staging, e.name));
+      if (!e.isFile || !e.name.endsWith(".csv")) continue;
+      const large = e.name.startsWith("summary.") &&
+        (await Deno.stat(join(src, e.name))).size > REFERENCE_SUMMARY_LIMIT;
+      if (large) out(`${e.name} is over ${REFERENCE_SUMMARY_LIMIT / 2 ** 20} MiB: left out of the reference`);
+      else await copyFileAtomic(join(src, e.name), join(staging, e.name));
     }
     if (await exists(join(src, "figures"))) {
       for await (const e of Deno.readDir(join(src, "figures"))) {
