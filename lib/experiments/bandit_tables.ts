@@ -58,6 +58,41 @@ export function banditTables(
   ];
 }
 
+/** What a bandit epoch reports besides its gradient variances by layer. */
+export interface BanditEpoch {
+  epoch: number;
+  trainAccuracy: number;
+  test: { sampled: number; greedy: number };
+  gradVarMean: number;
+  /** Wall time of the epoch's training updates (for the log only). */
+  seconds: number;
+}
+
+/**
+ * Emits a bandit epoch's metrics row (accuracies, mean gradient variance, then `extra`: variances by layer and the
+ * like) and logs it.
+ */
+export function emitBanditEpoch(
+  emit: (table: string, row: Row) => void,
+  log: (line: string) => void,
+  e: BanditEpoch,
+  extra: Record<string, number>,
+): void {
+  emit("metrics", {
+    epoch: e.epoch,
+    train_accuracy: e.trainAccuracy,
+    test_accuracy: e.test.sampled,
+    test_accuracy_greedy: e.test.greedy,
+    grad_var_mean: e.gradVarMean,
+    ...extra,
+  });
+  log(
+    `epoch ${e.epoch}: train ${e.trainAccuracy.toFixed(4)} test ${e.test.sampled.toFixed(4)} (${
+      e.seconds.toFixed(1)
+    } s)`,
+  );
+}
+
 /** A row of timingTable from performance.now() readings: training from t0 to t1, test from t1 to t2. */
 export function timingRow(epoch: number, t0: number, t1: number, t2: number, examples: number): Row {
   return {

@@ -31,7 +31,7 @@ import { z } from "zod";
 import type { Mnist } from "../data/mnist.ts";
 import { mnistBatch } from "../data/mnist_batch.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import { banditTables, timingRow } from "./bandit_tables.ts";
+import { banditTables, emitBanditEpoch, timingRow } from "./bandit_tables.ts";
 import {
   BANDIT_ESTIMATORS,
   chooseCounterfactualPath,
@@ -221,24 +221,13 @@ interface EpochSums {
 
 /** The epoch's metrics row and its log line. */
 function emitEpoch(ctx: RunContext<HncaBanditConfig>, e: EpochSums): void {
-  const row: Record<string, number> = {
-    epoch: e.epoch,
-    train_accuracy: e.rewardSum / e.steps,
-    test_accuracy: e.test.sampled,
-    test_accuracy_greedy: e.test.greedy,
-    grad_var_mean: e.meanVarSum / e.steps,
-    baseline: e.baseline,
-  };
+  const extra: Record<string, number> = { baseline: e.baseline };
   layerNames(ctx.config).forEach((l, i) => {
-    row[`grad_var_w_${l}`] = e.varSums[2 * i] / e.steps;
-    row[`grad_var_b_${l}`] = e.varSums[2 * i + 1] / e.steps;
+    extra[`grad_var_w_${l}`] = e.varSums[2 * i] / e.steps;
+    extra[`grad_var_b_${l}`] = e.varSums[2 * i + 1] / e.steps;
   });
-  ctx.emit("metrics", row);
-  ctx.log(
-    `epoch ${e.epoch}: train ${row.train_accuracy.toFixed(4)} test ${e.test.sampled.toFixed(4)} (${
-      e.seconds.toFixed(1)
-    } s)`,
-  );
+  const trainAccuracy = e.rewardSum / e.steps, gradVarMean = e.meanVarSum / e.steps;
+  emitBanditEpoch(ctx.emit, ctx.log, { ...e, trainAccuracy, gradVarMean }, extra);
 }
 
 async function run(ctx: RunContext<HncaBanditConfig>): Promise<void> {

@@ -37,7 +37,7 @@ import { z } from "zod";
 import type { Mnist } from "../data/mnist.ts";
 import { mnistBatch } from "../data/mnist_batch.ts";
 import type { Experiment, RunContext, TableSpec } from "../engine/experiment.ts";
-import { banditTables, timingRow } from "./bandit_tables.ts";
+import { banditTables, emitBanditEpoch, timingRow } from "./bandit_tables.ts";
 import {
   chooseCounterfactualPath,
   type CounterfactualPath,
@@ -253,23 +253,13 @@ interface EpochSums {
 
 /** The epoch's metrics row and its log line. */
 function emitEpoch(ctx: RunContext<HncaNonlinearBanditConfig>, e: EpochSums): void {
-  const row: Record<string, number> = {
-    epoch: e.epoch,
-    train_accuracy: e.rewardSum / e.steps,
-    test_accuracy: e.test.sampled,
-    test_accuracy_greedy: e.test.greedy,
-    grad_var_mean: e.meanVarSum / e.measured,
-  };
+  const extra: Record<string, number> = {};
   convParamNames(ctx.config.conv_layers).forEach((n, i) => {
     const [layer, kind] = n.split(".");
-    row[`grad_var_${kind === "w" ? "w" : "b"}_${layer}`] = e.varSums[i] / e.measured;
+    extra[`grad_var_${kind === "w" ? "w" : "b"}_${layer}`] = e.varSums[i] / e.measured;
   });
-  ctx.emit("metrics", row);
-  ctx.log(
-    `epoch ${e.epoch}: train ${row.train_accuracy.toFixed(4)} test ${e.test.sampled.toFixed(4)} (${
-      e.seconds.toFixed(1)
-    } s)`,
-  );
+  const trainAccuracy = e.rewardSum / e.steps, gradVarMean = e.meanVarSum / e.measured;
+  emitBanditEpoch(ctx.emit, ctx.log, { ...e, trainAccuracy, gradVarMean }, extra);
 }
 
 async function run(ctx: RunContext<HncaNonlinearBanditConfig>): Promise<void> {
