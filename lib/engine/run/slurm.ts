@@ -484,7 +484,10 @@ async function cancelAndWait(
   );
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if ((await queueStates(jobs, o.env)).size === 0) return;
+    // Gone from the queue: squeue lists none of their tasks, or no longer knows the ids. Any other squeue error
+    // (a controller busy right after scancel, say) proves nothing: ask again.
+    const r = await command("squeue", ["-h", "-r", "-j", jobs.join(","), "-o", "%i"], o.env);
+    if (r.ok ? r.out.trim() === "" : /invalid job id/i.test(r.err)) return;
     await pause(Math.min(1000, o.pollIntervalS * 1000));
   }
   o.log(
