@@ -262,7 +262,7 @@ export function backwardKernel(
   return g;
 }
 
-/** dL/dh of step t from the heads and the later steps: gh [B, H]; the heads' gradients are accumulated. */
+/** dL/dh of step t from the heads and the later steps, written over ghNext: [B, H]; the heads' gradients are accumulated. */
 function headsBack(
   p: PlasticRnnParams,
   traj: KernelTrajectory,
@@ -274,7 +274,7 @@ function headsBack(
   h: Float32Array,
 ): Float64Array {
   const { spec, B, P } = traj, { hidden: H, actions: A } = spec;
-  const Wo = p["h2o.w"], wv = p["h2v.w"], gh = new Float64Array(B * H);
+  const Wo = p["h2o.w"], wv = p["h2v.w"], gh = ghNext; // in place: element i reads its own ghNext first
   const gWo = g["h2o.w"], gbo = g["h2o.b"], gwv = g["h2v.w"], gbv = g["h2v.b"];
   for (let b = 0; b < B; b++) {
     const ob = (t * B + b) * A, gv = gValues[t * B + b];
@@ -386,19 +386,21 @@ function backwardStep(
     if (variant === "plastic") { for (let b = 0; b < B; b++) g["eta"][0] += gm[b]; }
     else modulatorBack(p, traj, t, g, gh, gm, h);
   }
-  const ga = k.floats(at.ga, B * P), gbi = g["i2h.b"], gWi = g["i2h.w"];
+  const ga = k.floats(at.ga, B * P), gbi = g["i2h.b"], gWi = g["i2h.w"], a = new Float64Array(H);
   ga.fill(0);
   for (let b = 0; b < B; b++) {
     const xo = (t * B + b) * I;
     for (let i = 0; i < H; i++) {
-      const hi = h[b * P + i], a = gh[b * H + i] * (1 - hi * hi);
-      ga[b * P + i] = a;
-      gbi[i] += a;
-      if (a === 0) continue;
-      for (let q = 0; q < I; q++) {
-        const v = traj.x[xo + q];
-        if (v !== 0) gWi[i * I + q] += a * v;
-      }
+      const hi = h[b * P + i];
+      a[i] = gh[b * H + i] * (1 - hi * hi);
+      ga[b * P + i] = a[i];
+      gbi[i] += a[i];
+    }
+    // Most of the maze's inputs are 0: only the others reach the input weights (each weight's sum keeps its order).
+    for (let q = 0; q < I; q++) {
+      const v = traj.x[xo + q];
+      if (v === 0) continue;
+      for (let i = 0; i < H; i++) if (a[i] !== 0) gWi[i * I + q] += a[i] * v;
     }
   }
   const hPrev = at.h + t * B * P * 4, tr = at.trace + t * B * H * P * 4;

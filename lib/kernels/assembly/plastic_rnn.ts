@@ -12,6 +12,12 @@
   return base + ((<usize> index) << 2);
 }
 
+// The clip to [lo, hi] with pseudo-min/max (one instruction each on x86, where f32x4.min/max take several to
+// order NaN and signed zeros): for the traces, never NaN, and bounds of +-c with c > 0, the result is the same.
+@inline function clip(u: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(u, lo), hi);
+}
+
 @inline function sumLanes(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
@@ -41,6 +47,7 @@ export function recurrent(
 // The previous step's Hebbian update fused with this step's recurrent product (one pass over the trace):
 // trNow[b, i, j] = clip(trBefore[b, i, j] + eta[b, i] hNow[b, i] hBefore[b, j], -c, c), stored, then
 // pre[b, i] += sum_j (W[i, j] + alpha[i, j] trNow[b, i, j]) hNow[b, j]. eta holds the previous step's rates.
+// Rows go in pairs that share the loads of hNow and hBefore; each row's sum runs as for a single row.
 export function recurrentHebb(
   B: i32, H: i32, P: i32, c: f32, W: usize, alpha: usize, eta: usize, hNow: usize, hBefore: usize,
   trBefore: usize, trNow: usize, pre: usize,
@@ -48,13 +55,32 @@ export function recurrentHebb(
   const lo = f32x4.splat(-c), hi = f32x4.splat(c);
   for (let b = 0; b < B; b++) {
     const hn = at(hNow, b * P), hb = at(hBefore, b * P), o = b * H * P;
-    for (let i = 0; i < H; i++) {
+    let i = 0;
+    for (; i + 1 < H; i += 2) {
+      const mh0 = f32x4.splat(load<f32>(at(eta, b * P + i)) * load<f32>(at(hNow, b * P + i)));
+      const mh1 = f32x4.splat(load<f32>(at(eta, b * P + i + 1)) * load<f32>(at(hNow, b * P + i + 1)));
+      const r0 = i * P, r1 = r0 + P, t0 = o + r0, t1 = t0 + P;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+      for (let j = 0; j < P; j += 4) {
+        const hbj = v128.load(at(hb, j)), hnj = v128.load(at(hn, j));
+        const u0 = clip(f32x4.add(v128.load(at(trBefore, t0 + j)), f32x4.mul(mh0, hbj)), lo, hi);
+        v128.store(at(trNow, t0 + j), u0);
+        const w0 = f32x4.add(v128.load(at(W, r0 + j)), f32x4.mul(v128.load(at(alpha, r0 + j)), u0));
+        s0 = f32x4.add(s0, f32x4.mul(w0, hnj));
+        const u1 = clip(f32x4.add(v128.load(at(trBefore, t1 + j)), f32x4.mul(mh1, hbj)), lo, hi);
+        v128.store(at(trNow, t1 + j), u1);
+        const w1 = f32x4.add(v128.load(at(W, r1 + j)), f32x4.mul(v128.load(at(alpha, r1 + j)), u1));
+        s1 = f32x4.add(s1, f32x4.mul(w1, hnj));
+      }
+      store<f32>(at(pre, b * P + i), load<f32>(at(pre, b * P + i)) + sumLanes(s0));
+      store<f32>(at(pre, b * P + i + 1), load<f32>(at(pre, b * P + i + 1)) + sumLanes(s1));
+    }
+    if (i < H) {
       const mh = f32x4.splat(load<f32>(at(eta, b * P + i)) * load<f32>(at(hNow, b * P + i)));
       const row = i * P, trow = o + i * P;
       let s = f32x4.splat(0);
       for (let j = 0; j < P; j += 4) {
-        const u = f32x4.add(v128.load(at(trBefore, trow + j)), f32x4.mul(mh, v128.load(at(hb, j))));
-        const t = f32x4.min(f32x4.max(u, lo), hi);
+        const t = clip(f32x4.add(v128.load(at(trBefore, trow + j)), f32x4.mul(mh, v128.load(at(hb, j)))), lo, hi);
         v128.store(at(trNow, trow + j), t);
         const w = f32x4.add(v128.load(at(W, row + j)), f32x4.mul(v128.load(at(alpha, row + j)), t));
         s = f32x4.add(s, f32x4.mul(w, v128.load(at(hn, j))));
@@ -77,7 +103,7 @@ export function hebb(
       const row = o + i * P;
       for (let j = 0; j < P; j += 4) {
         const u = f32x4.add(v128.load(at(trPrev, row + j)), f32x4.mul(mh, v128.load(at(hp, j))));
-        v128.store(at(trNew, row + j), f32x4.min(f32x4.max(u, lo), hi));
+        v128.store(at(trNew, row + j), clip(u, lo, hi));
       }
     }
   }
@@ -98,7 +124,7 @@ export function modulTraces(
       for (let j = 0; j < P; j += 4) {
         const e = v128.load(at(etPrev, row + j));
         const u = f32x4.add(v128.load(at(trPrev, row + j)), f32x4.mul(mb, e));
-        v128.store(at(trNew, row + j), f32x4.min(f32x4.max(u, lo), hi));
+        v128.store(at(trNew, row + j), clip(u, lo, hi));
         v128.store(at(etNew, row + j), f32x4.add(f32x4.mul(keep, e), f32x4.mul(kh, v128.load(at(hp, j)))));
       }
     }
@@ -108,6 +134,7 @@ export function modulTraces(
 // Backward through the Hebbian update of one step. gTr holds dL/d(trace after the step) and becomes
 // dL/d(trace before it) through the clip (its part through the update's sum; the recurrent product's
 // part is added by recurrentBack). rowAcc[b, i] = sum_j gu hPrev[b, j]; ghp[b, j] += eta[b, i] hNew[b, i] gu.
+// Rows go in pairs that share the loads of hPrev and ghp; ghp still adds row i before row i + 1.
 export function hebbBack(
   B: i32, H: i32, P: i32, c: f32, eta: usize, hNew: usize, hPrev: usize, trPrev: usize,
   gTr: usize, rowAcc: usize, ghp: usize,
@@ -115,15 +142,36 @@ export function hebbBack(
   const lo = f32x4.splat(-c), hi = f32x4.splat(c);
   for (let b = 0; b < B; b++) {
     const hp = at(hPrev, b * P), gp = at(ghp, b * P), o = b * H * P;
-    for (let i = 0; i < H; i++) {
-      const mhs = load<f32>(at(eta, b * P + i)) * load<f32>(at(hNew, b * P + i)), mh = f32x4.splat(mhs);
+    let i = 0;
+    for (; i + 1 < H; i += 2) {
+      const mh0 = f32x4.splat(load<f32>(at(eta, b * P + i)) * load<f32>(at(hNew, b * P + i)));
+      const mh1 = f32x4.splat(load<f32>(at(eta, b * P + i + 1)) * load<f32>(at(hNew, b * P + i + 1)));
+      const r0 = o + i * P, r1 = r0 + P;
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let j = 0; j < P; j += 4) {
+        const hj = v128.load(at(hp, j));
+        const u0 = f32x4.add(v128.load(at(trPrev, r0 + j)), f32x4.mul(mh0, hj));
+        const gu0 = v128.and(v128.load(at(gTr, r0 + j)), v128.and(f32x4.ge(u0, lo), f32x4.le(u0, hi)));
+        v128.store(at(gTr, r0 + j), gu0);
+        acc0 = f32x4.add(acc0, f32x4.mul(gu0, hj));
+        const u1 = f32x4.add(v128.load(at(trPrev, r1 + j)), f32x4.mul(mh1, hj));
+        const gu1 = v128.and(v128.load(at(gTr, r1 + j)), v128.and(f32x4.ge(u1, lo), f32x4.le(u1, hi)));
+        v128.store(at(gTr, r1 + j), gu1);
+        acc1 = f32x4.add(acc1, f32x4.mul(gu1, hj));
+        const g0 = f32x4.add(v128.load(at(gp, j)), f32x4.mul(mh0, gu0));
+        v128.store(at(gp, j), f32x4.add(g0, f32x4.mul(mh1, gu1)));
+      }
+      store<f32>(at(rowAcc, b * P + i), sumLanes(acc0));
+      store<f32>(at(rowAcc, b * P + i + 1), sumLanes(acc1));
+    }
+    if (i < H) {
+      const mh = f32x4.splat(load<f32>(at(eta, b * P + i)) * load<f32>(at(hNew, b * P + i)));
       const row = o + i * P;
       let acc = f32x4.splat(0);
       for (let j = 0; j < P; j += 4) {
         const hj = v128.load(at(hp, j));
         const u = f32x4.add(v128.load(at(trPrev, row + j)), f32x4.mul(mh, hj));
-        const inside = v128.and(f32x4.ge(u, lo), f32x4.le(u, hi));
-        const gu = v128.and(v128.load(at(gTr, row + j)), inside);
+        const gu = v128.and(v128.load(at(gTr, row + j)), v128.and(f32x4.ge(u, lo), f32x4.le(u, hi)));
         v128.store(at(gTr, row + j), gu);
         acc = f32x4.add(acc, f32x4.mul(gu, hj));
         v128.store(at(gp, j), f32x4.add(v128.load(at(gp, j)), f32x4.mul(mh, gu)));
@@ -168,14 +216,46 @@ export function modulBack(
 
 // Backward through the recurrent product of one step, given ga[b, i] (dL/d pre-activation):
 // gW += ga hPrev^T, gAlpha += ga hPrev^T . tr, gTr += alpha . ga hPrev^T (when plastic),
-// ghp[b, j] += sum_i (W + alpha . tr)[i, j] ga[b, i].
+// ghp[b, j] += sum_i (W + alpha . tr)[i, j] ga[b, i], rows in pairs as in hebbBack. A row whose ga is 0
+// adds only zeros, which leave every sum as it was (they start at +0 and never become -0), so it is skipped.
 export function recurrentBack(
   B: i32, H: i32, P: i32, plastic: i32, W: usize, alpha: usize, tr: usize, hPrev: usize, ga: usize,
   gW: usize, gAlpha: usize, gTr: usize, ghp: usize,
 ): void {
   for (let b = 0; b < B; b++) {
     const hp = at(hPrev, b * P), gp = at(ghp, b * P), o = b * H * P;
-    for (let i = 0; i < H; i++) {
+    let i = 0;
+    for (; i + 1 < H; i += 2) {
+      const ga0 = load<f32>(at(ga, b * P + i)), ga1 = load<f32>(at(ga, b * P + i + 1));
+      if (ga0 == 0 && ga1 == 0) continue;
+      const g0 = f32x4.splat(ga0), g1 = f32x4.splat(ga1), r0 = i * P, r1 = r0 + P, t0 = o + r0, t1 = t0 + P;
+      if (plastic) {
+        for (let j = 0; j < P; j += 4) {
+          const hj = v128.load(at(hp, j));
+          const og0 = f32x4.mul(g0, hj), a0 = v128.load(at(alpha, r0 + j)), tr0 = v128.load(at(tr, t0 + j));
+          v128.store(at(gW, r0 + j), f32x4.add(v128.load(at(gW, r0 + j)), og0));
+          v128.store(at(gAlpha, r0 + j), f32x4.add(v128.load(at(gAlpha, r0 + j)), f32x4.mul(og0, tr0)));
+          v128.store(at(gTr, t0 + j), f32x4.add(v128.load(at(gTr, t0 + j)), f32x4.mul(a0, og0)));
+          const w0 = f32x4.add(v128.load(at(W, r0 + j)), f32x4.mul(a0, tr0));
+          const og1 = f32x4.mul(g1, hj), a1 = v128.load(at(alpha, r1 + j)), tr1 = v128.load(at(tr, t1 + j));
+          v128.store(at(gW, r1 + j), f32x4.add(v128.load(at(gW, r1 + j)), og1));
+          v128.store(at(gAlpha, r1 + j), f32x4.add(v128.load(at(gAlpha, r1 + j)), f32x4.mul(og1, tr1)));
+          v128.store(at(gTr, t1 + j), f32x4.add(v128.load(at(gTr, t1 + j)), f32x4.mul(a1, og1)));
+          const w1 = f32x4.add(v128.load(at(W, r1 + j)), f32x4.mul(a1, tr1));
+          const s = f32x4.add(v128.load(at(gp, j)), f32x4.mul(w0, g0));
+          v128.store(at(gp, j), f32x4.add(s, f32x4.mul(w1, g1)));
+        }
+      } else {
+        for (let j = 0; j < P; j += 4) {
+          const hj = v128.load(at(hp, j));
+          v128.store(at(gW, r0 + j), f32x4.add(v128.load(at(gW, r0 + j)), f32x4.mul(g0, hj)));
+          v128.store(at(gW, r1 + j), f32x4.add(v128.load(at(gW, r1 + j)), f32x4.mul(g1, hj)));
+          const s = f32x4.add(v128.load(at(gp, j)), f32x4.mul(v128.load(at(W, r0 + j)), g0));
+          v128.store(at(gp, j), f32x4.add(s, f32x4.mul(v128.load(at(W, r1 + j)), g1)));
+        }
+      }
+    }
+    if (i < H) {
       const gai = load<f32>(at(ga, b * P + i));
       if (gai == 0) continue;
       const g = f32x4.splat(gai), row = i * P, trow = o + i * P;

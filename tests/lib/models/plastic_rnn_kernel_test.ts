@@ -38,13 +38,13 @@ function episodes(seed: number, T: number, B: number, I: number, A: number) {
 
 const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-for (const variant of PLASTIC_VARIANTS) {
-  Deno.test(`unrollKernel() and backwardKernel() match the fused path within float32 rounding (${variant})`, () => {
-    // H = 10 is not a multiple of 4: the padding columns are exercised.
+for (const [variant, hidden] of PLASTIC_VARIANTS.flatMap((v) => [[v, 10], [v, 11]] as const)) {
+  Deno.test(`unrollKernel() and backwardKernel() match the fused path within float32 rounding (${variant}, H ${hidden})`, () => {
+    // Neither 10 nor 11 is a multiple of 4 (the padding columns), and 11 leaves the kernels' row pairs an odd last row.
     const spec: PlasticRnnSpec = {
       variant,
       inputs: 17,
-      hidden: 10,
+      hidden,
       actions: 4,
       traceClip: variant === "modul" ? 0.05 : 0.5,
     };
