@@ -16,6 +16,7 @@
  * @module
  */
 import type { Benchmark, BenchResult } from "./mod.ts";
+import { runPytorchScript } from "./pytorch.ts";
 import { initBackend } from "../engine/run/backend.ts";
 import { type Agent, AngcAgent, type Circuit, DqnAgent, releasedCircuit } from "../agents/mod.ts";
 import { cartPole, type Environment, mountainCar, observe } from "../envs/classic_control.ts";
@@ -135,27 +136,9 @@ export const benchmarks: Record<string, Benchmark> = Object.fromEntries([
  * window. Fails, saying why, where Debian's python3-torch is not installed.
  */
 async function pytorchDqn(): Promise<BenchResult> {
-  const script = new URL("./pytorch/angc_dqn.py", import.meta.url).pathname;
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("/usr/bin/python3", {
-      args: [script, "200"],
-      env: { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (e) {
-    throw new Error(`PyTorch baseline: /usr/bin/python3 could not be run (${(e as Error).message})`);
-  }
-  if (!out.success) {
-    throw new Error(
-      `PyTorch baseline: ${new TextDecoder().decode(out.stderr).trim().split("\n").pop()} ` +
-        "(apt-get install python3-torch libopenblas0-pthread)",
-    );
-  }
-  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  const r = await runPytorchScript("angc_dqn.py", ["200"]);
   return {
-    value: r.updates_per_s,
+    value: r.updates_per_s as number,
     unit: "updates/s",
     better: "higher",
     details: { ...r, note: "PyTorch eager, one thread: the DQN update of angc/train-dqn-mountain-car-paper" },

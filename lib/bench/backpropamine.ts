@@ -4,13 +4,15 @@
  * iterations/s (one iteration = 30 episodes forward, backpropagation through
  * 200 steps, an Adam step), with the fused typed-array path (`impl: fused`,
  * the default) or tf.grads on the chosen tfjs backend (`impl: tfjs`). Peak
- * memory is the process's (run_bench.ts), at the paper's sizes.
+ * memory is the process's (run_bench.ts), at the paper's sizes. The comparison:
+ * the same network's iteration in PyTorch eager on one thread (without the maze).
  * @module
  */
 import type { Benchmark, BenchResult } from "./mod.ts";
 import { initBackend } from "../engine/run/backend.ts";
 import { runInProcess } from "../engine/run/in_memory.ts";
 import { backpropamineMaze } from "../experiments/backpropamine_maze.ts";
+import { runPytorchScript } from "./pytorch.ts";
 
 const PAPER_ITERATIONS = 200000;
 const PAPER_RUNS = 40;
@@ -98,3 +100,24 @@ export const benchmarks: Record<string, Benchmark> = Object.fromEntries([
     },
   ],
 ]);
+
+/** modplast's iteration at the paper's sizes in PyTorch eager, one thread (lib/bench/pytorch/backpropamine_modplast.py). */
+async function pytorchModplast(): Promise<BenchResult> {
+  const r = await runPytorchScript("backpropamine_modplast.py", ["5"]);
+  return {
+    value: r.iterations_per_s as number,
+    unit: "iterations/s",
+    better: "higher",
+    details: {
+      ...r,
+      note: "PyTorch eager, one thread: modplast at the paper's sizes without the maze (inputs and rewards drawn)",
+    },
+  };
+}
+
+benchmarks["backpropamine-maze/pytorch-modplast-paper"] = {
+  id: "backpropamine-maze/pytorch-modplast-paper",
+  description: "modplast's training iteration at the paper's sizes in PyTorch eager, one thread (the comparison)",
+  backends: ["any"],
+  run: () => pytorchModplast(),
+};

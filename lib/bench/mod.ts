@@ -70,6 +70,7 @@ export const BENCHMARKS: { id: string; module: string; backends: ("wasm" | "webg
     backends: ["wasm"],
   },
   { id: "backpropamine-maze/train-modplast-paper-tfjs", module: "./backpropamine.ts", backends: ["wasm", "webgpu"] },
+  { id: "backpropamine-maze/pytorch-modplast-paper", module: "./backpropamine.ts", backends: ["any"] },
   { id: "angc/train-angc-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-dqn-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
   { id: "angc/train-angc-equations-mountain-car-paper", module: "./angc.ts", backends: ["wasm", "webgpu"] },
