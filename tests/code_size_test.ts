@@ -23,8 +23,6 @@ const FUNCTION_DEBT: Record<string, number> = {
   "lib/engine/commands/reproduce.ts:reproduce": 133,
   "lib/engine/run/scheduler.ts:executeRuns": 92,
   "lib/engine/run/slurm.ts:runOnSlurm": 112,
-  "lib/models/plastic_rnn.ts:unroll": 102,
-  "lib/models/plastic_rnn.ts:plasticRnnBackward": 132,
 };
 
 async function* tsFiles(dir: string): AsyncGenerator<string> {

@@ -238,75 +238,91 @@ export function unroll(
   traj.h.fill(0, 0, B * H);
   traj.trace.fill(0, 0, plastic ? B * HH : 0);
   traj.et.fill(0, 0, variant === "modul" ? B * HH : 0);
-  const Wi = p["i2h.w"], bi = p["i2h.b"], W = p["w"], alpha = p["alpha"];
-  const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], bv = p["h2v.b"][0];
-  const wm = p["h2mod.w"], bm = p["h2mod.b"]?.[0] ?? 0;
-  const eta = p["eta"]?.[0] ?? 0, k = p["etaet"]?.[0] ?? 0;
-  const wf = p["modfanout.w"], bf = p["modfanout.b"];
-  const c = spec.traceClip;
-  const { x, h, trace, et } = traj;
   for (let t = 0; t < T; t++) {
-    const xt = x.subarray(t * B * I, (t + 1) * B * I);
+    const xt = traj.x.subarray(t * B * I, (t + 1) * B * I);
     driver.observe(t, xt);
     for (let b = 0; b < B; b++) {
-      const xo = b * I, hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H;
-      const trP = (t * B + b) * HH, trN = ((t + 1) * B + b) * HH;
-      for (let i = 0; i < H; i++) {
-        let acc = bi[i];
-        for (let q = 0; q < I; q++) acc += Wi[i * I + q] * xt[xo + q];
-        const row = i * H;
-        if (plastic) {
-          for (let j = 0; j < H; j++) acc += (W[row + j] + alpha[row + j] * trace[trP + row + j]) * h[hp + j];
-        } else {
-          for (let j = 0; j < H; j++) acc += W[row + j] * h[hp + j];
-        }
-        h[hn + i] = Math.tanh(acc);
-      }
-      const ob = (t * B + b) * A;
-      let mx = -Infinity;
-      for (let a = 0; a < A; a++) {
-        let z = bo[a];
-        for (let i = 0; i < H; i++) z += Wo[a * H + i] * h[hn + i];
-        traj.logits[ob + a] = z;
-        mx = Math.max(mx, traj.logits[ob + a]);
-      }
-      let sum = 0;
-      for (let a = 0; a < A; a++) sum += traj.probs[ob + a] = Math.exp(traj.logits[ob + a] - mx);
-      for (let a = 0; a < A; a++) traj.probs[ob + a] /= sum;
-      let v = bv;
-      for (let i = 0; i < H; i++) v += wv[i] * h[hn + i];
-      traj.values[t * B + b] = v;
-      let m = 0;
-      if (variant === "plastic") m = eta;
-      else if (isModulated(variant)) {
-        let z = bm;
-        for (let i = 0; i < H; i++) z += wm[i] * h[hn + i];
-        m = Math.tanh(z);
-      }
-      traj.m[t * B + b] = m;
-      m = traj.m[t * B + b]; // the stored (possibly float32) value, which backpropagation reads
-      if (isHebbian(variant)) {
-        for (let i = 0; i < H; i++) {
-          const mh = (wf ? m * wf[i] + bf[i] : m) * h[hn + i], row = i * H;
-          for (let j = 0; j < H; j++) {
-            const u = trace[trP + row + j] + mh * h[hp + j];
-            trace[trN + row + j] = u > c ? c : u < -c ? -c : u;
-          }
-        }
-      } else if (variant === "modul") {
-        for (let q = 0; q < HH; q++) {
-          const u = trace[trP + q] + m * et[trP + q];
-          trace[trN + q] = u > c ? c : u < -c ? -c : u;
-        }
-        for (let i = 0; i < H; i++) {
-          const kh = k * h[hn + i], row = i * H;
-          for (let j = 0; j < H; j++) et[trN + row + j] = (1 - k) * et[trP + row + j] + kh * h[hp + j];
-        }
-      }
+      hiddenStep(p, traj, t, b);
+      headsStep(p, traj, t, b);
+      tracesStep(p, traj, t, b);
     }
     driver.act(t, traj.probs.subarray(t * B * A, (t + 1) * B * A), traj.actions.subarray(t * B, (t + 1) * B));
   }
   return traj;
+}
+
+/** h_t of episode b: tanh of the input layer plus the recurrent product through w (+ alpha . trace). */
+function hiddenStep(p: PlasticRnnParams, traj: Trajectory, t: number, b: number): void {
+  const { spec, B, x, h, trace } = traj, { inputs: I, hidden: H } = spec, HH = H * H;
+  const Wi = p["i2h.w"], bi = p["i2h.b"], W = p["w"], alpha = p["alpha"], plastic = spec.variant !== "rnn";
+  const xo = (t * B + b) * I, hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H, trP = (t * B + b) * HH;
+  for (let i = 0; i < H; i++) {
+    let acc = bi[i];
+    for (let q = 0; q < I; q++) acc += Wi[i * I + q] * x[xo + q];
+    const row = i * H;
+    if (plastic) {
+      for (let j = 0; j < H; j++) acc += (W[row + j] + alpha[row + j] * trace[trP + row + j]) * h[hp + j];
+    } else {
+      for (let j = 0; j < H; j++) acc += W[row + j] * h[hp + j];
+    }
+    h[hn + i] = Math.tanh(acc);
+  }
+}
+
+/** The policy (logits, softmax), the value and the modulation m_t of episode b at step t, from h_t. */
+function headsStep(p: PlasticRnnParams, traj: Trajectory, t: number, b: number): void {
+  const { spec, B, h } = traj, { hidden: H, actions: A, variant } = spec;
+  const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], bv = p["h2v.b"][0];
+  const hn = ((t + 1) * B + b) * H, ob = (t * B + b) * A;
+  let mx = -Infinity;
+  for (let a = 0; a < A; a++) {
+    let z = bo[a];
+    for (let i = 0; i < H; i++) z += Wo[a * H + i] * h[hn + i];
+    traj.logits[ob + a] = z;
+    mx = Math.max(mx, traj.logits[ob + a]);
+  }
+  let sum = 0;
+  for (let a = 0; a < A; a++) sum += traj.probs[ob + a] = Math.exp(traj.logits[ob + a] - mx);
+  for (let a = 0; a < A; a++) traj.probs[ob + a] /= sum;
+  let v = bv;
+  for (let i = 0; i < H; i++) v += wv[i] * h[hn + i];
+  traj.values[t * B + b] = v;
+  let m = 0;
+  if (variant === "plastic") m = p["eta"][0];
+  else if (isModulated(variant)) {
+    const wm = p["h2mod.w"];
+    let z = p["h2mod.b"][0];
+    for (let i = 0; i < H; i++) z += wm[i] * h[hn + i];
+    m = Math.tanh(z);
+  }
+  traj.m[t * B + b] = m;
+}
+
+/** The traces after step t of episode b: the Hebbian update with its clip, or modul's two traces. */
+function tracesStep(p: PlasticRnnParams, traj: Trajectory, t: number, b: number): void {
+  const { spec, B, h, trace, et } = traj, { hidden: H, variant } = spec, HH = H * H, c = spec.traceClip;
+  const hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H, trP = (t * B + b) * HH, trN = ((t + 1) * B + b) * HH;
+  const m = traj.m[t * B + b]; // the stored (possibly float32) value, which backpropagation reads
+  if (isHebbian(variant)) {
+    const wf = p["modfanout.w"], bf = p["modfanout.b"];
+    for (let i = 0; i < H; i++) {
+      const mh = (wf ? m * wf[i] + bf[i] : m) * h[hn + i], row = i * H;
+      for (let j = 0; j < H; j++) {
+        const u = trace[trP + row + j] + mh * h[hp + j];
+        trace[trN + row + j] = u > c ? c : u < -c ? -c : u;
+      }
+    }
+  } else if (variant === "modul") {
+    const k = p["etaet"][0];
+    for (let q = 0; q < HH; q++) {
+      const u = trace[trP + q] + m * et[trP + q];
+      trace[trN + q] = u > c ? c : u < -c ? -c : u;
+    }
+    for (let i = 0; i < H; i++) {
+      const kh = k * h[hn + i], row = i * H;
+      for (let j = 0; j < H; j++) et[trN + row + j] = (1 - k) * et[trP + row + j] + kh * h[hp + j];
+    }
+  }
 }
 
 /**
@@ -349,122 +365,177 @@ export function plasticRnnBackward(
   if (gValues.length !== T * B) {
     throw new Error(`plasticRnnBackward(): gValues has ${gValues.length} values, expected [T=${T}, B=${B}]`);
   }
-  const HH = H * H;
+  const HH = H * H, plastic = variant !== "rnn";
   const g: Record<string, Float64Array> = {};
   for (const [name, shape] of plasticRnnShapes(spec)) g[name] = new Float64Array(shape.reduce((a, b) => a * b, 1));
-  const W = p["w"], alpha = p["alpha"], Wo = p["h2o.w"], wv = p["h2v.w"], wm = p["h2mod.w"];
-  const wf = p["modfanout.w"], bf = p["modfanout.b"];
-  const k = p["etaet"]?.[0] ?? 0;
-  const c = spec.traceClip;
-  const { x, h, trace, et } = traj;
-  const plastic = variant !== "rnn", modulated = isModulated(variant);
-  // Carried backwards per episode: dL/dh_{t} from later steps, and dL/d(trace after step t).
-  const ghNext = new Float64Array(B * H);
-  const gTr = new Float64Array(plastic ? B * HH : 0);
-  const gEt = new Float64Array(variant === "modul" ? B * HH : 0);
-  const gh = new Float64Array(H), ga = new Float64Array(H), ghp = new Float64Array(H);
-  const gWi = g["i2h.w"], gbi = g["i2h.b"], gW = g["w"], gAlpha = g["alpha"];
-  const gWo = g["h2o.w"], gbo = g["h2o.b"], gwv = g["h2v.w"], gbv = g["h2v.b"];
+  const st: BackState = {
+    g,
+    ghNext: new Float64Array(B * H),
+    gTr: new Float64Array(plastic ? B * HH : 0),
+    gEt: new Float64Array(variant === "modul" ? B * HH : 0),
+    gh: new Float64Array(H),
+    ga: new Float64Array(H),
+    ghp: new Float64Array(H),
+  };
   for (let t = T - 1; t >= 0; t--) {
     for (let b = 0; b < B; b++) {
-      const hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H;
-      const trP = (t * B + b) * HH, G = b * HH;
-      const m = traj.m[t * B + b];
-      // Heads.
-      const ob = (t * B + b) * A, gv = gValues[t * B + b];
-      for (let i = 0; i < H; i++) {
-        let s = ghNext[b * H + i] + wv[i] * gv;
-        for (let a = 0; a < A; a++) s += Wo[a * H + i] * gLogits[ob + a];
-        gh[i] = s;
-        gwv[i] += gv * h[hn + i];
-        for (let a = 0; a < A; a++) gWo[a * H + i] += gLogits[ob + a] * h[hn + i];
-      }
-      gbv[0] += gv;
-      for (let a = 0; a < A; a++) gbo[a] += gLogits[ob + a];
-      ghp.fill(0);
-      // Traces after step t, back to the values before it.
+      headsBack(p, traj, st, t, b, gLogits, gValues);
+      st.ghp.fill(0);
       let gm = 0;
-      if (isHebbian(variant)) {
-        for (let i = 0; i < H; i++) {
-          // With the fan-out, neuron i's rate is eta_i = m wf_i + bf_i; without it, m.
-          const hi = h[hn + i], etaI = wf ? m * wf[i] + bf[i] : m, mh = etaI * hi, row = i * H;
-          let rowAcc = 0;
-          for (let j = 0; j < H; j++) {
-            const u = trace[trP + row + j] + mh * h[hp + j];
-            const gu = u >= -c && u <= c ? gTr[G + row + j] : 0;
-            gTr[G + row + j] = gu;
-            rowAcc += gu * h[hp + j];
-            ghp[j] += mh * gu;
-          }
-          const gEta = hi * rowAcc;
-          if (wf) {
-            g["modfanout.w"][i] += gEta * m;
-            g["modfanout.b"][i] += gEta;
-            gm += gEta * wf[i];
-          } else gm += gEta;
-          gh[i] += etaI * rowAcc;
-        }
-      } else if (variant === "modul") {
-        let gk = 0;
-        for (let i = 0; i < H; i++) {
-          const hi = h[hn + i], kh = k * hi, row = i * H;
-          let rowE = 0;
-          for (let j = 0; j < H; j++) {
-            const q = row + j, e = gEt[G + q], etp = et[trP + q];
-            rowE += e * h[hp + j];
-            ghp[j] += kh * e;
-            gk -= e * etp;
-            const u = trace[trP + q] + m * etp;
-            const gu = u >= -c && u <= c ? gTr[G + q] : 0;
-            gm += gu * etp;
-            gEt[G + q] = (1 - k) * e + m * gu;
-            gTr[G + q] = gu;
-          }
-          gk += hi * rowE;
-          gh[i] += k * rowE;
-        }
-        g["etaet"][0] += gk;
-      }
+      if (isHebbian(variant)) gm = hebbianBack(p, traj, st, t, b);
+      else if (variant === "modul") gm = modulBack(p, traj, st, t, b);
       if (variant === "plastic") g["eta"][0] += gm;
-      else if (modulated) {
-        const gz = gm * (1 - m * m);
-        g["h2mod.b"][0] += gz;
-        for (let i = 0; i < H; i++) {
-          g["h2mod.w"][i] += gz * h[hn + i];
-          gh[i] += gz * wm[i];
-        }
-      }
-      // Through tanh and the input layer.
-      const xo = (t * B + b) * I;
-      for (let i = 0; i < H; i++) {
-        const hi = h[hn + i];
-        ga[i] = gh[i] * (1 - hi * hi);
-        gbi[i] += ga[i];
-        for (let q = 0; q < I; q++) gWi[i * I + q] += ga[i] * x[xo + q];
-      }
-      // Through the recurrent weights (and the traces they read).
-      for (let i = 0; i < H; i++) {
-        const gai = ga[i], row = i * H;
-        if (gai === 0) continue;
-        if (plastic) {
-          for (let j = 0; j < H; j++) {
-            const q = row + j, o = gai * h[hp + j], tr = trace[trP + q];
-            gW[q] += o;
-            gAlpha[q] += o * tr;
-            gTr[G + q] += alpha[q] * o;
-            ghp[j] += (W[q] + alpha[q] * tr) * gai;
-          }
-        } else {
-          for (let j = 0; j < H; j++) {
-            gW[row + j] += gai * h[hp + j];
-            ghp[j] += W[row + j] * gai;
-          }
-        }
-      }
-      ghNext.set(ghp, b * H);
+      else if (isModulated(variant)) modulatorBack(p, traj, st, t, b, gm);
+      inputBack(traj, st, t, b);
+      recurrentBack(p, traj, st, t, b);
+      st.ghNext.set(st.ghp, b * H);
     }
   }
   return g;
+}
+
+/**
+ * What backpropagation carries: the gradients g; per episode dL/dh from later steps (ghNext, [B, H]) and
+ * dL/d(trace after step t) (gTr, gEt, [B, H, H]); and one step's dL/dh (gh), dL/d pre-activation (ga) and
+ * dL/dh_{t-1} (ghp), each [H].
+ */
+interface BackState {
+  g: Record<string, Float64Array>;
+  ghNext: Float64Array;
+  gTr: Float64Array;
+  gEt: Float64Array;
+  gh: Float64Array;
+  ga: Float64Array;
+  ghp: Float64Array;
+}
+
+/** dL/dh_t of episode b (into gh) from the heads and the later steps; the heads' gradients are accumulated. */
+function headsBack(
+  p: PlasticRnnParams,
+  traj: Trajectory,
+  st: BackState,
+  t: number,
+  b: number,
+  gLogits: ArrayLike<number>,
+  gValues: ArrayLike<number>,
+): void {
+  const { spec, B, h } = traj, { hidden: H, actions: A } = spec, { g, gh, ghNext } = st;
+  const Wo = p["h2o.w"], wv = p["h2v.w"], gWo = g["h2o.w"], gwv = g["h2v.w"];
+  const hn = ((t + 1) * B + b) * H, ob = (t * B + b) * A, gv = gValues[t * B + b];
+  for (let i = 0; i < H; i++) {
+    let s = ghNext[b * H + i] + wv[i] * gv;
+    for (let a = 0; a < A; a++) s += Wo[a * H + i] * gLogits[ob + a];
+    gh[i] = s;
+    gwv[i] += gv * h[hn + i];
+    for (let a = 0; a < A; a++) gWo[a * H + i] += gLogits[ob + a] * h[hn + i];
+  }
+  g["h2v.b"][0] += gv;
+  for (let a = 0; a < A; a++) g["h2o.b"][a] += gLogits[ob + a];
+}
+
+/** Back through the Hebbian update of step t (gTr to before it, through the clip); returns dL/dm_t. */
+function hebbianBack(p: PlasticRnnParams, traj: Trajectory, st: BackState, t: number, b: number): number {
+  const { spec, B, h, trace } = traj, { hidden: H } = spec, HH = H * H, c = spec.traceClip;
+  const { g, gTr, gh, ghp } = st, wf = p["modfanout.w"], bf = p["modfanout.b"];
+  const hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H, trP = (t * B + b) * HH, G = b * HH;
+  const m = traj.m[t * B + b];
+  let gm = 0;
+  for (let i = 0; i < H; i++) {
+    // With the fan-out, neuron i's rate is eta_i = m wf_i + bf_i; without it, m.
+    const hi = h[hn + i], etaI = wf ? m * wf[i] + bf[i] : m, mh = etaI * hi, row = i * H;
+    let rowAcc = 0;
+    for (let j = 0; j < H; j++) {
+      const u = trace[trP + row + j] + mh * h[hp + j];
+      const gu = u >= -c && u <= c ? gTr[G + row + j] : 0;
+      gTr[G + row + j] = gu;
+      rowAcc += gu * h[hp + j];
+      ghp[j] += mh * gu;
+    }
+    const gEta = hi * rowAcc;
+    if (wf) {
+      g["modfanout.w"][i] += gEta * m;
+      g["modfanout.b"][i] += gEta;
+      gm += gEta * wf[i];
+    } else gm += gEta;
+    gh[i] += etaI * rowAcc;
+  }
+  return gm;
+}
+
+/** Back through modul's traces of step t (gTr and gEt to before it); returns dL/dm_t. */
+function modulBack(p: PlasticRnnParams, traj: Trajectory, st: BackState, t: number, b: number): number {
+  const { spec, B, h, trace, et } = traj, { hidden: H } = spec, HH = H * H, c = spec.traceClip;
+  const { g, gTr, gEt, gh, ghp } = st, k = p["etaet"][0];
+  const hp = (t * B + b) * H, hn = ((t + 1) * B + b) * H, trP = (t * B + b) * HH, G = b * HH;
+  const m = traj.m[t * B + b];
+  let gm = 0, gk = 0;
+  for (let i = 0; i < H; i++) {
+    const hi = h[hn + i], kh = k * hi, row = i * H;
+    let rowE = 0;
+    for (let j = 0; j < H; j++) {
+      const q = row + j, e = gEt[G + q], etp = et[trP + q];
+      rowE += e * h[hp + j];
+      ghp[j] += kh * e;
+      gk -= e * etp;
+      const u = trace[trP + q] + m * etp;
+      const gu = u >= -c && u <= c ? gTr[G + q] : 0;
+      gm += gu * etp;
+      gEt[G + q] = (1 - k) * e + m * gu;
+      gTr[G + q] = gu;
+    }
+    gk += hi * rowE;
+    gh[i] += k * rowE;
+  }
+  g["etaet"][0] += gk;
+  return gm;
+}
+
+/** Through m_t = tanh(h2mod(h_t)): the modulator's gradients, and its part of gh. */
+function modulatorBack(p: PlasticRnnParams, traj: Trajectory, st: BackState, t: number, b: number, gm: number): void {
+  const { spec, B, h } = traj, H = spec.hidden, { g, gh } = st, wm = p["h2mod.w"];
+  const hn = ((t + 1) * B + b) * H, m = traj.m[t * B + b], gz = gm * (1 - m * m);
+  g["h2mod.b"][0] += gz;
+  for (let i = 0; i < H; i++) {
+    g["h2mod.w"][i] += gz * h[hn + i];
+    gh[i] += gz * wm[i];
+  }
+}
+
+/** Through tanh (gh to ga) and the input layer's gradients. */
+function inputBack(traj: Trajectory, st: BackState, t: number, b: number): void {
+  const { spec, B, h, x } = traj, { inputs: I, hidden: H } = spec, { g, gh, ga } = st;
+  const gWi = g["i2h.w"], gbi = g["i2h.b"], hn = ((t + 1) * B + b) * H, xo = (t * B + b) * I;
+  for (let i = 0; i < H; i++) {
+    const hi = h[hn + i];
+    ga[i] = gh[i] * (1 - hi * hi);
+    gbi[i] += ga[i];
+    for (let q = 0; q < I; q++) gWi[i * I + q] += ga[i] * x[xo + q];
+  }
+}
+
+/** Through the recurrent weights of step t (and the traces they read): gW, gAlpha, gTr and ghp. */
+function recurrentBack(p: PlasticRnnParams, traj: Trajectory, st: BackState, t: number, b: number): void {
+  const { spec, B, h, trace } = traj, { hidden: H, variant } = spec, HH = H * H;
+  const { g, gTr, ga, ghp } = st, W = p["w"], alpha = p["alpha"], gW = g["w"], gAlpha = g["alpha"];
+  const hp = (t * B + b) * H, trP = (t * B + b) * HH, G = b * HH;
+  for (let i = 0; i < H; i++) {
+    const gai = ga[i], row = i * H;
+    if (gai === 0) continue;
+    if (variant !== "rnn") {
+      for (let j = 0; j < H; j++) {
+        const q = row + j, o = gai * h[hp + j], tr = trace[trP + q];
+        gW[q] += o;
+        gAlpha[q] += o * tr;
+        gTr[G + q] += alpha[q] * o;
+        ghp[j] += (W[q] + alpha[q] * tr) * gai;
+      }
+    } else {
+      for (let j = 0; j < H; j++) {
+        gW[row + j] += gai * h[hp + j];
+        ghp[j] += W[row + j] * gai;
+      }
+    }
+  }
 }
 
 /**
