@@ -53,7 +53,7 @@ export const BackpropamineConfig = z.strictObject({
     "advantage_value_of_element_0: the original's R - vs[t][0], batch element 0's value for every element (what produced the paper's figure)",
   ),
   impl: z.enum(["fused", "kernels", "tfjs"]).default("fused").describe(
-    "fused: forward and backpropagation through time as loops over typed arrays (what the committed references ran); kernels: the same with the H x H work on WebAssembly SIMD kernels (float32 sums in another order: equal within rounding, not bit for bit); tfjs: tf.grads of the network in tfjs ops (the path that runs on webgpu)",
+    "fused: forward and backpropagation through time as loops over typed arrays (what the smoke, quick and small references ran); kernels: the same with the H x H work on WebAssembly SIMD kernels (float32 sums in another order: equal within rounding, not bit for bit); tfjs: tf.grads of the network in tfjs ops (the path that runs on webgpu)",
   ),
 });
 /** The resolved config. */
