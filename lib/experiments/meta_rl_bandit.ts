@@ -76,186 +76,98 @@
 import { bayesOptimalArms } from "../baselines/bandit_policies.ts";
 import { type Experiment, type RunContext } from "../engine/experiment.ts";
 import { armProbabilities } from "../envs/two_armed_bandit.ts";
-import { ACTOR_CRITIC_PARAMS, type ActorCriticParams, initActorCritic } from "../models/haiku_lstm.ts";
-import {
-  adam,
-  applyUpdates,
-  chain,
-  clipByGlobalNorm,
-  cloneParams,
-  disposeParams,
-  disposeState,
-  namedToParams,
-  type OptState,
-  type Params,
-  paramsToNamed,
-  restoreState,
-  saveState,
-} from "../optim/mod.ts";
-import { inputSize, lossAndGrads, polynomialSchedule, rollout, toArrays } from "./meta_rl_bandit/rollout.ts";
+import { disposeParams, disposeState, paramsToNamed } from "../optim/mod.ts";
+import { rollout, toArrays } from "./meta_rl_bandit/rollout.ts";
 import { episodeStats, evaluateFrozen, playBaseline, stalenessText } from "./meta_rl_bandit/evaluate.ts";
 import { checkConfig, MetaRlConfig } from "./meta_rl_bandit/config.ts";
+import {
+  checkpointTrainState,
+  initTrainState,
+  learningRateDecay,
+  optimizerOf,
+  trainBatch,
+  type TrainState,
+} from "./meta_rl_bandit/train.ts";
 
 export { MetaRlConfig } from "./meta_rl_bandit/config.ts";
 export { actorCriticLoss, polynomialSchedule, writeInput } from "./meta_rl_bandit/rollout.ts";
 import { tables } from "./meta_rl_bandit/tables.ts";
 
-async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
-  const c = ctx.config;
-  const T = c.trials, B = c.batch_episodes;
-  checkConfig(c);
-  let params = initActorCritic(ctx.rng.stream("init"), { inputs: inputSize(c), units: c.units, actions: 2 });
-  // Each worker's parameters: those the manager returned after its previous update.
-  let workers: ActorCriticParams[] = Array.from({ length: c.update === "workers" ? B : 0 }, () => cloneParams(params));
-  // Round robin: the number of updates applied when each worker got its parameters, and each update's staleness.
-  let workerVersion = workers.map(() => 0);
-  let updates = 0;
-  const staleness: number[] = [];
-  const decay = c.reference_quirks.includes("lr_schedule_half")
-    ? Math.floor((c.episodes * c.trials) / c.max_unroll_steps)
-    : (c.decay_episodes ?? c.episodes);
-  ctx.log(`learning rate decays over ${decay} episodes`);
-  const schedule = (episodes: number) => polynomialSchedule(c.lr_start, c.lr_end, 1, decay, episodes);
-  // Adam at the scheduled rate, then clipping of its update (optax.chain(adam, clip_by_global_norm)).
-  // The schedule counts episodes: one update per episode (workers) or per batch (mean).
-  const episodesPerUpdate = c.update === "workers" ? 1 : B;
-  const optimizer = chain(
-    adam({ lr: (count) => schedule(count * episodesPerUpdate) }),
-    clipByGlobalNorm(c.clip_global_norm),
-  );
-  let state: OptState = optimizer.init(params);
-  let done = 0, trainRewardSum = 0, trainEpisodes = 0;
-  if (ctx.resume) {
-    const t = ctx.resume.tensors;
-    const load = (prefix: string) => namedToParams(t, ACTOR_CRITIC_PARAMS, prefix) as ActorCriticParams;
-    [params, ...workers].forEach(disposeParams);
-    disposeState(state);
-    params = load("");
-    workers = workers.map((_, w) => load(`worker${w}.`));
-    const s = ctx.resume.state as {
-      opt: unknown;
-      done: number;
-      trainRewardSum: number;
-      trainEpisodes: number;
-      workerVersion: number[];
-      updates: number;
-    };
-    state = restoreState(s.opt, t);
-    ({ workerVersion, updates } = s);
-    ({ done, trainRewardSum, trainEpisodes } = s);
-  }
-  const evaluate = (k: number) => {
-    const rng = ctx.rng.stream("eval", k);
-    const probs = Array.from({ length: c.eval_episodes }, () => armProbabilities(rng, c.structure));
-    const r = rollout(toArrays(params), probs, T, ctx.rng.stream("eval-actions", k), ctx.rng.stream("eval-rewards", k));
-    return r.rewards.reduce((a, b) => a + b, 0) / (T * c.eval_episodes);
-  };
-  // The learning curve: a frozen copy on the same validation episodes (and the same action and reward draws) each time.
-  const bayesArms = bayesOptimalArms(c.structure, T);
-  const validationRng = ctx.rng.stream("validation");
-  const validationProbs = Array.from(
-    { length: c.validation_episodes },
-    () => armProbabilities(validationRng, c.structure),
-  );
-  const curve = (episodes: number) => {
+/**
+ * The learning curve's validation episodes: a frozen copy of the parameters plays the same episodes
+ * (and the same action and reward draws) each time; before training, so do the baselines.
+ */
+function validation(ctx: RunContext<MetaRlConfig>, bayesArms: ReturnType<typeof bayesOptimalArms>) {
+  const c = ctx.config, T = c.trials, rng = ctx.rng.stream("validation");
+  const probs = Array.from({ length: c.validation_episodes }, () => armProbabilities(rng, c.structure));
+  const curve = (s: TrainState, episodes: number) => {
     if (c.validation_episodes === 0) return;
-    const r = rollout(
-      toArrays(params),
-      validationProbs,
-      T,
-      ctx.rng.stream("validation-actions"),
-      ctx.rng.stream("validation-rewards"),
-    );
+    const actions = ctx.rng.stream("validation-actions"), rewards = ctx.rng.stream("validation-rewards");
+    const r = rollout(toArrays(s.params), probs, T, actions, rewards);
     ctx.emit("curve", { episodes, ...episodeStats(r, T, c.validation_episodes, bayesArms) });
   };
-  if (!ctx.resume) {
-    curve(0);
+  const baselines = () => {
     for (const name of c.validation_episodes > 0 ? c.baselines : []) {
-      const r = playBaseline(
-        name,
-        validationProbs,
-        T,
-        c,
-        ctx.rng.stream("validation-actions", name),
-        ctx.rng.stream("validation-rewards", name),
-      );
+      const actions = ctx.rng.stream("validation-actions", name), rewards = ctx.rng.stream("validation-rewards", name);
+      const r = playBaseline(name, probs, T, c, actions, rewards);
       ctx.emit("validation", { agent: name, ...episodeStats(r, T, c.validation_episodes, bayesArms) });
     }
-  }
-  /** Applies gradients (computed elsewhere) to the global parameters. */
-  const apply = (grads: Params) => {
-    const { updates, state: next } = optimizer.update(grads, state, params);
-    const updated = applyUpdates(params, updates);
-    [grads, updates, params].forEach(disposeParams);
-    disposeState(state);
-    params = updated;
-    state = next;
   };
+  return { curve, baselines };
+}
 
-  while (done < c.episodes) {
-    const u = done / B;
-    const episodeRng = ctx.rng.stream("train-episodes", u);
-    const probs = Array.from({ length: B }, () => armProbabilities(episodeRng, c.structure));
-    const actionRng = ctx.rng.stream("train-actions", u), rewardRng = ctx.rng.stream("train-rewards", u);
-    const entropyCoef = (episodes: number) =>
-      c.entropy_end === null
-        ? c.entropy_start
-        : polynomialSchedule(c.entropy_start, c.entropy_end, c.entropy_power, decay, episodes);
-    let rewardSum = 0;
-    if (c.update === "workers") {
-      // Each worker plays its episode with its own parameters; then the gradients are applied in worker order.
-      const rolls = workers.map((w, i) => rollout(toArrays(w), [probs[i]], T, actionRng, rewardRng, true));
-      for (let i = 0; i < B; i++) {
-        const { value: loss, grads } = lossAndGrads(workers[i], rolls[i], T, 1, c, entropyCoef(done + i));
-        loss.dispose();
-        staleness.push(updates - workerVersion[i]);
-        apply(grads);
-        updates++;
-        workerVersion[i] = updates;
-        disposeParams(workers[i]);
-        workers[i] = cloneParams(params);
-        rewardSum += rolls[i].rewards.reduce((a, b) => a + b, 0) / T;
-      }
-    } else {
-      const r = rollout(toArrays(params), probs, T, actionRng, rewardRng, true);
-      const { value: loss, grads } = lossAndGrads(params, r, T, B, c, entropyCoef(done));
-      loss.dispose();
-      apply(grads);
-      rewardSum = r.rewards.reduce((a, b) => a + b, 0) / T;
-    }
-    done += B;
-    trainRewardSum += rewardSum;
-    trainEpisodes += B;
+/** Mean reward per trial of the current parameters on eval_episodes fresh episodes (the metrics row's k-th draw). */
+function evaluate(ctx: RunContext<MetaRlConfig>, s: TrainState, k: number): number {
+  const c = ctx.config, rng = ctx.rng.stream("eval", k);
+  const probs = Array.from({ length: c.eval_episodes }, () => armProbabilities(rng, c.structure));
+  const r = rollout(
+    toArrays(s.params),
+    probs,
+    c.trials,
+    ctx.rng.stream("eval-actions", k),
+    ctx.rng.stream("eval-rewards", k),
+  );
+  return r.rewards.reduce((a, b) => a + b, 0) / (c.trials * c.eval_episodes);
+}
+
+async function run(ctx: RunContext<MetaRlConfig>): Promise<void> {
+  const c = ctx.config;
+  checkConfig(c);
+  const decay = learningRateDecay(c);
+  ctx.log(`learning rate decays over ${decay} episodes`);
+  const { schedule, optimizer } = optimizerOf(c, decay);
+  const s = initTrainState(ctx, optimizer);
+  const bayesArms = bayesOptimalArms(c.structure, c.trials);
+  const { curve, baselines } = validation(ctx, bayesArms);
+  if (!ctx.resume) {
+    curve(s, 0);
+    baselines();
+  }
+  while (s.done < c.episodes) {
+    s.trainRewardSum += trainBatch(ctx, s, optimizer, decay);
+    s.trainEpisodes += c.batch_episodes;
+    const done = s.done;
     ctx.progress(done, c.episodes, `episode ${done}/${c.episodes}`);
     if (done % c.eval_every === 0 || done === c.episodes) {
+      const train_reward = s.trainRewardSum / s.trainEpisodes;
       ctx.emit("metrics", {
         episodes: done,
-        eval_reward: evaluate(done),
-        train_reward: trainRewardSum / trainEpisodes,
+        eval_reward: evaluate(ctx, s, done),
+        train_reward,
         lr: schedule(done - 1),
       });
-      trainRewardSum = 0;
-      trainEpisodes = 0;
+      s.trainRewardSum = 0;
+      s.trainEpisodes = 0;
     }
-    if (done % c.curve_every === 0 || done === c.episodes) curve(done);
-    if (done % c.checkpoint_every === 0 && done < c.episodes) {
-      const tensors = await paramsToNamed(params);
-      for (let w = 0; w < workers.length; w++) Object.assign(tensors, await paramsToNamed(workers[w], `worker${w}.`));
-      const saved = await saveState(state);
-      Object.assign(tensors, saved.tensors);
-      await ctx.checkpoint({
-        step: done,
-        tensors,
-        state: { opt: saved.skeleton, done, trainRewardSum, trainEpisodes, workerVersion, updates },
-      });
-    }
+    if (done % c.curve_every === 0 || done === c.episodes) curve(s, done);
+    if (done % c.checkpoint_every === 0 && done < c.episodes) await checkpointTrainState(ctx, s);
   }
-  workers.forEach(disposeParams);
-  if (c.update === "workers") ctx.log(stalenessText(staleness, B));
-  evaluateFrozen(ctx, toArrays(params), bayesArms);
-  ctx.saveParams(await paramsToNamed(params));
-  disposeParams(params);
-  disposeState(state);
+  s.workers.forEach(disposeParams);
+  if (c.update === "workers") ctx.log(stalenessText(s.staleness, c.batch_episodes));
+  evaluateFrozen(ctx, toArrays(s.params), bayesArms);
+  ctx.saveParams(await paramsToNamed(s.params));
+  disposeParams(s.params);
+  disposeState(s.opt);
 }
 
 /** The registered experiment. */

@@ -156,137 +156,179 @@ function exitCodeOf(schedule: ScheduleResult, claims: ClaimResult[], options: Re
   return 0;
 }
 
+/** Where a reproduce call writes and reports: its options, results and cache folders, and its two streams. */
+interface Call {
+  options: ReproduceOptions;
+  out: (l: string) => void;
+  err: (l: string) => void;
+  resultsDir: string;
+  cacheDir: string;
+}
+
+/** The plan's first line: pipeline, profile, runs (cells x seeds), the --only selection, the backend. */
+function headline(plan: Plan, selected: PlannedRun[], backend: string): string {
+  const cells = new Set(plan.runs.map((r) => r.cell)).size, seeds = new Set(plan.runs.map((r) => r.seed)).size;
+  const only = selected.length < plan.runs.length ? `, ${selected.length} selected by --only` : "";
+  return `Pipeline ${plan.pipeline.data.name}, profile ${plan.profile}: ${count(plan.runs.length, "run")} (${
+    count(cells, "cell")
+  } x ${count(seeds, "seed")})${only}, backend ${backend}`;
+}
+
+/** The datasets the pending runs need (none when nothing is pending); a UserError becomes exit code 2. */
+async function datasetsFor(
+  call: Call,
+  plan: Plan,
+  registry: Awaited<ReturnType<typeof loadAndPlan>>["registry"],
+  pending: PlannedRun[],
+): Promise<{ datasets: Record<string, string> } | { exitCode: number }> {
+  if (pending.length === 0) return { datasets: {} };
+  try {
+    const datasets = await prepareDatasets(plan, registry, {
+      cacheDir: call.cacheDir,
+      baseDir: repoRoot(),
+      overrides: call.options.datasetDirs,
+      log: (l) => call.err(l),
+    });
+    return { datasets };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    call.err(e.message);
+    return { exitCode: 2 };
+  }
+}
+
+/** Trains the runs here (not those a Slurm job still runs) on local workers or a Slurm job array. */
+async function train(
+  call: Call,
+  plan: Plan,
+  here: PlannedRun[],
+  setup: { registryUrls: string[]; backend: string; datasets: Record<string, string> },
+  progress: ReturnType<typeof createProgress>,
+): Promise<ScheduleResult | "detached"> {
+  const { options, resultsDir } = call, { registryUrls, backend, datasets } = setup;
+  if (options.executor === "slurm") {
+    return await runOnCluster(plan, here, {
+      resultsDir,
+      registryUrls,
+      backend,
+      datasets,
+      progress,
+      options,
+      out: call.err,
+    });
+  }
+  return await executeRuns(here, {
+    resultsDir,
+    jobs: Math.max(1, options.jobs ?? navigator.hardwareConcurrency),
+    force: options.force ?? false,
+    registry: registryUrls,
+    backend: backend as "wasm" | "webgpu" | "cpu",
+    datasets,
+    progress,
+    signal: options.signal,
+    env: options.env,
+  });
+}
+
+/** Summarizes, plots and decides the claims over every complete run of the profile, then reports. */
+async function finish(call: Call, plan: Plan, schedule: ScheduleResult): Promise<ReproduceResult> {
+  const { options, out, err, resultsDir } = call;
+  // Every complete run of the profile, not only those --only selected.
+  const allStates = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
+  const result = await aggregate(plan, resultsDir, {
+    noPlots: options.noPlots,
+    complete: allStates.every((s) => s === "complete"),
+  });
+  printSchedule(schedule, out, err);
+  printResults(plan, result, out);
+  const exitCode = exitCodeOf(schedule, result.claims, options);
+  if (exitCode === 130) {
+    const n = schedule.interrupted.length;
+    err(
+      n > 0
+        ? `Interrupted: ${count(n, "run")} did not finish. Run the same command again to resume from their checkpoints.`
+        : "Interrupted after every run had finished: the results above are complete.",
+    );
+  }
+  return { exitCode, plan, schedule, claims: result.claims };
+}
+
+/** --aggregate-only: summarizes what is complete, lists what is not, trains nothing. */
+async function aggregateOnly(call: Call, plan: Plan, elsewhere: Map<string, string>): Promise<ReproduceResult> {
+  const { options, out, resultsDir } = call;
+  const all = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
+  const result = await aggregate(plan, resultsDir, {
+    noPlots: options.noPlots,
+    complete: all.every((st) => st === "complete"),
+  });
+  await printUnfinished(plan.runs, all, elsewhere, resultsDir, out);
+  printResults(plan, result, out);
+  return { exitCode: 0, plan, claims: result.claims };
+}
+
+/** Plans, trains what is not cached, aggregates and reports, with the profile locked. */
+async function reproduceLocked(call: Call, lockRef: { lock: Lock | null }): Promise<ReproduceResult> {
+  const { options, out, err, resultsDir, cacheDir } = call;
+  const { plan, selected, backend, registry, registryUrls } = await loadAndPlan(options);
+  const states = await Promise.all(selected.map((r) => runState(runDir(resultsDir, r.key), r.key)));
+  out(headline(plan, selected, backend));
+  if (options.dryRun || options.explain) {
+    await printPlan(plan, selected, states, options, { resultsDir, cacheDir }, out);
+    return { exitCode: 0, plan };
+  }
+  const locked = await lockProfile(plan, resultsDir, err);
+  if ("exitCode" in locked) return { exitCode: locked.exitCode, plan };
+  lockRef.lock = locked;
+  // Runs that a Slurm job submitted earlier (--detach) still runs are left to it.
+  const pdir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
+  const elsewhere = (await exists(jobsFile(pdir))) ? await activeElsewhere(pdir) : new Map<string, string>();
+  if (options.aggregateOnly) return await aggregateOnly(call, plan, elsewhere);
+  const pending = selected.filter((_, i) => states[i] !== "complete" || options.force);
+  const prepared = await datasetsFor(call, plan, registry, pending);
+  if ("exitCode" in prepared) return { exitCode: prepared.exitCode, plan };
+  const datasets = prepared.datasets;
+  const cached = selected.length - pending.length;
+  if (cached > 0) out(`${count(cached, "run")} cached${pending.length ? `, ${pending.length} to run` : ""}.`);
+  const terminal = options.progress === "bars" || (options.progress !== "lines" && Deno.stderr.isTerminal());
+  const progress = createProgress({
+    total: pending.length,
+    terminal,
+    intervalS: options.progressIntervalS ?? 10,
+    write: err,
+  });
+  const here = selected.filter((r) => !elsewhere.has(r.key));
+  const schedule = await train(call, plan, here, { registryUrls, backend, datasets }, progress);
+  progress.stop();
+  if (schedule === "detached") return { exitCode: 0, plan };
+  for (const r of selected.filter((r) => elsewhere.has(r.key))) {
+    schedule.locked.push({ run: r, error: `still running under Slurm job ${elsewhere.get(r.key)}` });
+  }
+  return await finish(call, plan, schedule);
+}
+
 /** Runs the whole reproduce command. Never throws for user errors: they become exit codes. */
 export async function reproduce(options: ReproduceOptions): Promise<ReproduceResult> {
-  const out = options.out ?? ((l: string) => console.log(l));
-  const err = options.err ?? ((l: string) => console.error(l));
-  const resultsDir = resolve(options.resultsDir ?? join(repoRoot(), "results"));
-  const cacheDir = resolve(options.cacheDir ?? Deno.env.get("REPRO_CACHE_DIR") ?? join(repoRoot(), ".cache"));
-  let lock: Lock | null = null;
+  const call: Call = {
+    options,
+    out: options.out ?? ((l: string) => console.log(l)),
+    err: options.err ?? ((l: string) => console.error(l)),
+    resultsDir: resolve(options.resultsDir ?? join(repoRoot(), "results")),
+    cacheDir: resolve(options.cacheDir ?? Deno.env.get("REPRO_CACHE_DIR") ?? join(repoRoot(), ".cache")),
+  };
+  const lockRef: { lock: Lock | null } = { lock: null };
   try {
-    // Plan: every run of the profile, and where each stands.
-    const { plan, selected, backend, registry, registryUrls } = await loadAndPlan(options);
-    const states = await Promise.all(selected.map((r) => runState(runDir(resultsDir, r.key), r.key)));
-    const cells = new Set(plan.runs.map((r) => r.cell)).size;
-    const seeds = new Set(plan.runs.map((r) => r.seed)).size;
-    out(
-      `Pipeline ${plan.pipeline.data.name}, profile ${plan.profile}: ${count(plan.runs.length, "run")} (${
-        count(cells, "cell")
-      } x ${count(seeds, "seed")})` +
-        `${selected.length < plan.runs.length ? `, ${selected.length} selected by --only` : ""}, backend ${backend}`,
-    );
-    if (options.dryRun || options.explain) {
-      await printPlan(plan, selected, states, options, { resultsDir, cacheDir }, out);
-      return { exitCode: 0, plan };
-    }
-    const locked = await lockProfile(plan, resultsDir, err);
-    if ("exitCode" in locked) return { exitCode: locked.exitCode, plan };
-    lock = locked;
-    // Runs that a Slurm job submitted earlier (--detach) still runs are left to it.
-    const pdir = profileDir(resultsDir, plan.pipeline.data.name, plan.profile);
-    const elsewhere = (await exists(jobsFile(pdir))) ? await activeElsewhere(pdir) : new Map<string, string>();
-    if (options.aggregateOnly) {
-      const all = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
-      const result = await aggregate(plan, resultsDir, {
-        noPlots: options.noPlots,
-        complete: all.every((st) => st === "complete"),
-      });
-      await printUnfinished(plan.runs, all, elsewhere, resultsDir, out);
-      printResults(plan, result, out);
-      return { exitCode: 0, plan, claims: result.claims };
-    }
-
-    // Prepare the datasets and train what is not cached.
-    const pending = selected.filter((_, i) => states[i] !== "complete" || options.force);
-    let datasets: Record<string, string> = {};
-    if (pending.length > 0) {
-      try {
-        datasets = await prepareDatasets(plan, registry, {
-          cacheDir,
-          baseDir: repoRoot(),
-          overrides: options.datasetDirs,
-          log: (l) => err(l),
-        });
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        err(e.message);
-        return { exitCode: 2, plan };
-      }
-    }
-    const cached = selected.length - pending.length;
-    if (cached > 0) out(`${count(cached, "run")} cached${pending.length ? `, ${pending.length} to run` : ""}.`);
-    const terminal = options.progress === "bars" || (options.progress !== "lines" && Deno.stderr.isTerminal());
-    const progress = createProgress({
-      total: pending.length,
-      terminal,
-      intervalS: options.progressIntervalS ?? 10,
-      write: err,
-    });
-    const here = selected.filter((r) => !elsewhere.has(r.key));
-    let schedule: ScheduleResult;
-    if (options.executor === "slurm") {
-      const sl = await runOnCluster(plan, here, {
-        resultsDir,
-        registryUrls,
-        backend,
-        datasets,
-        progress,
-        options,
-        out: err,
-      });
-      if (sl === "detached") {
-        progress.stop();
-        return { exitCode: 0, plan };
-      }
-      schedule = sl;
-    } else {
-      schedule = await executeRuns(here, {
-        resultsDir,
-        jobs: Math.max(1, options.jobs ?? navigator.hardwareConcurrency),
-        force: options.force ?? false,
-        registry: registryUrls,
-        backend: backend as "wasm" | "webgpu" | "cpu",
-        datasets,
-        progress,
-        signal: options.signal,
-        env: options.env,
-      });
-    }
-    for (const r of selected.filter((r) => elsewhere.has(r.key))) {
-      schedule.locked.push({ run: r, error: `still running under Slurm job ${elsewhere.get(r.key)}` });
-    }
-    progress.stop();
-
-    // Aggregate every complete run of the profile (not only those --only selected), then report.
-    const allStates = await Promise.all(plan.runs.map((r) => runState(runDir(resultsDir, r.key), r.key)));
-    const result = await aggregate(plan, resultsDir, {
-      noPlots: options.noPlots,
-      complete: allStates.every((s) => s === "complete"),
-    });
-    printSchedule(schedule, out, err);
-    printResults(plan, result, out);
-    const exitCode = exitCodeOf(schedule, result.claims, options);
-    if (exitCode === 130) {
-      err(
-        schedule.interrupted.length > 0
-          ? `Interrupted: ${
-            count(schedule.interrupted.length, "run")
-          } did not finish. Run the same command again to resume from their checkpoints.`
-          : "Interrupted after every run had finished: the results above are complete.",
-      );
-    }
-    return { exitCode, plan, schedule, claims: result.claims };
+    return await reproduceLocked(call, lockRef);
   } catch (e) {
     if (e instanceof PipelineError || e instanceof UserError) {
-      err(e.message);
+      call.err(e.message);
       return { exitCode: e instanceof UserError ? e.exitCode : 2 };
     }
     if (isWriteDenied(e)) {
-      err(`Cannot write to the results folder ${resultsDir}: ${(e as Error).message}`);
+      call.err(`Cannot write to the results folder ${call.resultsDir}: ${(e as Error).message}`);
       return { exitCode: 2 };
     }
     throw e;
   } finally {
-    await lock?.release();
+    await lockRef.lock?.release();
   }
 }

@@ -151,6 +151,142 @@ async function writeOutputs(
   return { outputs, unhashed };
 }
 
+/** What a run accumulates while its experiment runs: the tables' rows, the last step seen, the parameters. */
+interface RunState {
+  rows: Record<string, string[][]>;
+  lastStep: { column: string; value: unknown } | null;
+  params: Record<string, NamedTensor> | null;
+  /** Seconds of earlier attempts (from the checkpoint), this attempt's number, and when it started. */
+  previousElapsed: number;
+  attempts: number;
+  started: number;
+}
+
+/** The fresh state of an attempt, with the rows of the checkpoint it resumes from (if any). */
+function startState(
+  tables: TableSpec[],
+  restored: Awaited<ReturnType<typeof readCheckpoint>>,
+  log: (line: string) => void,
+): RunState {
+  const rows: Record<string, string[][]> = Object.fromEntries(tables.map((t) => [t.name, []]));
+  if (restored) {
+    for (const [t, r] of Object.entries(restored.meta.rows)) rows[t] = r;
+    const kept = Object.values(restored.meta.rows).reduce((a, r) => a + r.length, 0);
+    log(`resuming from checkpoint at step ${restored.data.step} (${kept} rows kept)`);
+  }
+  return {
+    rows,
+    lastStep: null,
+    params: null,
+    previousElapsed: restored?.meta.elapsed ?? 0,
+    attempts: (restored?.meta.attempts ?? 0) + 1,
+    started: performance.now(),
+  };
+}
+
+/** Seconds this run has taken, earlier attempts included. */
+const elapsed = (st: RunState) => st.previousElapsed + (performance.now() - st.started) / 1000;
+
+/** The context the experiment runs in: rows and checkpoints go into `st` and the run's folder. */
+function runContext(
+  spec: RunSpec,
+  options: ExecuteOptions,
+  checked: CheckedSpec & { backend: RunContext<unknown>["backend"]; data: Record<string, unknown> },
+  restored: Awaited<ReturnType<typeof readCheckpoint>>,
+  st: RunState,
+  log: (line: string) => void,
+): RunContext<unknown> {
+  const { experiment, config, tables, backend, data } = checked;
+  const byName = new Map<string, TableSpec>(tables.map((t) => [t.name, t]));
+  const checkpointPath = join(spec.dir, "checkpoint.safetensors");
+  let checkpoints = 0, lastProgress = 0;
+  return {
+    config,
+    seed: spec.seed,
+    rng: Rng.fromSeed(spec.seed),
+    backend,
+    data,
+    resume: restored?.data ?? null,
+    emit(table: string, row: Row) {
+      const t = byName.get(table);
+      if (!t) throw new Error(`Experiment '${experiment.id}' emitted a row to undeclared table '${table}'`);
+      if (t.step) st.lastStep = { column: t.step, value: row[t.step] };
+      st.rows[table].push(checkRow(t, row));
+    },
+    async checkpoint(c: CheckpointData) {
+      const meta = { key: spec.key, rows: st.rows, elapsed: elapsed(st), attempts: st.attempts };
+      await writeFileAtomic(checkpointPath, encodeCheckpoint(c, meta));
+      checkpoints++;
+      if (options.crashAfterCheckpoints !== undefined && checkpoints >= options.crashAfterCheckpoints) {
+        log(`test hook: SIGKILL after checkpoint ${checkpoints}`);
+        Deno.kill(Deno.pid, "SIGKILL");
+      }
+    },
+    saveParams(tensors) {
+      st.params = tensors;
+    },
+    progress(done, total, note) {
+      const now = performance.now();
+      if (done < total && now - lastProgress < 200) return;
+      lastProgress = now;
+      options.onProgress?.({ done, total, note });
+    },
+    log,
+  };
+}
+
+/** Writes the outputs, then run.json (the mark of completion), and removes the checkpoint and any failure record. */
+async function completeRun(
+  spec: RunSpec,
+  checked: CheckedSpec & { backend: RunRecord["backend"] },
+  st: RunState,
+): Promise<RunRecord> {
+  const { experiment, tables, versions, source, backend } = checked;
+  const { outputs, unhashed } = await writeOutputs(spec.dir, tables, st.rows, st.params, experiment.id);
+  const record: RunRecord = {
+    status: "complete",
+    key: spec.key,
+    pipeline: spec.pipeline,
+    profile: spec.profile,
+    cell: spec.cell,
+    labels: spec.labels,
+    seed: spec.seed,
+    config: spec.config,
+    key_parts: spec.parts,
+    result_hash: outputs["metrics.csv"],
+    outputs_hash: await sha256Hex(outputsManifest(outputs)),
+    outputs,
+    unhashed_outputs: unhashed,
+    backend,
+    versions: { ...versions, typescript: Deno.version.typescript },
+    machine: await machineInfo(),
+    source_files: source.files,
+    wall_time_s: Math.round(elapsed(st) * 1000) / 1000,
+    attempts: st.attempts,
+    peak_rss_bytes: await peakRssBytes(),
+    finished: new Date().toISOString(),
+  };
+  await writeJsonAtomic(join(spec.dir, "run.json"), record);
+  await Deno.remove(join(spec.dir, "checkpoint.safetensors")).catch(() => {});
+  await Deno.remove(join(spec.dir, "failure.json")).catch(() => {});
+  return record;
+}
+
+/** Checks the spec, starts the backend it was planned for and loads the datasets; logs what the run is. */
+async function prepareRun(spec: RunSpec, log: (line: string) => void) {
+  const checked = await checkSpec(spec);
+  const backend = await initBackend(spec.backend);
+  if (backend.name !== spec.parts.backend) {
+    throw new Error(`Backend ${backend.name} started, but the run key says ${spec.parts.backend}`);
+  }
+  log(`run ${spec.key} (${spec.pipeline}, profile ${spec.profile}, cell ${spec.cell}, seed ${spec.seed})`);
+  const adapter = backend.adapter ? ` adapter ${JSON.stringify(backend.adapter)}` : "";
+  log(`backend ${backend.name} ${JSON.stringify(backend.details)}${adapter}`);
+  log(`config ${JSON.stringify(checked.config)}`);
+  const data = await loadDatasets(checked.registry, checked.experiment, spec);
+  return { ...checked, backend, data };
+}
+
 /** Runs one spec to completion or failure. Throws LockedError if another process holds the run. */
 export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): Promise<RunOutcome> {
   const dir = spec.dir;
@@ -161,121 +297,23 @@ export async function executeRun(spec: RunSpec, options: ExecuteOptions = {}): P
   const log = (line: string) => {
     logFile.writeSync(encoder.encode(`[${new Date().toISOString()}] ${line}\n`));
   };
-  const started = performance.now();
-  let lastStep: { column: string; value: unknown } | null = null;
+  let st: RunState | null = null;
   try {
     // Leftovers of an attempt killed while writing.
     for await (const e of Deno.readDir(dir)) {
       if (e.isFile && /\.tmp-\d+-/.test(e.name)) await Deno.remove(join(dir, e.name)).catch(() => {});
     }
-    const { versions, registry, experiment, source, config, tables } = await checkSpec(spec);
-    const byName = new Map<string, TableSpec>(tables.map((t) => [t.name, t]));
-
-    const backend = await initBackend(spec.backend);
-    if (backend.name !== spec.parts.backend) {
-      throw new Error(`Backend ${backend.name} started, but the run key says ${spec.parts.backend}`);
-    }
-    log(`run ${spec.key} (${spec.pipeline}, profile ${spec.profile}, cell ${spec.cell}, seed ${spec.seed})`);
-    log(
-      `backend ${backend.name} ${JSON.stringify(backend.details)}${
-        backend.adapter ? ` adapter ${JSON.stringify(backend.adapter)}` : ""
-      }`,
-    );
-    log(`config ${JSON.stringify(config)}`);
-
-    const data = await loadDatasets(registry, experiment, spec);
-
-    const checkpointPath = join(dir, "checkpoint.safetensors");
-    const restored = await readCheckpoint(checkpointPath, spec.key);
-    const rows: Record<string, string[][]> = Object.fromEntries(tables.map((t) => [t.name, []]));
-    if (restored) {
-      for (const [t, r] of Object.entries(restored.meta.rows)) rows[t] = r;
-      log(
-        `resuming from checkpoint at step ${restored.data.step} (${
-          Object.values(restored.meta.rows).reduce((a, r) => a + r.length, 0)
-        } rows kept)`,
-      );
-    }
-    const previousElapsed = restored?.meta.elapsed ?? 0;
-    const attempts = (restored?.meta.attempts ?? 0) + 1;
-    let params: Record<string, NamedTensor> | null = null;
-    let checkpoints = 0;
-    let lastProgress = 0;
-
-    const ctx: RunContext<unknown> = {
-      config,
-      seed: spec.seed,
-      rng: Rng.fromSeed(spec.seed),
-      backend,
-      data,
-      resume: restored?.data ?? null,
-      emit(table: string, row: Row) {
-        const t = byName.get(table);
-        if (!t) throw new Error(`Experiment '${experiment.id}' emitted a row to undeclared table '${table}'`);
-        if (t.step) lastStep = { column: t.step, value: row[t.step] };
-        rows[table].push(checkRow(t, row));
-      },
-      async checkpoint(c: CheckpointData) {
-        const bytes = encodeCheckpoint(c, {
-          key: spec.key,
-          rows,
-          elapsed: previousElapsed + (performance.now() - started) / 1000,
-          attempts,
-        });
-        await writeFileAtomic(checkpointPath, bytes);
-        checkpoints++;
-        if (options.crashAfterCheckpoints !== undefined && checkpoints >= options.crashAfterCheckpoints) {
-          log(`test hook: SIGKILL after checkpoint ${checkpoints}`);
-          Deno.kill(Deno.pid, "SIGKILL");
-        }
-      },
-      saveParams(tensors) {
-        params = tensors;
-      },
-      progress(done, total, note) {
-        const now = performance.now();
-        if (done < total && now - lastProgress < 200) return;
-        lastProgress = now;
-        options.onProgress?.({ done, total, note });
-      },
-      log,
-    };
-    await experiment.run(ctx);
-
-    // Outputs: tables, parameters, then run.json.
-    const { outputs, unhashed } = await writeOutputs(dir, tables, rows, params, experiment.id);
-    const wall = previousElapsed + (performance.now() - started) / 1000;
-    const record: RunRecord = {
-      status: "complete",
-      key: spec.key,
-      pipeline: spec.pipeline,
-      profile: spec.profile,
-      cell: spec.cell,
-      labels: spec.labels,
-      seed: spec.seed,
-      config: spec.config,
-      key_parts: spec.parts,
-      result_hash: outputs["metrics.csv"],
-      outputs_hash: await sha256Hex(outputsManifest(outputs)),
-      outputs,
-      unhashed_outputs: unhashed,
-      backend,
-      versions: { ...versions, typescript: Deno.version.typescript },
-      machine: await machineInfo(),
-      source_files: source.files,
-      wall_time_s: Math.round(wall * 1000) / 1000,
-      attempts,
-      peak_rss_bytes: await peakRssBytes(),
-      finished: new Date().toISOString(),
-    };
-    await writeJsonAtomic(join(dir, "run.json"), record);
-    await Deno.remove(checkpointPath).catch(() => {});
-    await Deno.remove(join(dir, "failure.json")).catch(() => {});
+    const started = performance.now();
+    const prepared = await prepareRun(spec, log);
+    const restored = await readCheckpoint(join(dir, "checkpoint.safetensors"), spec.key);
+    st = { ...startState(prepared.tables, restored, log), started };
+    await prepared.experiment.run(runContext(spec, options, prepared, restored, st, log));
+    const record = await completeRun(spec, prepared, st);
     log(`complete: result hash ${record.result_hash}, ${record.wall_time_s} s`);
     return { status: "complete", record };
   } catch (e) {
     const err = e as Error;
-    const step = e instanceof NonFiniteMetricError ? e.step : lastStep;
+    const step = e instanceof NonFiniteMetricError ? e.step : st?.lastStep ?? null;
     log(`FAILED: ${err.stack ?? err.message}`);
     const failure: FailureRecord = {
       key: spec.key,

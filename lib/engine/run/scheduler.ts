@@ -141,6 +141,71 @@ async function readText(stream: ReadableStream<Uint8Array>): Promise<string> {
   return new TextDecoder().decode(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
 }
 
+/** Spawns the worker process of one run (its spec.json written first) and waits for its outcome. */
+async function spawnWorker(run: PlannedRun, options: ScheduleOptions, active: Set<Deno.ChildProcess>) {
+  const dir = runDir(options.resultsDir, run.key);
+  const specPath = join(dir, "spec.json");
+  await Deno.mkdir(dir, { recursive: true });
+  if (options.force) await clearRunForRerun(dir);
+  await writeJsonAtomic(specPath, runSpec(run, options));
+  const { cmd, args } = workerCommand(specPath);
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: repoRoot(),
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: options.env,
+  }).spawn();
+  active.add(child);
+  options.progress.runStarted(run.key, `${run.cell} seed ${run.seed}`);
+  const readStdout = workerOutcome(
+    child.stdout,
+    (done, total, note) => options.progress.runProgress(run.key, done, total, note),
+  );
+  const stderr = readText(child.stderr);
+  const status = await child.status;
+  const outcome = (await readStdout) as Record<string, unknown> | null;
+  const errText = (await stderr).trim();
+  active.delete(child);
+  const logPath = join(dir, "run.log");
+  if (errText) await Deno.writeTextFile(logPath, `[stderr of worker ${child.pid}]\n${errText}\n`, { append: true });
+  return { status, outcome, errText, logPath };
+}
+
+/** Files a finished worker's run under completed, locked, interrupted or failed, and reports it. */
+async function fileOutcome(
+  run: PlannedRun,
+  worker: Awaited<ReturnType<typeof spawnWorker>>,
+  options: ScheduleOptions,
+  result: ScheduleResult,
+): Promise<void> {
+  const { status, outcome: o, errText, logPath } = worker;
+  if (status.code === 0 && o?.type === "complete") {
+    result.completed.push(run);
+    options.progress.runEnded(run.key, "complete");
+  } else if (o?.type === "locked") {
+    result.locked.push({ run, error: String(o.error) });
+    options.progress.runEnded(run.key, "locked");
+  } else if (options.signal?.aborted) {
+    result.interrupted.push(run);
+    options.progress.runEnded(run.key, "interrupted");
+  } else {
+    const exit = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+    const error = o?.type === "failed"
+      ? String(o.error)
+      : `worker exited with ${exit}${errText ? `: ${errText.split("\n").slice(-3).join(" | ")}` : ""}`;
+    result.failed.push({
+      run,
+      error,
+      step: (o?.step as FailureRecord["step"]) ?? null,
+      log: logPath,
+      logTail: await tail(logPath, 15),
+    });
+    options.progress.runEnded(run.key, "failed");
+  }
+}
+
 /** Executes the runs that are not complete (all of them with `force`). */
 export async function executeRuns(runs: PlannedRun[], options: ScheduleOptions): Promise<ScheduleResult> {
   const result: ScheduleResult = { cached: [], completed: [], failed: [], locked: [], interrupted: [] };
@@ -161,66 +226,11 @@ export async function executeRuns(runs: PlannedRun[], options: ScheduleOptions):
     }
   };
   options.signal?.addEventListener("abort", onAbort);
-
   let next = 0;
-  const runOne = async (run: PlannedRun) => {
-    const dir = runDir(options.resultsDir, run.key);
-    const specPath = join(dir, "spec.json");
-    await Deno.mkdir(dir, { recursive: true });
-    if (options.force) await clearRunForRerun(dir);
-    await writeJsonAtomic(specPath, runSpec(run, options));
-    const { cmd, args } = workerCommand(specPath);
-    const child = new Deno.Command(cmd, {
-      args,
-      cwd: repoRoot(),
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-      env: options.env,
-    }).spawn();
-    active.add(child);
-    options.progress.runStarted(run.key, `${run.cell} seed ${run.seed}`);
-    const readStdout = workerOutcome(
-      child.stdout,
-      (done, total, note) => options.progress.runProgress(run.key, done, total, note),
-    );
-    const stderr = readText(child.stderr);
-    const status = await child.status;
-    const outcome = await readStdout;
-    const errText = (await stderr).trim();
-    active.delete(child);
-    const logPath = join(dir, "run.log");
-    if (errText) await Deno.writeTextFile(logPath, `[stderr of worker ${child.pid}]\n${errText}\n`, { append: true });
-    const o = outcome as Record<string, unknown> | null;
-    if (status.code === 0 && o?.type === "complete") {
-      result.completed.push(run);
-      options.progress.runEnded(run.key, "complete");
-    } else if (o?.type === "locked") {
-      result.locked.push({ run, error: String(o.error) });
-      options.progress.runEnded(run.key, "locked");
-    } else if (options.signal?.aborted) {
-      result.interrupted.push(run);
-      options.progress.runEnded(run.key, "interrupted");
-    } else {
-      const error = o?.type === "failed"
-        ? String(o.error)
-        : `worker exited with ${status.signal ? `signal ${status.signal}` : `code ${status.code}`}${
-          errText ? `: ${errText.split("\n").slice(-3).join(" | ")}` : ""
-        }`;
-      result.failed.push({
-        run,
-        error,
-        step: (o?.step as FailureRecord["step"]) ?? null,
-        log: logPath,
-        logTail: await tail(logPath, 15),
-      });
-      options.progress.runEnded(run.key, "failed");
-    }
-  };
   const lane = async () => {
     while (next < todo.length && !options.signal?.aborted) {
       const run = todo[next++];
-      await runOne(run);
+      await fileOutcome(run, await spawnWorker(run, options, active), options, result);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, todo.length)) }, lane));

@@ -359,114 +359,154 @@ async function diagnose(
 export async function runOnSlurm(
   runs: PlannedRun[],
   specOf: (run: PlannedRun) => RunSpec,
-  o: {
-    profileDir: string;
-    resultsDir: string;
-    worker: string[];
-    name: string;
-    progress: ProgressSink;
-    log: (l: string) => void;
-  },
+  o: WatchTarget,
   options: SlurmOptions,
 ): Promise<{ submissions: Submission[]; outcomes: SlurmRunOutcome[] }> {
-  const { env, signal } = options;
-  const submissions: Submission[] = [];
-  const attempts = new Map<string, number>();
-  const oomSteps = new Map<string, number | null>();
-  const outcomes: SlurmRunOutcome[] = [];
-  let live: LiveTask[] = [];
-  const launch = async (batch: PlannedRun[]) => {
-    const sub = await submit(batch, specOf, {
-      ...o,
-      resources: options.resources,
-      maxParallel: options.maxParallel,
-      env,
-    });
-    submissions.push(sub);
-    for (const r of batch) attempts.set(r.key, (attempts.get(r.key) ?? 0) + 1);
-    o.log(`Submitted job array ${sub.jobId}: ${batch.length} task${batch.length === 1 ? "" : "s"} (${sub.dir})`);
-    live.push(...batch.map((run, index) => ({ run, sub, index, started: false })));
+  const signal = options.signal;
+  const w: Watch = {
+    specOf,
+    o,
+    options,
+    submissions: [],
+    attempts: new Map(),
+    oomSteps: new Map(),
+    outcomes: [],
+    live: [],
+    notResubmitted: [],
   };
-  const begin = (t: LiveTask) => {
-    if (t.started) return;
-    t.started = true;
-    o.progress.runStarted(t.run.key, `${t.run.cell} seed ${t.run.seed} (task ${t.sub.jobId}_${t.index})`);
-  };
-  const complete = async (t: LiveTask) => await runState(runDir(o.resultsDir, t.run.key), t.run.key) === "complete";
-
-  /** Runs cut short whose resubmission an interrupt stopped. */
-  const notResubmitted: PlannedRun[] = [];
-  if (signal?.aborted) notResubmitted.push(...runs);
-  else await launch(runs);
-  if (options.detach) return { submissions, outcomes };
-  while (live.length > 0 && !signal?.aborted) {
+  if (signal?.aborted) w.notResubmitted.push(...runs);
+  else await launch(w, runs);
+  if (options.detach) return { submissions: w.submissions, outcomes: w.outcomes };
+  while (w.live.length > 0 && !signal?.aborted) {
     await pause((options.pollIntervalS ?? 2) * 1000, signal);
     if (signal?.aborted) break;
-    const states = await queueStates([...new Set(live.map((t) => t.sub.jobId))], env);
-    const retry: PlannedRun[] = [];
-    const still: LiveTask[] = [];
-    for (const t of live) {
-      const state = states.get(`${t.sub.jobId}_${t.index}`);
-      if (state === "RUNNING" || state === "COMPLETING") {
-        begin(t);
-        const { progress } = await taskOutput(join(t.sub.dir, `${t.sub.jobId}_${t.index}.out`));
-        if (progress) o.progress.runProgress(t.run.key, progress.done, progress.total, progress.note);
-      }
-      if (state !== undefined) {
-        still.push(t); // pending, running, configuring, suspended
-        continue;
-      }
-      // Gone from the queue: it ended. The run folder says whether it completed.
-      begin(t);
-      const attempt = attempts.get(t.run.key)!;
-      if (await complete(t)) {
-        o.progress.runEnded(t.run.key, "complete");
-        outcomes.push({ run: t.run, status: "complete", slurmState: "COMPLETED", attempts: attempt });
-        continue;
-      }
-      const d = await diagnose(t, { resultsDir: o.resultsDir, env, oomSteps });
-      if (d.retryable && attempt <= options.retries) {
-        o.log(
-          `Task ${t.sub.jobId}_${t.index} (${t.run.cell} seed ${t.run.seed}) ended ${d.slurmState}${
-            d.step !== null ? ` at step ${d.step}` : ""
-          }: submitting it again`,
-        );
-        retry.push(t.run);
-        o.progress.runEnded(t.run.key, "interrupted");
-        continue;
-      }
-      o.progress.runEnded(t.run.key, "failed");
-      outcomes.push({
-        run: t.run,
-        status: "failed",
-        slurmState: d.slurmState,
-        attempts: attempt,
-        reason: d.retryable ? `${d.reason}; no retries left (--retries ${options.retries})` : d.reason,
-        log: d.outFile,
-        logTail: await tail(d.outFile, 12),
-      });
-    }
-    live = still;
-    if (retry.length > 0 && signal?.aborted) notResubmitted.push(...retry);
-    else if (retry.length > 0) await launch(retry);
+    const retry = await poll(w);
+    if (retry.length > 0 && signal?.aborted) w.notResubmitted.push(...retry);
+    else if (retry.length > 0) await launch(w, retry);
   }
-  if (signal?.aborted) {
-    await cancelAndWait(live, { env, log: o.log, pollIntervalS: options.pollIntervalS ?? 2 });
-    for (const t of live) {
-      const done = await complete(t);
-      o.progress.runEnded(t.run.key, done ? "complete" : "interrupted");
-      outcomes.push({
-        run: t.run,
-        status: done ? "complete" : "interrupted",
-        slurmState: done ? "COMPLETED" : "CANCELLED",
-        attempts: attempts.get(t.run.key)!,
-      });
+  if (signal?.aborted) await cancelLive(w);
+  return { submissions: w.submissions, outcomes: w.outcomes };
+}
+
+/** Where runOnSlurm submits and reports. */
+interface WatchTarget {
+  profileDir: string;
+  resultsDir: string;
+  worker: string[];
+  name: string;
+  progress: ProgressSink;
+  log: (l: string) => void;
+}
+
+/** What runOnSlurm keeps while it watches its arrays. */
+interface Watch {
+  specOf: (run: PlannedRun) => RunSpec;
+  o: WatchTarget;
+  options: SlurmOptions;
+  submissions: Submission[];
+  /** Submissions of each run so far, and the step of its last out-of-memory end. */
+  attempts: Map<string, number>;
+  oomSteps: Map<string, number | null>;
+  outcomes: SlurmRunOutcome[];
+  /** Tasks still queued or running. */
+  live: LiveTask[];
+  /** Runs cut short whose resubmission an interrupt stopped. */
+  notResubmitted: PlannedRun[];
+}
+
+/** Submits one job array of `batch` and adds its tasks to those watched. */
+async function launch(w: Watch, batch: PlannedRun[]): Promise<void> {
+  const { o, options } = w;
+  const sub = await submit(batch, w.specOf, {
+    ...o,
+    resources: options.resources,
+    maxParallel: options.maxParallel,
+    env: options.env,
+  });
+  w.submissions.push(sub);
+  for (const r of batch) w.attempts.set(r.key, (w.attempts.get(r.key) ?? 0) + 1);
+  o.log(`Submitted job array ${sub.jobId}: ${batch.length} task${batch.length === 1 ? "" : "s"} (${sub.dir})`);
+  w.live.push(...batch.map((run, index) => ({ run, sub, index, started: false })));
+}
+
+/** Reports a task as started, once. */
+function begin(w: Watch, t: LiveTask): void {
+  if (t.started) return;
+  t.started = true;
+  w.o.progress.runStarted(t.run.key, `${t.run.cell} seed ${t.run.seed} (task ${t.sub.jobId}_${t.index})`);
+}
+
+const isComplete = async (w: Watch, t: LiveTask) =>
+  await runState(runDir(w.o.resultsDir, t.run.key), t.run.key) === "complete";
+
+/** One look at the queue: progress of running tasks, outcomes of ended ones; returns the runs to submit again. */
+async function poll(w: Watch): Promise<PlannedRun[]> {
+  const states = await queueStates([...new Set(w.live.map((t) => t.sub.jobId))], w.options.env);
+  const retry: PlannedRun[] = [];
+  const still: LiveTask[] = [];
+  for (const t of w.live) {
+    const state = states.get(`${t.sub.jobId}_${t.index}`);
+    if (state === "RUNNING" || state === "COMPLETING") {
+      begin(w, t);
+      const { progress } = await taskOutput(join(t.sub.dir, `${t.sub.jobId}_${t.index}.out`));
+      if (progress) w.o.progress.runProgress(t.run.key, progress.done, progress.total, progress.note);
     }
-    for (const run of notResubmitted) {
-      outcomes.push({ run, status: "interrupted", slurmState: "CANCELLED", attempts: attempts.get(run.key) ?? 0 });
-    }
+    if (state !== undefined) still.push(t); // pending, running, configuring, suspended
+    else if (await settleEnded(w, t)) retry.push(t.run);
   }
-  return { submissions, outcomes };
+  w.live = still;
+  return retry;
+}
+
+/** A task gone from the queue: the run folder says whether it completed; returns whether to submit it again. */
+async function settleEnded(w: Watch, t: LiveTask): Promise<boolean> {
+  const { o, options } = w;
+  begin(w, t);
+  const attempt = w.attempts.get(t.run.key)!;
+  if (await isComplete(w, t)) {
+    o.progress.runEnded(t.run.key, "complete");
+    w.outcomes.push({ run: t.run, status: "complete", slurmState: "COMPLETED", attempts: attempt });
+    return false;
+  }
+  const d = await diagnose(t, { resultsDir: o.resultsDir, env: options.env, oomSteps: w.oomSteps });
+  if (d.retryable && attempt <= options.retries) {
+    const at = d.step !== null ? ` at step ${d.step}` : "";
+    o.log(
+      `Task ${t.sub.jobId}_${t.index} (${t.run.cell} seed ${t.run.seed}) ended ${d.slurmState}${at}: submitting it again`,
+    );
+    o.progress.runEnded(t.run.key, "interrupted");
+    return true;
+  }
+  o.progress.runEnded(t.run.key, "failed");
+  w.outcomes.push({
+    run: t.run,
+    status: "failed",
+    slurmState: d.slurmState,
+    attempts: attempt,
+    reason: d.retryable ? `${d.reason}; no retries left (--retries ${options.retries})` : d.reason,
+    log: d.outFile,
+    logTail: await tail(d.outFile, 12),
+  });
+  return false;
+}
+
+/** After an interrupt: cancels the live tasks, waits for them, and files each run complete or interrupted. */
+async function cancelLive(w: Watch): Promise<void> {
+  const { o, options } = w;
+  await cancelAndWait(w.live, { env: options.env, log: o.log, pollIntervalS: options.pollIntervalS ?? 2 });
+  for (const t of w.live) {
+    const done = await isComplete(w, t);
+    o.progress.runEnded(t.run.key, done ? "complete" : "interrupted");
+    w.outcomes.push({
+      run: t.run,
+      status: done ? "complete" : "interrupted",
+      slurmState: done ? "COMPLETED" : "CANCELLED",
+      attempts: w.attempts.get(t.run.key)!,
+    });
+  }
+  for (const run of w.notResubmitted) {
+    w.outcomes.push({ run, status: "interrupted", slurmState: "CANCELLED", attempts: w.attempts.get(run.key) ?? 0 });
+  }
 }
 
 /** Cancels the arrays of the live tasks and waits (up to a minute) until Slurm has none of them queued. */
