@@ -16,7 +16,7 @@
  * @module
  */
 import type { Benchmark, BenchResult } from "./mod.ts";
-import { runPytorchScript } from "./pytorch.ts";
+import { pytorchBenchmark } from "./pytorch.ts";
 import { initBackend } from "../engine/run/backend.ts";
 import { type Agent, AngcAgent, type Circuit, DqnAgent, releasedCircuit } from "../agents/mod.ts";
 import { cartPole, type Environment, mountainCar, observe } from "../envs/classic_control.ts";
@@ -130,24 +130,12 @@ export const benchmarks: Record<string, Benchmark> = Object.fromEntries([
   ),
 ].map((b) => [b.id, b]));
 
-/**
- * The same DQN update in PyTorch eager on one thread (lib/bench/pytorch/angc_dqn.py, run with
- * /usr/bin/python3): the strongest alternative on this machine, measured in the same `deno task bench`
- * window. Fails, saying why, where Debian's python3-torch is not installed.
- */
-async function pytorchDqn(): Promise<BenchResult> {
-  const r = await runPytorchScript("angc_dqn.py", ["200"]);
-  return {
-    value: r.updates_per_s as number,
-    unit: "updates/s",
-    better: "higher",
-    details: { ...r, note: "PyTorch eager, one thread: the DQN update of angc/train-dqn-mountain-car-paper" },
-  };
-}
-
+// The same DQN update in PyTorch eager on one thread (lib/bench/pytorch/angc_dqn.py, run with
+// /usr/bin/python3): the strongest alternative on this machine, measured in the same `deno task bench`
+// window. Fails, saying why, where Debian's python3-torch is not installed.
 benchmarks["angc/pytorch-dqn-mountain-car-paper"] = {
   id: "angc/pytorch-dqn-mountain-car-paper",
   description: "The DQN update at the released sizes in PyTorch eager, one thread (the comparison): updates/s",
   backends: ["any"],
-  run: () => pytorchDqn(),
+  run: () => pytorchBenchmark("angc_dqn.py", ["200"], "update", "the DQN update of angc/train-dqn-mountain-car-paper"),
 };

@@ -12,7 +12,7 @@ import type { Benchmark, BenchResult } from "./mod.ts";
 import { initBackend } from "../engine/run/backend.ts";
 import { runInProcess } from "../engine/run/in_memory.ts";
 import { backpropamineMaze } from "../experiments/backpropamine_maze.ts";
-import { runPytorchScript } from "./pytorch.ts";
+import { pytorchBenchmark } from "./pytorch.ts";
 
 const PAPER_ITERATIONS = 200000;
 const PAPER_RUNS = 40;
@@ -101,23 +101,15 @@ export const benchmarks: Record<string, Benchmark> = Object.fromEntries([
   ],
 ]);
 
-/** modplast's iteration at the paper's sizes in PyTorch eager, one thread (lib/bench/pytorch/backpropamine_modplast.py). */
-async function pytorchModplast(): Promise<BenchResult> {
-  const r = await runPytorchScript("backpropamine_modplast.py", ["5"]);
-  return {
-    value: r.iterations_per_s as number,
-    unit: "iterations/s",
-    better: "higher",
-    details: {
-      ...r,
-      note: "PyTorch eager, one thread: modplast at the paper's sizes without the maze (inputs and rewards drawn)",
-    },
-  };
-}
-
 benchmarks["backpropamine-maze/pytorch-modplast-paper"] = {
   id: "backpropamine-maze/pytorch-modplast-paper",
   description: "modplast's training iteration at the paper's sizes in PyTorch eager, one thread (the comparison)",
   backends: ["any"],
-  run: () => pytorchModplast(),
+  run: () =>
+    pytorchBenchmark(
+      "backpropamine_modplast.py",
+      ["5"],
+      "iteration",
+      "modplast at the paper's sizes without the maze (inputs and rewards drawn)",
+    ),
 };

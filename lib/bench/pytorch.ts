@@ -9,9 +9,11 @@
  * import { runPytorchScript } from "./pytorch.ts";
  * import { rejects as assertRejects } from "node:assert";
  * await assertRejects(runPytorchScript("no_such_script.py", []), /PyTorch baseline/);
+ * // pytorchBenchmark("angc_dqn.py", ["200"], "update", "...") times 200 DQN updates: updates/s
  * ```
  * @module
  */
+import type { BenchResult } from "./mod.ts";
 
 /** Runs lib/bench/pytorch/`name` with `args` (OMP and OpenBLAS on one thread); returns its JSON line. */
 export async function runPytorchScript(name: string, args: string[]): Promise<Record<string, unknown>> {
@@ -34,4 +36,18 @@ export async function runPytorchScript(name: string, args: string[]): Promise<Re
     );
   }
   return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+}
+
+/**
+ * A baseline script's rate as a benchmark result: `unit` is what one step is ("update", "iteration"),
+ * reported as `<unit>s/s` from the script's `<unit>s_per_s`; `note` says what it measures.
+ */
+export async function pytorchBenchmark(name: string, args: string[], unit: string, note: string): Promise<BenchResult> {
+  const r = await runPytorchScript(name, args);
+  return {
+    value: r[`${unit}s_per_s`] as number,
+    unit: `${unit}s/s`,
+    better: "higher",
+    details: { ...r, note: `PyTorch eager, one thread: ${note}` },
+  };
 }

@@ -9,11 +9,11 @@ project's: 2 inputs, two hidden layers of 256 leaky-ReLU (slope 0.01) units with
 
 Usage: /usr/bin/python3 lib/bench/pytorch/angc_dqn.py [steps]
 """
-import json
 import sys
-import time
 
 import torch
+
+from timing import report
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -54,19 +54,4 @@ def step():
     opt.step()
 
 
-for _ in range(20):
-    step()
-t0 = time.perf_counter()
-for _ in range(STEPS):
-    step()
-seconds = time.perf_counter() - t0
-with open("/proc/self/maps") as maps:
-    loaded = sorted({line.split()[-1] for line in maps if "blas" in line.lower()})
-print(json.dumps({
-    "updates_per_s": STEPS / seconds,
-    "ms_per_update": 1000 * seconds / STEPS,
-    "steps": STEPS,
-    "torch": torch.__version__,
-    "threads": torch.get_num_threads(),
-    "blas_libraries": loaded,
-}))
+report(step, 20, STEPS, "update")

@@ -12,11 +12,11 @@ action, reward), and rewards are random, so this measures the network alone, whi
 
 Usage: /usr/bin/python3 lib/bench/pytorch/backpropamine_modplast.py [iterations]
 """
-import json
 import sys
-import time
 
 import torch
+
+from timing import report
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -76,18 +76,4 @@ def iteration():
     opt.step()
 
 
-iteration()
-t0 = time.perf_counter()
-for _ in range(ITERATIONS):
-    iteration()
-seconds = time.perf_counter() - t0
-with open("/proc/self/maps") as maps:
-    loaded = sorted({line.split()[-1] for line in maps if "blas" in line.lower()})
-print(json.dumps({
-    "iterations_per_s": ITERATIONS / seconds,
-    "ms_per_iteration": 1000 * seconds / ITERATIONS,
-    "iterations": ITERATIONS,
-    "torch": torch.__version__,
-    "threads": torch.get_num_threads(),
-    "blas_libraries": loaded,
-}))
+report(iteration, 1, ITERATIONS, "iteration")
