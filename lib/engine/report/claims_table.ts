@@ -127,6 +127,8 @@ function undecidedLine(r: PaperClaimRow): string {
   const what = w
     ? `\`${w.profile}\`, ${w.coreHours === null ? "cost not estimated" : `about ${formatCoreHours(w.coreHours)}`}: ` +
       `\`deno task reproduce ${r.pipeline} --profile ${w.profile} --executor slurm\``
+    : r.verdicts.length
+    ? "none: every profile that checks it has a committed reference above"
     : "no profile checks it";
   return `| \`${r.pipeline}\` | \`${r.claim}\` | ${said} | ${what} |`;
 }

@@ -60,6 +60,8 @@ async function undecidedByDefault(names: string[], rows: PaperClaimRow[]): Promi
         ? `decided by ${deciding.join(", ")}`
         : r.wouldDecide
         ? `no committed profile decides it; \`${r.wouldDecide.profile}\` would (docs/claims.md)`
+        : r.verdicts.length
+        ? "every profile that checks it has a committed reference, and none decides it (docs/findings.md)"
         : "no profile checks it";
       lines.push(
         `- \`${name}\` \`${r.claim}\`: ${atDefault ?? "not checked"} at \`${d.default_profile}\`; ${where}.`,
