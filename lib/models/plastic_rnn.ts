@@ -358,7 +358,7 @@ export function plasticRnnBackward(
 ): Record<string, Float64Array> {
   const { spec, B, T } = traj;
   checkParams(p, spec, "plasticRnnBackward()");
-  const { inputs: I, hidden: H, actions: A, variant } = spec;
+  const { hidden: H, actions: A, variant } = spec;
   if (gLogits.length !== T * B * A) {
     throw new Error(`plasticRnnBackward(): gLogits has ${gLogits.length} values, expected [T=${T}, B=${B}, A=${A}]`);
   }
