@@ -250,8 +250,8 @@ export function backwardKernel(
   for (const r of [at.gW, at.gAlpha]) k.floats(r, H * P).fill(0);
   k.floats(at.gTr, B * H * P).fill(0);
   if (spec.variant === "modul") k.floats(at.gEt, B * H * P).fill(0);
-  const ghNext = new Float64Array(B * H);
-  for (let t = T - 1; t >= 0; t--) backwardStep(p, traj, t, g, gLogits, gValues, ghNext);
+  const st: KernelBackState = { g, gLogits, gValues, ghNext: new Float64Array(B * H) };
+  for (let t = T - 1; t >= 0; t--) backwardStep(p, traj, t, st);
   const gW = k.floats(at.gW, H * P), gAlpha = k.floats(at.gAlpha, H * P);
   for (let i = 0; i < H; i++) {
     for (let j = 0; j < H; j++) {
@@ -262,15 +262,23 @@ export function backwardKernel(
   return g;
 }
 
+/**
+ * What the backward pass carries from step to step: the gradients g, the loss's gradients at the logits [T, B, A]
+ * and values [T, B], and dL/dh from the later steps (ghNext, [B, H]).
+ */
+interface KernelBackState {
+  g: Record<string, Float64Array>;
+  gLogits: ArrayLike<number>;
+  gValues: ArrayLike<number>;
+  ghNext: Float64Array;
+}
+
 /** dL/dh of step t from the heads and the later steps, written over ghNext: [B, H]; the heads' gradients are accumulated. */
 function headsBack(
   p: PlasticRnnParams,
   traj: KernelTrajectory,
   t: number,
-  g: Record<string, Float64Array>,
-  gLogits: ArrayLike<number>,
-  gValues: ArrayLike<number>,
-  ghNext: Float64Array,
+  { g, gLogits, gValues, ghNext }: KernelBackState,
   h: Float32Array,
 ): Float64Array {
   const { spec, B, P } = traj, { hidden: H, actions: A } = spec;
@@ -368,18 +376,12 @@ function tracesBack(
   return gm;
 }
 
-function backwardStep(
-  p: PlasticRnnParams,
-  traj: KernelTrajectory,
-  t: number,
-  g: Record<string, Float64Array>,
-  gLogits: ArrayLike<number>,
-  gValues: ArrayLike<number>,
-  ghNext: Float64Array,
-): void {
+/** One step back: heads, traces and modulator, tanh and the input layer, then the recurrent product (kernels). */
+function backwardStep(p: PlasticRnnParams, traj: KernelTrajectory, t: number, st: KernelBackState): void {
+  const { g, ghNext } = st;
   const { spec, B, P, at } = traj, { inputs: I, hidden: H, variant } = spec, k = plasticKernel();
   const hNewAt = at.h + (t + 1) * B * P * 4, h = k.floats(hNewAt, B * P);
-  const gh = headsBack(p, traj, t, g, gLogits, gValues, ghNext, h);
+  const gh = headsBack(p, traj, t, st, h);
   k.floats(at.ghp, B * P).fill(0);
   if (variant !== "rnn") {
     const gm = tracesBack(p, traj, t, g, gh);
