@@ -271,31 +271,58 @@ function hiddenStep(p: PlasticRnnParams, traj: Trajectory, t: number, b: number)
 
 /** The policy (logits, softmax), the value and the modulation m_t of episode b at step t, from h_t. */
 function headsStep(p: PlasticRnnParams, traj: Trajectory, t: number, b: number): void {
-  const { spec, B, h } = traj, { hidden: H, actions: A, variant } = spec;
-  const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], bv = p["h2v.b"][0];
-  const hn = ((t + 1) * B + b) * H, ob = (t * B + b) * A;
+  policyHeads(p, traj.spec, traj.h, ((t + 1) * traj.B + b) * traj.spec.hidden, traj, t * traj.B + b);
+}
+
+/**
+ * The heads of one episode at one step, shared by the fused and the kernel paths: from the hidden state
+ * h[hAt .. hAt + H), writes the policy logits and softmax probabilities (out.logits, out.probs at row `row` of
+ * [., A]), the value (out.values[row]) and the modulation m_t (out.m[row]: eta for plastic, tanh of the
+ * modulator for the modulated variants, 0 for rnn).
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../rng/mod.ts";
+ * import { initPlasticRnn, policyHeads } from "./plastic_rnn.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const spec = { variant: "rnn" as const, inputs: 3, hidden: 4, actions: 2, traceClip: 1 };
+ * const out = { logits: new Float64Array(2), probs: new Float64Array(2), values: new Float64Array(1), m: new Float64Array(1) };
+ * policyHeads(initPlasticRnn(Rng.fromSeed(0).stream("init"), spec), spec, new Float64Array(4), 0, out, 0);
+ * assertEquals(out.probs[0] + out.probs[1], 1);
+ * ```
+ */
+export function policyHeads(
+  p: PlasticRnnParams,
+  spec: PlasticRnnSpec,
+  h: ArrayLike<number>,
+  hAt: number,
+  out: { logits: Floats; probs: Floats; values: Floats; m: Floats },
+  row: number,
+): void {
+  const { hidden: H, actions: A, variant } = spec;
+  const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], ob = row * A;
   let mx = -Infinity;
   for (let a = 0; a < A; a++) {
     let z = bo[a];
-    for (let i = 0; i < H; i++) z += Wo[a * H + i] * h[hn + i];
-    traj.logits[ob + a] = z;
-    mx = Math.max(mx, traj.logits[ob + a]);
+    for (let i = 0; i < H; i++) z += Wo[a * H + i] * h[hAt + i];
+    out.logits[ob + a] = z;
+    mx = Math.max(mx, out.logits[ob + a]);
   }
   let sum = 0;
-  for (let a = 0; a < A; a++) sum += traj.probs[ob + a] = Math.exp(traj.logits[ob + a] - mx);
-  for (let a = 0; a < A; a++) traj.probs[ob + a] /= sum;
-  let v = bv;
-  for (let i = 0; i < H; i++) v += wv[i] * h[hn + i];
-  traj.values[t * B + b] = v;
+  for (let a = 0; a < A; a++) sum += out.probs[ob + a] = Math.exp(out.logits[ob + a] - mx);
+  for (let a = 0; a < A; a++) out.probs[ob + a] /= sum;
+  let v = p["h2v.b"][0];
+  for (let i = 0; i < H; i++) v += wv[i] * h[hAt + i];
+  out.values[row] = v;
   let m = 0;
   if (variant === "plastic") m = p["eta"][0];
   else if (isModulated(variant)) {
     const wm = p["h2mod.w"];
     let z = p["h2mod.b"][0];
-    for (let i = 0; i < H; i++) z += wm[i] * h[hn + i];
+    for (let i = 0; i < H; i++) z += wm[i] * h[hAt + i];
     m = Math.tanh(z);
   }
-  traj.m[t * B + b] = m;
+  out.m[row] = m;
 }
 
 /** The traces after step t of episode b: the Hebbian update with its clip, or modul's two traces. */

@@ -27,10 +27,10 @@
  */
 import { plasticKernel } from "../kernels/plastic_rnn.ts";
 import {
-  isModulated,
   type PlasticRnnParams,
   plasticRnnShapes,
   type PlasticRnnSpec,
+  policyHeads,
   type UnrollDriver,
 } from "./plastic_rnn.ts";
 
@@ -208,31 +208,7 @@ function forwardStep(p: PlasticRnnParams, traj: KernelTrajectory, t: number, xt:
 
 /** The policy and value heads and the modulator of step t, from the new hidden states h: [B, P]. */
 function heads(p: PlasticRnnParams, traj: KernelTrajectory, t: number, h: Float32Array): void {
-  const { spec, B, P } = traj, { hidden: H, actions: A, variant } = spec;
-  const Wo = p["h2o.w"], bo = p["h2o.b"], wv = p["h2v.w"], wm = p["h2mod.w"], bm = p["h2mod.b"]?.[0] ?? 0;
-  for (let b = 0; b < B; b++) {
-    const hb = b * P, ob = (t * B + b) * A;
-    let mx = -Infinity;
-    for (let a = 0; a < A; a++) {
-      let z = bo[a];
-      for (let i = 0; i < H; i++) z += Wo[a * H + i] * h[hb + i];
-      traj.logits[ob + a] = z;
-      mx = Math.max(mx, traj.logits[ob + a]);
-    }
-    let sum = 0;
-    for (let a = 0; a < A; a++) sum += traj.probs[ob + a] = Math.exp(traj.logits[ob + a] - mx);
-    for (let a = 0; a < A; a++) traj.probs[ob + a] /= sum;
-    let v = p["h2v.b"][0];
-    for (let i = 0; i < H; i++) v += wv[i] * h[hb + i];
-    traj.values[t * B + b] = v;
-    let m = variant === "plastic" ? p["eta"][0] : 0;
-    if (isModulated(variant)) {
-      let z = bm;
-      for (let i = 0; i < H; i++) z += wm[i] * h[hb + i];
-      m = Math.tanh(z);
-    }
-    traj.m[t * B + b] = m;
-  }
+  for (let b = 0; b < traj.B; b++) policyHeads(p, traj.spec, h, b * traj.P, traj, t * traj.B + b);
 }
 
 /** Gradients of a loss with respect to every parameter, from its gradients at the logits [T, B, A] and values [T, B]. */
