@@ -198,10 +198,13 @@ function zodIssue(
           ),
         ];
       }
-      // Report the branch that got furthest: deepest issue first (it matched the value's shape), then fewest issues.
+      // Report the branch that got furthest: deepest issue first (it matched the value's shape), then a branch
+      // whose type the value has (its issues are not a wrong type at the value itself), then fewest issues.
       const depth = (b: { path: PropertyKey[] }[]) => Math.max(...b.map((x) => x.path.length));
+      const wrongType = (b: { path: PropertyKey[]; code: string }[]) =>
+        b.some((x) => x.path.length === 0 && x.code === "invalid_type") ? 1 : 0;
       const branches = (i.errors ?? []).filter((b) => b.length > 0).sort((a, b) =>
-        depth(b) - depth(a) || a.length - b.length
+        depth(b) - depth(a) || wrongType(a) - wrongType(b) || a.length - b.length
       );
       if (branches.length === 0) return [at(path, `${i.message}, got ${describeValue(input)}`)];
       return zodIssues(branches[0], path, at);

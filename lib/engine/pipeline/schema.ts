@@ -37,9 +37,23 @@ export const AxisSchema = z.union([
 
 const cellSelector = z.record(z.string(), label);
 
+const seed = z.number().int().nonnegative();
+
+/**
+ * Seeds: a list (`[0, 1, 2]`), or a range for the long lists a power analysis
+ * asks for (`{ from: 10, to: 167 }`, both ends included), read as the list.
+ */
+function seedList(empty: string) {
+  return z.union([
+    z.array(seed).min(1, empty),
+    z.strictObject({ from: seed, to: seed }).refine((r) => r.to >= r.from, "'to' must be at least 'from'")
+      .transform((r) => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i)),
+  ]);
+}
+
 /** The training grid: seeds times the cartesian product of the axes, minus exclude, plus include. */
 export const GridSchema = z.strictObject({
-  seeds: z.array(z.number().int().nonnegative()).min(1, "the grid needs at least one seed"),
+  seeds: seedList("the grid needs at least one seed"),
   axes: z.record(z.string(), AxisSchema).default({}),
   exclude: z.array(cellSelector).default([]),
   include: z.array(cellSelector).default([]),
@@ -64,7 +78,7 @@ export const SlurmSchema = z.strictObject({
 export const ProfileSchema = z.strictObject({
   description: z.string().min(1),
   config: z.record(z.string(), z.unknown()).default({}),
-  seeds: z.array(z.number().int().nonnegative()).min(1, "a profile's seeds need at least one seed").optional(),
+  seeds: seedList("a profile's seeds need at least one seed").optional(),
   axes: z.record(z.string(), AxisSchema).optional(),
   exclude: z.array(cellSelector).optional(),
   include: z.array(cellSelector).optional(),

@@ -44,6 +44,15 @@ Deno.test("parsePipeline() reports missing keys and empty seeds", () => {
   assert(empty[0].startsWith("p.yaml:12:10: grid.seeds: the grid needs at least one seed"), empty[0]);
 });
 
+Deno.test("parsePipeline() reads a seed range as its list, both ends included, and names a bad one", () => {
+  const p = parsePipeline(VALID.replace("seeds: [0, 1]", "seeds: { from: 3, to: 6 }"), "p.yaml");
+  assertEquals(p.data.grid.seeds, [3, 4, 5, 6]);
+  const backwards = issuesOf(VALID.replace("seeds: [0, 1]", "seeds: { from: 6, to: 3 }"));
+  assert(backwards[0].startsWith("p.yaml:12:10: grid.seeds: 'to' must be at least 'from'"), backwards[0]);
+  const typo = issuesOf(VALID.replace("seeds: [0, 1]", "seeds: { from: 3, too: 6 }"));
+  assert(typo.some((l) => l.startsWith("p.yaml:12:") && l.includes("unknown key 'too'")), typo.join("\n"));
+});
+
 Deno.test("parsePipeline() reports a dataset source it does not know", () => {
   const lines = issuesOf(VALID.replace("experiment:", "datasets:\n  mnist: {source: ftp}\nexperiment:"));
   assertEquals(lines.length, 1);
