@@ -1,30 +1,34 @@
 /**
- * `deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR]`:
+ * `deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR] [--claims-only]`:
  * regenerates results/reference/, the committed results of each pipeline's
  * reference profiles (its `references:`, by default smoke and quick) on the
  * wasm backend: hashes, summaries, claims, figures and each run's small
  * result tables. Run it after a change that is meant to change results and
  * commit what it writes. tests/reference_test.ts checks a fresh smoke run
  * against the smoke references; `deno task verify` checks a user's run of
- * any reference profile.
+ * any reference profile. With --claims-only it trains nothing: it decides the
+ * committed references' claims again from their committed runs and rewrites
+ * claims.csv (after a change to a claim's wording, profiles or test).
  * @module
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runMain } from "../lib/engine/commands/cli.ts";
-import { writeReference } from "../lib/engine/commands/reference.ts";
+import { rewriteReferenceClaims, writeReference } from "../lib/engine/commands/reference.ts";
 import { loadAndPlan } from "../lib/engine/commands/load_plan.ts";
 import { pipelineNames } from "../lib/engine/pipeline/load.ts";
 import { UserError } from "../lib/util/errors.ts";
 import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";
 
-const USAGE = `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR]
+const USAGE = `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR] [--claims-only]
 
   pipeline       pipelines to regenerate (default: all)
   --profile      profiles to regenerate (default: each pipeline's references, smoke and quick unless it says)
   --jobs N       runs in parallel (default: number of CPU cores)
   --results DIR  run into DIR and keep it (default: a temporary folder, removed after): an interrupted
-                 long profile resumes from its checkpoints when asked again with the same DIR`;
+                 long profile resumes from its checkpoints when asked again with the same DIR
+  --claims-only  train nothing: decide each reference's claims again from its committed runs (paired by
+                 cell and seed, checked by config and file hashes) and rewrite its claims.csv`;
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -37,6 +41,7 @@ if (import.meta.main) {
           profile: { type: "string" },
           jobs: { type: "string" },
           results: { type: "string" },
+          "claims-only": { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
       });
@@ -62,6 +67,11 @@ if (import.meta.main) {
               referenceProfiles(pipeline.data).join(", ")
             })`,
           );
+        }
+        if (parsed.values["claims-only"]) {
+          const changed = await rewriteReferenceClaims(name, profile);
+          console.log(`${name} ${profile}: claims.csv ${changed ? "rewritten" : "unchanged"}`);
+          continue;
         }
         console.log(`== ${name} ${profile}`);
         const code = await writeReference(name, profile, {

@@ -21,12 +21,13 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { copyFileAtomic, exists, writeJsonAtomic } from "../../util/atomic.ts";
 import { machineInfo } from "../../util/machine.ts";
 import { repoRoot } from "../../util/repo.ts";
 import { runtimeVersions } from "../run/backend.ts";
 import { profileDir, referenceRunDir, runDir } from "../results/layout.ts";
-import { loadRunTables } from "../results/summary.ts";
+import { loadReferenceRunTables, loadRunTables, summarize } from "../results/summary.ts";
+import { checkClaims, claimsCsv } from "../report/claims.ts";
+import { copyFileAtomic, exists, writeFileAtomic, writeJsonAtomic } from "../../util/atomic.ts";
 import { loadAndPlan } from "./load_plan.ts";
 import { reproduce } from "./reproduce.ts";
 
@@ -114,4 +115,32 @@ export async function writeReference(
   } finally {
     if (!options.resultsDir) await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The claims.csv a committed reference's own run tables give under the
+ * current pipeline file and claim code, training nothing: each committed run
+ * is paired with the plan's by cell and seed, checked by config hash, and its
+ * tables by the hashes its run.json records. tests/reference_test.ts checks
+ * that every committed claims.csv equals it (a verdict follows from the bytes
+ * of the runs beside it); `deno task reference --claims-only` writes it after
+ * a change to a claim's wording or test.
+ */
+export async function redecidedClaimsCsv(pipeline: string, profile: string): Promise<string> {
+  const { plan } = await loadAndPlan({ pipeline, profile, backend: "wasm" });
+  const runs = await loadReferenceRunTables(plan, referenceDir(pipeline, profile));
+  // Tables the reference left out (over its size limit) are summarized by no one; no claim may read them.
+  const view = { ...plan, tables: plan.tables.filter((t) => runs.every((r) => t.name in r.tables)) };
+  const ev = plan.pipeline.data.evaluation;
+  const summary = summarize(view, runs, ev.confidence, ev.metrics);
+  return claimsCsv(checkClaims(view, summary, runs, true), ev.level);
+}
+
+/** Rewrites a committed reference's claims.csv from its committed runs (redecidedClaimsCsv); true if it changed. */
+export async function rewriteReferenceClaims(pipeline: string, profile: string): Promise<boolean> {
+  const file = join(referenceDir(pipeline, profile), "claims.csv");
+  const text = await redecidedClaimsCsv(pipeline, profile);
+  if (await exists(file) && await Deno.readTextFile(file) === text) return false;
+  await writeFileAtomic(file, text);
+  return true;
 }

@@ -22,13 +22,13 @@
  * @module
  */
 import { join } from "node:path";
-import { readJsonIfExists } from "../../util/atomic.ts";
+import { exists, readJsonIfExists } from "../../util/atomic.ts";
 import type { TableSpec } from "../experiment.ts";
 import type { RunTables, SummaryRow } from "../kinds/types.ts";
 import { formatF64 } from "../../util/format.ts";
 import { sha256Hex } from "../../util/hash.ts";
 import type { Plan, PlannedRun } from "../pipeline/plan.ts";
-import { runDir, type RunRecord } from "./layout.ts";
+import { configHash, referenceRunDir, runDir, type RunRecord } from "./layout.ts";
 import { describe } from "../../util/stats.ts";
 import { UserError } from "../../util/errors.ts";
 import { parseCsv } from "./tables.ts";
@@ -53,34 +53,73 @@ export async function loadRunTables(plan: Plan, resultsDir: string): Promise<Loa
     const dir = runDir(resultsDir, run.key);
     const record = await readJsonIfExists<RunRecord>(join(dir, "run.json"));
     if (!record || record.status !== "complete" || record.key !== run.key) continue;
-    const tables: LoadedRun["tables"] = {};
-    for (const spec of plan.tables) {
-      const file = join(dir, `${spec.name}.csv`);
-      const text = await Deno.readTextFile(file);
-      const hash = await sha256Hex(text);
-      const recorded =
-        (spec.deterministic === false ? record.unhashed_outputs ?? {} : record.outputs)[`${spec.name}.csv`];
-      if (hash !== recorded) {
-        throw new UserError(
-          `${file} has SHA-256 ${hash}, but its run.json records ${recorded}: ` +
-            `the file was changed after the run; rerun it with --force --only seed=${run.seed}` +
-            Object.entries(run.labels).map(([k, v]) => ` --only ${k}=${v}`).join(""),
-          1,
-        );
-      }
-      const { header, rows } = parseCsv(text, file);
-      const want = spec.columns.map((c) => c.name);
-      if (header.join(",") !== want.join(",")) {
-        throw new Error(`${file} has columns ${header.join(",")}, expected ${want.join(",")}`);
-      }
-      tables[spec.name] = {
-        header,
-        rows: rows.map((r) => r.map((v, i) => parseCell(v, spec.columns[i].type))),
-      };
-    }
+    const tables = await readRunTables(dir, record, plan.tables, run, false);
     out.push({ run, record, tables, cell: run.cell, labels: run.labels, seed: run.seed });
   }
   return out;
+}
+
+/**
+ * Loads the runs of a committed reference profile folder
+ * (`runs/<cell>-seed<k>/`, see reference.ts) for every run of the plan,
+ * paired by cell and seed and checked by config hash, each table against the
+ * hash its run.json records. Tables a reference leaves out (over its size
+ * limit) are absent from the runs' `tables`. Throws naming the run when one
+ * is missing or was made with another config than the plan's.
+ */
+export async function loadReferenceRunTables(plan: Plan, referenceProfileDir: string): Promise<LoadedRun[]> {
+  const out: LoadedRun[] = [];
+  for (const run of plan.runs) {
+    const dir = referenceRunDir(referenceProfileDir, run.cell, run.seed);
+    const record = await readJsonIfExists<RunRecord>(join(dir, "run.json"));
+    if (!record || record.status !== "complete") {
+      throw new UserError(`${dir}/run.json: no completed run of ${run.cell}, seed ${run.seed} in the reference`, 1);
+    }
+    if (await configHash(record.key_parts) !== await configHash(run.parts)) {
+      throw new UserError(
+        `${dir}: this run was made with another config, experiment version or dataset than the pipeline now plans; ` +
+          `regenerate the reference (deno task reference ${plan.pipeline.data.name} --profile ${plan.profile})`,
+        1,
+      );
+    }
+    const tables = await readRunTables(dir, record, plan.tables, run, true);
+    out.push({ run, record, tables, cell: run.cell, labels: run.labels, seed: run.seed });
+  }
+  return out;
+}
+
+/** Reads and parses a run's tables, each checked against the SHA-256 its run.json records. */
+async function readRunTables(
+  dir: string,
+  record: RunRecord,
+  specs: TableSpec[],
+  run: PlannedRun,
+  skipMissing: boolean,
+): Promise<LoadedRun["tables"]> {
+  const tables: LoadedRun["tables"] = {};
+  for (const spec of specs) {
+    const file = join(dir, `${spec.name}.csv`);
+    if (skipMissing && !await exists(file)) continue;
+    const text = await Deno.readTextFile(file);
+    const hash = await sha256Hex(text);
+    const recorded =
+      (spec.deterministic === false ? record.unhashed_outputs ?? {} : record.outputs)[`${spec.name}.csv`];
+    if (hash !== recorded) {
+      throw new UserError(
+        `${file} has SHA-256 ${hash}, but its run.json records ${recorded}: ` +
+          `the file was changed after the run; rerun it with --force --only seed=${run.seed}` +
+          Object.entries(run.labels).map(([k, v]) => ` --only ${k}=${v}`).join(""),
+        1,
+      );
+    }
+    const { header, rows } = parseCsv(text, file);
+    const want = spec.columns.map((c) => c.name);
+    if (header.join(",") !== want.join(",")) {
+      throw new Error(`${file} has columns ${header.join(",")}, expected ${want.join(",")}`);
+    }
+    tables[spec.name] = { header, rows: rows.map((r) => r.map((v, i) => parseCell(v, spec.columns[i].type))) };
+  }
+  return tables;
 }
 
 function parseCell(v: string, type: string): number | string | null {

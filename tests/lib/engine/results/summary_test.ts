@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "../../../helpers/assert.ts";
-import { reportTable, summarize, summaryCsv } from "../../../../lib/engine/results/summary.ts";
+import { loadReferenceRunTables, reportTable, summarize, summaryCsv } from "../../../../lib/engine/results/summary.ts";
+import { loadAndPlan } from "../../../../lib/engine/commands/load_plan.ts";
+import { referenceDir } from "../../../../lib/engine/commands/reference.ts";
 import { fakeRuns, fixturePlan } from "../../../helpers/fixtures.ts";
 
 Deno.test("summarize() gives n, mean, std and the t interval per cell, metric and epoch", async () => {
@@ -51,4 +53,30 @@ Deno.test("reportTable() prints each cell's final mean and interval per metric",
   assert(/^cell +seeds +loss +weight_norm$/.test(lines[1]), lines[1]);
   assert(/^label=a +2 +1\.5 \[-4\.853, 7\.853\] +1 \[1, 1\]$/.test(lines[3]), lines[3]);
   assert(lines[4].startsWith("label=b") && lines[4].includes("3.5 ["), lines[4]);
+});
+
+Deno.test("loadReferenceRunTables() reads a committed reference and names a changed file or a run of another config", async () => {
+  const { plan } = await loadAndPlan({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm" });
+  const dir = await Deno.makeTempDir();
+  await new Deno.Command("cp", { args: ["-r", `${referenceDir("value-rnn-td", "smoke")}/.`, dir] }).output();
+  const runs = await loadReferenceRunTables(plan, dir);
+  assertEquals(runs.map((r) => r.seed), plan.runs.map((r) => r.seed));
+  assert(runs.every((r) => r.tables.metrics.rows.length > 0));
+
+  const metrics = `${dir}/runs/default-seed0/metrics.csv`;
+  const text = await Deno.readTextFile(metrics);
+  await Deno.writeTextFile(metrics, text.replace(/\n(\d)/, "\n$1 "));
+  const changed = await loadReferenceRunTables(plan, dir).then(() => null, (e: Error) => e.message);
+  assert(changed !== null && changed.includes(metrics) && changed.includes("changed after the run"), String(changed));
+  await Deno.writeTextFile(metrics, text);
+
+  const other = (await loadAndPlan({
+    pipeline: "value-rnn-td",
+    profile: "smoke",
+    backend: "wasm",
+    set: { gamma: 0.7 },
+  })).plan;
+  const config = await loadReferenceRunTables(other, dir).then(() => null, (e: Error) => e.message);
+  assert(config !== null && config.includes("another config"), String(config));
+  await Deno.remove(dir, { recursive: true });
 });
