@@ -427,11 +427,37 @@ export function seedsNeeded(d: number, alpha: number, twoSample: boolean, cap = 
   return null;
 }
 
-/** The smallest n at which the observed fraction `phat` would give a Clopper-Pearson lower bound above p0 (null if never up to cap). */
+/**
+ * Seeds an exact one-sided binomial test at level `alpha` would need for 80%
+ * power when the true fraction is the observed `phat`: the smallest n whose
+ * rejection region, "above p0" (k with P(X >= k | p0) < alpha) when phat > p0
+ * or "below p0" (P(X <= k | p0) < alpha) when phat < p0, has probability at
+ * least 0.8 under phat. Null when phat equals p0 (no number of seeds decides
+ * a fraction that sits on the bound) or above `cap`.
+ *
+ * @example
+ * ```ts
+ * import { seedsNeededFraction } from "./stats.ts";
+ * import { ok as assert } from "node:assert";
+ * assert(seedsNeededFraction(0.4, 0.5, 0.05)! > 100); // 4 of 10 against "at least half"
+ * assert(seedsNeededFraction(0.5, 0.5, 0.05) === null);
+ * ```
+ */
 export function seedsNeededFraction(phat: number, p0: number, alpha: number, cap = 2000): number | null {
-  if (!(phat > p0)) return null;
+  if (!(phat !== p0) || !(phat >= 0 && phat <= 1)) return null;
+  const above = phat > p0;
   for (let n = 1; n <= cap; n++) {
-    if (clopperPearson(Math.round(phat * n), n, alpha)[0] >= p0) return n;
+    if (above) {
+      // smallest k with P(X >= k | p0) < alpha; power P(X >= k | phat)
+      let k = Math.floor(n * p0);
+      while (k <= n && 1 - binomialCdf(k - 1, n, p0) >= alpha) k++;
+      if (k <= n && 1 - binomialCdf(k - 1, n, phat) >= 0.8) return n;
+    } else {
+      // largest k with P(X <= k | p0) < alpha; power P(X <= k | phat)
+      let k = Math.ceil(n * p0);
+      while (k >= 0 && binomialCdf(k, n, p0) >= alpha) k--;
+      if (k >= 0 && binomialCdf(k, n, phat) >= 0.8) return n;
+    }
   }
   return null;
 }

@@ -9,6 +9,7 @@ import {
   pairedTTest,
   rankSumTest,
   seedsNeeded,
+  seedsNeededFraction,
   studentTQuantile,
   welchTTest,
 } from "../../../lib/util/stats.ts";
@@ -126,4 +127,41 @@ Deno.test("seedsNeeded() grows as the effect shrinks and is null for an effect t
   // d = 0.5, one-sided 5%, 80% power: about 27 by the normal approximation ((1.645 + 0.842) / 0.5)^2 = 24.7, a little more with t.
   assert(small >= 25 && small <= 28, String(small));
   assertEquals(seedsNeeded(-1, 0.05, false), null);
+});
+
+/** P(X = k) for X ~ Binomial(n, p), summed term by term (independent of the library's incomplete beta). */
+function binomialPmfs(n: number, p: number): number[] {
+  const out: number[] = [];
+  let logC = 0;
+  for (let k = 0; k <= n; k++) {
+    if (k > 0) logC += Math.log((n - k + 1) / k);
+    out.push(Math.exp(logC + k * Math.log(p) + (n - k) * Math.log1p(-p)));
+  }
+  return out;
+}
+
+/** Power of the exact one-sided test of a fraction against p0 at level alpha, when the truth is phat. */
+function bruteForcePower(n: number, phat: number, p0: number, alpha: number): number {
+  const null_ = binomialPmfs(n, p0), truth = binomialPmfs(n, phat);
+  let power = 0;
+  for (let k = 0; k <= n; k++) {
+    const tail = phat > p0
+      ? null_.slice(k).reduce((a, b) => a + b, 0)
+      : null_.slice(0, k + 1).reduce((a, b) => a + b, 0);
+    if (tail < alpha) power += truth[k];
+  }
+  return power;
+}
+
+Deno.test("seedsNeededFraction() is the smallest n with 80% power, above and below the bound", () => {
+  for (const [phat, p0] of [[0.4, 0.5], [0.8, 0.5], [1 / 6, 0.5], [0.9, 0.7]]) {
+    const n = seedsNeededFraction(phat, p0, 0.05)!;
+    assert(n !== null, `${phat} ${p0}`);
+    assert(bruteForcePower(n, phat, p0, 0.05) >= 0.8, `power at n = ${n} for ${phat} against ${p0}`);
+    for (let m = 1; m < n; m++) assert(bruteForcePower(m, phat, p0, 0.05) < 0.8, `n = ${m} already has 80% power`);
+  }
+  // 4 of 10 against "at least half": the normal approximation ((1.645 * 0.5 + 0.842 * 0.49) / 0.1)^2 gives 152.
+  const n = seedsNeededFraction(0.4, 0.5, 0.05)!;
+  assert(n >= 140 && n <= 170, String(n));
+  assertEquals(seedsNeededFraction(0.5, 0.5, 0.05), null);
 });

@@ -203,9 +203,12 @@ function needText(c: Comparison, alpha: number): string {
   if (t.n < 2 && t.method !== "binomial") return "one seed cannot decide: run at least 2 (better 5)";
   if (t.method === "binomial") {
     const n = seedsNeededFraction(t.effect, c.margin, alpha);
-    return n === null
-      ? `at the observed fraction ${fmt(t.effect)} no number of seeds shows it above ${fmt(c.margin)}`
-      : `about ${n} seeds would decide it at the observed fraction`;
+    const side = t.effect > c.margin ? "above" : "below";
+    return t.effect === c.margin
+      ? `at the observed fraction ${fmt(t.effect)}, on the bound, no number of seeds decides it`
+      : n === null
+      ? `at the observed fraction ${fmt(t.effect)} no practical number of seeds shows it ${side} ${fmt(c.margin)}`
+      : `about ${n} seeds would show it ${side} ${fmt(c.margin)} at the observed fraction ${fmt(t.effect)} (80% power)`;
   }
   if (t.sd === null || t.sd === 0) return "the seeds show no spread and no difference";
   const d = (t.effect - c.margin) / t.sd;
