@@ -1,34 +1,35 @@
 /**
- * `deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR] [--claims-only]`:
+ * `deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR] [--aggregate-only]`:
  * regenerates results/reference/, the committed results of each pipeline's
  * reference profiles (its `references:`, by default smoke and quick) on the
  * wasm backend: hashes, summaries, claims, figures and each run's small
  * result tables. Run it after a change that is meant to change results and
  * commit what it writes. tests/reference_test.ts checks a fresh smoke run
  * against the smoke references; `deno task verify` checks a user's run of
- * any reference profile. With --claims-only it trains nothing: it decides the
- * committed references' claims again from their committed runs and rewrites
- * claims.csv (after a change to a claim's wording, profiles or test).
+ * any reference profile. With --aggregate-only it trains nothing: it writes
+ * the committed references' summaries and claims.csv again from their
+ * committed runs (after a change to a claim's wording, profiles or test).
  * @module
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runMain } from "../lib/engine/commands/cli.ts";
-import { rewriteReferenceClaims, writeReference } from "../lib/engine/commands/reference.ts";
+import { reaggregateReference, writeReference } from "../lib/engine/commands/reference.ts";
 import { loadAndPlan } from "../lib/engine/commands/load_plan.ts";
 import { pipelineNames } from "../lib/engine/pipeline/load.ts";
 import { UserError } from "../lib/util/errors.ts";
 import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";
 
-const USAGE = `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR] [--claims-only]
+const USAGE =
+  `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR] [--aggregate-only]
 
   pipeline       pipelines to regenerate (default: all)
   --profile      profiles to regenerate (default: each pipeline's references, smoke and quick unless it says)
   --jobs N       runs in parallel (default: number of CPU cores)
   --results DIR  run into DIR and keep it (default: a temporary folder, removed after): an interrupted
                  long profile resumes from its checkpoints when asked again with the same DIR
-  --claims-only  train nothing: decide each reference's claims again from its committed runs (paired by
-                 cell and seed, checked by config and file hashes) and rewrite its claims.csv`;
+  --aggregate-only  train nothing: write each reference's summaries and claims.csv again from its
+                 committed runs (paired by cell and seed, checked by config and file hashes)`;
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -41,7 +42,7 @@ if (import.meta.main) {
           profile: { type: "string" },
           jobs: { type: "string" },
           results: { type: "string" },
-          "claims-only": { type: "boolean" },
+          "aggregate-only": { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
       });
@@ -68,9 +69,9 @@ if (import.meta.main) {
             })`,
           );
         }
-        if (parsed.values["claims-only"]) {
-          const changed = await rewriteReferenceClaims(name, profile);
-          console.log(`${name} ${profile}: claims.csv ${changed ? "rewritten" : "unchanged"}`);
+        if (parsed.values["aggregate-only"]) {
+          const changed = await reaggregateReference(name, profile);
+          console.log(`${name} ${profile}: ${changed.length ? `rewrote ${changed.join(", ")}` : "unchanged"}`);
           continue;
         }
         console.log(`== ${name} ${profile}`);

@@ -4,16 +4,16 @@
  * config and seed, so that a change to code that leaves results alone does not
  * fail; the committed run files are hashed too). When a change is meant to
  * change results or configs, regenerate them with `deno task reference` and
- * commit them. Every committed claims.csv must be what its committed runs give
- * under the current pipeline and claim code (`deno task reference
- * --claims-only` rewrites them).
+ * commit them. Every committed claims.csv and summary must be what its committed
+ * runs give under the current pipeline and code (`deno task reference
+ * --aggregate-only` rewrites them).
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { runTask } from "./helpers/cli.ts";
 import { repoRoot } from "../lib/util/repo.ts";
 import { loadPipeline, pipelineNames, pipelinePath } from "../lib/engine/pipeline/load.ts";
-import { redecidedClaimsCsv } from "../lib/engine/commands/reference.ts";
+import { aggregateReference } from "../lib/engine/commands/reference.ts";
 import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";
 
 const names = await pipelineNames();
@@ -54,18 +54,20 @@ for (const name of names) {
   });
 }
 
-Deno.test("every committed claims.csv is what its committed runs decide now", async () => {
+Deno.test("every committed claims.csv and summary is what its committed runs give now", async () => {
   const stale: string[] = [];
   for (const name of names) {
     for (const profile of referenceProfiles((await loadPipeline(pipelinePath(name))).data)) {
-      const file = join(repoRoot(), "results", "reference", name, profile, "claims.csv");
-      if (await Deno.readTextFile(file) !== await redecidedClaimsCsv(name, profile)) stale.push(`${name} ${profile}`);
+      for (const [file, text] of await aggregateReference(name, profile)) {
+        const path = join(repoRoot(), "results", "reference", name, profile, file);
+        if (await Deno.readTextFile(path).catch(() => null) !== text) stale.push(`${name} ${profile} ${file}`);
+      }
     }
   }
   assertEquals(
     stale,
     [],
-    "these references' claims.csv differ from what their committed runs decide under the current pipeline and " +
-      "claim code: run 'deno task reference <pipeline> --profile <P> --claims-only' and commit what it writes",
+    "these reference files differ from what their committed runs give under the current pipeline and code: " +
+      "run 'deno task reference <pipeline> --profile <P> --aggregate-only' and commit what it writes",
   );
 });

@@ -25,7 +25,7 @@ import { machineInfo } from "../../util/machine.ts";
 import { repoRoot } from "../../util/repo.ts";
 import { runtimeVersions } from "../run/backend.ts";
 import { profileDir, referenceRunDir, runDir } from "../results/layout.ts";
-import { loadReferenceRunTables, loadRunTables, summarize } from "../results/summary.ts";
+import { loadReferenceRunTables, loadRunTables, summarize, summaryCsv } from "../results/summary.ts";
 import { checkClaims, claimsCsv } from "../report/claims.ts";
 import { copyFileAtomic, exists, writeFileAtomic, writeJsonAtomic } from "../../util/atomic.ts";
 import { loadAndPlan } from "./load_plan.ts";
@@ -118,29 +118,42 @@ export async function writeReference(
 }
 
 /**
- * The claims.csv a committed reference's own run tables give under the
- * current pipeline file and claim code, training nothing: each committed run
- * is paired with the plan's by cell and seed, checked by config hash, and its
- * tables by the hashes its run.json records. tests/reference_test.ts checks
- * that every committed claims.csv equals it (a verdict follows from the bytes
- * of the runs beside it); `deno task reference --claims-only` writes it after
- * a change to a claim's wording or test.
+ * The summaries and claims.csv a committed reference's own run tables give
+ * under the current pipeline file and code, training nothing, by file name
+ * (summaries over REFERENCE_SUMMARY_LIMIT left out, as writeReference leaves
+ * them out): each committed run is paired with the plan's by cell and seed,
+ * checked by config hash, and its tables by the hashes its run.json records.
+ * tests/reference_test.ts checks that every committed reference's files equal
+ * them (a verdict follows from the bytes of the runs beside it);
+ * `deno task reference --aggregate-only` writes them after a change to a
+ * claim's wording, profiles or test.
  */
-export async function redecidedClaimsCsv(pipeline: string, profile: string): Promise<string> {
+export async function aggregateReference(pipeline: string, profile: string): Promise<Map<string, string>> {
   const { plan } = await loadAndPlan({ pipeline, profile, backend: "wasm" });
   const runs = await loadReferenceRunTables(plan, referenceDir(pipeline, profile));
   // Tables the reference left out (over its size limit) are summarized by no one; no claim may read them.
   const view = { ...plan, tables: plan.tables.filter((t) => runs.every((r) => t.name in r.tables)) };
   const ev = plan.pipeline.data.evaluation;
   const summary = summarize(view, runs, ev.confidence, ev.metrics);
-  return claimsCsv(checkClaims(view, summary, runs, true), ev.level);
+  const files = new Map<string, string>();
+  for (const t of view.tables.filter((t) => t.summarize !== false)) {
+    const text = summaryCsv(t, plan.axes, summary, ev.confidence);
+    if (t.name === "metrics" || new TextEncoder().encode(text).length <= REFERENCE_SUMMARY_LIMIT) {
+      files.set(t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`, text);
+    }
+  }
+  files.set("claims.csv", claimsCsv(checkClaims(view, summary, runs, true), ev.level));
+  return files;
 }
 
-/** Rewrites a committed reference's claims.csv from its committed runs (redecidedClaimsCsv); true if it changed. */
-export async function rewriteReferenceClaims(pipeline: string, profile: string): Promise<boolean> {
-  const file = join(referenceDir(pipeline, profile), "claims.csv");
-  const text = await redecidedClaimsCsv(pipeline, profile);
-  if (await exists(file) && await Deno.readTextFile(file) === text) return false;
-  await writeFileAtomic(file, text);
-  return true;
+/** Rewrites a committed reference's summaries and claims.csv from its committed runs (aggregateReference); the files changed. */
+export async function reaggregateReference(pipeline: string, profile: string): Promise<string[]> {
+  const changed: string[] = [];
+  for (const [name, text] of await aggregateReference(pipeline, profile)) {
+    const file = join(referenceDir(pipeline, profile), name);
+    if (await exists(file) && await Deno.readTextFile(file) === text) continue;
+    await writeFileAtomic(file, text);
+    changed.push(name);
+  }
+  return changed;
 }
