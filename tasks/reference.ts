@@ -23,13 +23,13 @@ import { referenceProfiles } from "../lib/engine/pipeline/schema.ts";
 const USAGE =
   `Usage: deno task reference [pipeline ...] [--profile P[,P...]] [--jobs N] [--results DIR] [--aggregate-only]
 
-  pipeline       pipelines to regenerate (default: all)
-  --profile      profiles to regenerate (default: each pipeline's references, smoke and quick unless it says)
-  --jobs N       runs in parallel (default: number of CPU cores)
-  --results DIR  run into DIR and keep it (default: a temporary folder, removed after): an interrupted
-                 long profile resumes from its checkpoints when asked again with the same DIR
+  pipeline          pipelines to regenerate (default: all)
+  --profile         profiles to regenerate (default: each pipeline's references, smoke and quick unless it says)
+  --jobs N          runs in parallel (default: number of CPU cores)
+  --results DIR     run into DIR and keep it (default: a temporary folder, removed after): an interrupted
+                    long profile resumes from its checkpoints when asked again with the same DIR
   --aggregate-only  train nothing: write each reference's summaries and claims.csv again from its
-                 committed runs (paired by cell and seed, checked by config and file hashes)`;
+                    committed runs (paired by cell and seed, checked by config and file hashes)`;
 
 if (import.meta.main) {
   await runMain(async () => {
