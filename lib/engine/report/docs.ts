@@ -22,7 +22,7 @@ import { benchmarksDoc, committedBenchRows } from "./bench_docs.ts";
 import { verdictCounts } from "./claims.ts";
 import { claimsTableDoc, type PaperClaimRow, paperClaimRows } from "./claims_table.ts";
 import { PIPELINE_DOCS_DIR, pipelineDocs } from "./pipeline_docs.ts";
-import { referenceClaims } from "./references.ts";
+import { formatCoreHours, referenceClaims } from "./references.ts";
 
 /** Markers around the generated part of README.md. */
 export const README_MARKERS = [
@@ -59,7 +59,9 @@ async function undecidedByDefault(names: string[], rows: PaperClaimRow[]): Promi
       const where = deciding.length
         ? `decided by ${deciding.join(", ")}`
         : r.wouldDecide
-        ? `no committed profile decides it; \`${r.wouldDecide.profile}\` would (docs/claims.md)`
+        ? `no committed profile decides it; \`${r.wouldDecide.profile}\`${
+          r.wouldDecide.coreHours === null ? "" : ` (about ${formatCoreHours(r.wouldDecide.coreHours)} core-hours)`
+        } would (docs/claims.md)`
         : r.verdicts.length
         ? "every profile that checks it has a committed reference, and none decides it (docs/findings.md)"
         : "no profile checks it";
