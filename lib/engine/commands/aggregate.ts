@@ -21,6 +21,7 @@ import { configHash, HASHES_COLUMNS, profileDir, runDir, type RunState, versions
 import { type RankedSetting, rankSettings, selectionCsv } from "../results/selection.ts";
 import { fmt } from "../kinds/values.ts";
 import {
+  type LoadedRun,
   loadRunTables,
   readSummaryCsv,
   reportTable,
@@ -71,11 +72,10 @@ export async function aggregate(
   ], { record_delimiter: "\n" });
   await writeFileAtomic(join(dir, "hashes.csv"), hashes);
   files.push(join(dir, "hashes.csv"));
-  const confidence = plan.pipeline.data.evaluation.confidence;
-  const summary = summarize(plan, runs, confidence, plan.pipeline.data.evaluation.metrics);
-  for (const t of plan.tables.filter((t) => t.summarize !== false)) {
-    const name = t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`;
-    await writeFileAtomic(join(dir, name), summaryCsv(t, plan.axes, summary, confidence));
+  const { summary, claims, texts } = summariesAndClaims(plan, runs, options.complete);
+  for (const [name, text] of texts) {
+    if (name === "claims.csv") continue;
+    await writeFileAtomic(join(dir, name), text);
     files.push(join(dir, name));
   }
   const selection = plan.selection ? rankSettings(runs, plan.tables, plan.selection) : [];
@@ -83,8 +83,7 @@ export async function aggregate(
     await writeFileAtomic(join(dir, "selection.csv"), selectionCsv(plan, selection));
     files.push(join(dir, "selection.csv"));
   }
-  const claims = checkClaims(plan, summary, runs, options.complete);
-  await writeFileAtomic(join(dir, "claims.csv"), claimsCsv(claims, plan.pipeline.data.evaluation.level));
+  await writeFileAtomic(join(dir, "claims.csv"), texts.get("claims.csv")!);
   files.push(join(dir, "claims.csv"));
   let skipped: { id: string; reason: string }[] = [];
   if (!options.noPlots && runs.length > 0) {
@@ -95,6 +94,30 @@ export async function aggregate(
     skipped = rendered.skipped;
   }
   return { claims, files, summary, skipped, selection };
+}
+
+/**
+ * A profile's summary CSVs (`summary.csv`, `summary.<table>.csv`) and claims.csv from its loaded runs, by file
+ * name, with the summary rows and claim results they print: what aggregate() writes, and what a committed
+ * reference is checked against (reference.ts).
+ */
+export function summariesAndClaims(
+  plan: Plan,
+  runs: LoadedRun[],
+  complete: boolean,
+): { summary: SummaryRow[]; claims: ClaimResult[]; texts: Map<string, string> } {
+  const ev = plan.pipeline.data.evaluation;
+  const summary = summarize(plan, runs, ev.confidence, ev.metrics);
+  const texts = new Map<string, string>();
+  for (const t of plan.tables.filter((t) => t.summarize !== false)) {
+    texts.set(
+      t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`,
+      summaryCsv(t, plan.axes, summary, ev.confidence),
+    );
+  }
+  const claims = checkClaims(plan, summary, runs, complete);
+  texts.set("claims.csv", claimsCsv(claims, ev.level));
+  return { summary, claims, texts };
 }
 
 /** With --aggregate-only: how many runs finished, and each other run with its state and how to finish it. */

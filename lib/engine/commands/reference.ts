@@ -25,8 +25,8 @@ import { machineInfo } from "../../util/machine.ts";
 import { repoRoot } from "../../util/repo.ts";
 import { runtimeVersions } from "../run/backend.ts";
 import { profileDir, referenceRunDir, runDir } from "../results/layout.ts";
-import { loadReferenceRunTables, loadRunTables, summarize, summaryCsv } from "../results/summary.ts";
-import { checkClaims, claimsCsv } from "../report/claims.ts";
+import { loadReferenceRunTables, loadRunTables } from "../results/summary.ts";
+import { summariesAndClaims } from "./aggregate.ts";
 import { copyFileAtomic, exists, writeFileAtomic, writeJsonAtomic } from "../../util/atomic.ts";
 import { loadAndPlan } from "./load_plan.ts";
 import { reproduce } from "./reproduce.ts";
@@ -133,16 +133,12 @@ export async function aggregateReference(pipeline: string, profile: string): Pro
   const runs = await loadReferenceRunTables(plan, referenceDir(pipeline, profile));
   // Tables the reference left out (over its size limit) are summarized by no one; no claim may read them.
   const view = { ...plan, tables: plan.tables.filter((t) => runs.every((r) => t.name in r.tables)) };
-  const ev = plan.pipeline.data.evaluation;
-  const summary = summarize(view, runs, ev.confidence, ev.metrics);
+  const { texts } = summariesAndClaims(view, runs, true);
   const files = new Map<string, string>();
-  for (const t of view.tables.filter((t) => t.summarize !== false)) {
-    const text = summaryCsv(t, plan.axes, summary, ev.confidence);
-    if (t.name === "metrics" || new TextEncoder().encode(text).length <= REFERENCE_SUMMARY_LIMIT) {
-      files.set(t.name === "metrics" ? "summary.csv" : `summary.${t.name}.csv`, text);
-    }
+  for (const [name, text] of texts) {
+    const large = name.startsWith("summary.") && new TextEncoder().encode(text).length > REFERENCE_SUMMARY_LIMIT;
+    if (!large) files.set(name, text);
   }
-  files.set("claims.csv", claimsCsv(checkClaims(view, summary, runs, true), ev.level));
   return files;
 }
 
