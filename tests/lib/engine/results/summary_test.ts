@@ -55,7 +55,7 @@ Deno.test("reportTable() prints each cell's final mean and interval per metric",
   assert(lines[4].startsWith("label=b") && lines[4].includes("3.5 ["), lines[4]);
 });
 
-Deno.test("loadReferenceRunTables() reads a committed reference and names a changed file or a run of another config", async () => {
+Deno.test("loadReferenceRunTables() reads a committed reference and names a changed file, another config, a missing run", async () => {
   const { plan } = await loadAndPlan({ pipeline: "value-rnn-td", profile: "smoke", backend: "wasm" });
   const dir = await Deno.makeTempDir();
   await new Deno.Command("cp", { args: ["-r", `${referenceDir("value-rnn-td", "smoke")}/.`, dir] }).output();
@@ -78,5 +78,9 @@ Deno.test("loadReferenceRunTables() reads a committed reference and names a chan
   })).plan;
   const config = await loadReferenceRunTables(other, dir).then(() => null, (e: Error) => e.message);
   assert(config !== null && config.includes("another config"), String(config));
+
+  await Deno.remove(`${dir}/runs/default-seed1`, { recursive: true });
+  const missing = await loadReferenceRunTables(plan, dir).then(() => null, (e: Error) => e.message);
+  assert(missing !== null && missing.includes("no completed run of default, seed 1"), String(missing));
   await Deno.remove(dir, { recursive: true });
 });
