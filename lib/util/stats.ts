@@ -444,7 +444,7 @@ export function seedsNeeded(d: number, alpha: number, twoSample: boolean, cap = 
  * ```
  */
 export function seedsNeededFraction(phat: number, p0: number, alpha: number, cap = 2000): number | null {
-  if (!(phat !== p0) || !(phat >= 0 && phat <= 1)) return null;
+  if (phat === p0 || !(phat >= 0 && phat <= 1)) return null;
   const above = phat > p0;
   for (let n = 1; n <= cap; n++) {
     if (above) {

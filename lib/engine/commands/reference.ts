@@ -40,6 +40,11 @@ export const REFERENCE_TABLE_LIMIT = 256 * 1024;
  */
 export const REFERENCE_SUMMARY_LIMIT = 4 * 1024 * 1024;
 
+/** Whether a profile file of this name and size stays out of a reference: a summary over REFERENCE_SUMMARY_LIMIT. */
+function leftOutOfReference(name: string, bytes: number): boolean {
+  return name.startsWith("summary.") && bytes > REFERENCE_SUMMARY_LIMIT;
+}
+
 /** The folder of a pipeline profile's committed reference. */
 export function referenceDir(pipeline: string, profile: string): string {
   return join(repoRoot(), "results", "reference", pipeline, profile);
@@ -77,8 +82,7 @@ export async function writeReference(
     const src = profileDir(tmp, plan.pipeline.data.name, profile);
     for await (const e of Deno.readDir(src)) {
       if (!e.isFile || !e.name.endsWith(".csv")) continue;
-      const large = e.name.startsWith("summary.") &&
-        (await Deno.stat(join(src, e.name))).size > REFERENCE_SUMMARY_LIMIT;
+      const large = leftOutOfReference(e.name, (await Deno.stat(join(src, e.name))).size);
       if (large) out(`${e.name} is over ${REFERENCE_SUMMARY_LIMIT / 2 ** 20} MiB: left out of the reference`);
       else await copyFileAtomic(join(src, e.name), join(staging, e.name));
     }
@@ -136,8 +140,7 @@ export async function aggregateReference(pipeline: string, profile: string): Pro
   const { texts } = summariesAndClaims(view, runs, true);
   const files = new Map<string, string>();
   for (const [name, text] of texts) {
-    const large = name.startsWith("summary.") && new TextEncoder().encode(text).length > REFERENCE_SUMMARY_LIMIT;
-    if (!large) files.set(name, text);
+    if (!leftOutOfReference(name, new TextEncoder().encode(text).length)) files.set(name, text);
   }
   return files;
 }
